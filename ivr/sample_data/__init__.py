@@ -1,0 +1,1 @@
+"""Synthetic sample data (cases, practitioners, authorizations) for imports, demos and tests."""
