@@ -270,9 +270,7 @@ class Generator:
                 periods.append(f"940:{int(periods[0][4:8])}")
         if "1120" in kind:
             start = self.rng.randrange(2016, 2025)
-            periods = [
-                f"1120:{y}" for y in range(start, min(start + self.rng.randrange(1, 3), 2025))
-            ] + periods
+            periods = [f"1120:{y}" for y in range(start, min(start + self.rng.randrange(1, 3), 2025))] + periods
         return periods
 
     def balance(self, business: bool) -> str:
@@ -399,12 +397,7 @@ class Generator:
 
         # The remaining cases get a shuffled mix of situations.
         plans = (
-            ["none"] * 22
-            + ["2848"] * 26
-            + ["2848+revoked"] * 3
-            + ["8821"] * 3
-            + ["2848+8821"] * 3
-            + ["revoked"] * 3
+            ["none"] * 22 + ["2848"] * 26 + ["2848+revoked"] * 3 + ["8821"] * 3 + ["2848+8821"] * 3 + ["revoked"] * 3
         )
         rest = [c["case_id"] for c in cases if c["case_id"] not in scripted]
         assert len(plans) == len(rest)
@@ -499,9 +492,7 @@ def valid_poa(case: dict, auths: list[dict], today: dt.date = TODAY) -> str | No
     ]
     if not candidates:
         return None
-    best = min(
-        candidates, key=lambda a: (-dt.date.fromisoformat(a["received"]).toordinal(), normal_caf(a["caf"]))
-    )
+    best = min(candidates, key=lambda a: (-dt.date.fromisoformat(a["received"]).toordinal(), normal_caf(a["caf"])))
     return normal_caf(best["caf"])
 
 

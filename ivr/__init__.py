@@ -1,0 +1,27 @@
+"""acs-ivr: reach POA practitioners about delinquent accounts, take their callbacks, work the case."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+import redis
+from flask import Flask
+
+from ivr.config import Config
+from ivr.services import Services
+
+
+def create_app(config: Config | Mapping[str, str] | None = None, client: redis.Redis | None = None) -> Flask:
+    """Application factory; `config` is a Config or a mapping of environment-variable overrides."""
+    cfg = config if isinstance(config, Config) else Config.from_env(config)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = cfg.secret_key or secrets.token_hex(32)
+    app.extensions["acs"] = Services.from_config(cfg, client)
+
+    from ivr import health
+    from ivr.voice import voice
+
+    app.register_blueprint(voice)
+    health.init_app(app)
+    return app

@@ -1,0 +1,135 @@
+"""Inbound caller context, kept by CallSid so the employee who takes the call knows who is on the line.
+
+A caller is `silent` (never keyed an SSN/EIN, e.g. a practitioner returning our call), `matched` (keyed the
+SSN/EIN of an open case) or `unmatched` (keyed something we could not match). Contexts expire after two days.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import redis
+
+from ivr.keys import KeySchema
+
+CONTEXT_TTL_SECONDS = 2 * 24 * 3600
+
+
+class CallerState(StrEnum):
+    SILENT = "silent"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True)
+class CallerContext:
+    call_sid: str
+    caller: str
+    line: str
+    state: CallerState
+    case_id: str | None
+    entered_at: float
+    tin_attempts: int
+    queued_at: float | None
+    agent_call_sid: str | None
+    crn: str | None = None
+
+
+class Callers:
+    def __init__(self, client: redis.Redis, keys: KeySchema):
+        self.redis = client
+        self.keys = keys
+
+    def arrived(self, call_sid: str, caller: str, line: str) -> None:
+        """Note a caller reaching the ACS prompt; a repeat (reprompt, redirect) keeps the first arrival."""
+        key = self.keys.call(call_sid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hsetnx(key, "entered_at", f"{time.time():.3f}")
+        pipe.hsetnx(key, "state", CallerState.SILENT.value)
+        pipe.hset(key, mapping={"caller": caller, "line": line})
+        pipe.expire(key, CONTEXT_TTL_SECONDS)
+        pipe.execute()
+
+    def tin_attempt_failed(self, call_sid: str) -> int:
+        """Count a wrong or unknown SSN/EIN entry; return how many there have been on this call."""
+        key = self.keys.call(call_sid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(key, "tin_attempts", 1)
+        pipe.hset(key, "state", CallerState.UNMATCHED.value)
+        pipe.expire(key, CONTEXT_TTL_SECONDS)
+        return int(pipe.execute()[0])
+
+    def matched(self, call_sid: str, case_id: str) -> None:
+        key = self.keys.call(call_sid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, mapping={"state": CallerState.MATCHED.value, "case_id": case_id})
+        pipe.expire(key, CONTEXT_TTL_SECONDS)
+        pipe.execute()
+
+    def attach_case(self, call_sid: str, case_id: str, crn: str | None = None) -> None:
+        """Link a call to a case found another way (outbound call answered, CRN given to the employee)."""
+        fields = {"case_id": case_id} | ({"crn": crn} if crn else {})
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.keys.call(call_sid), mapping=fields)
+        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
+        pipe.execute()
+
+    def enqueued(self, call_sid: str, queue_name: str) -> None:
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hsetnx(self.keys.call(call_sid), "queued_at", f"{now:.3f}")
+        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
+        pipe.zadd(self.keys.queue_waiting(queue_name), {call_sid: now}, nx=True)
+        pipe.execute()
+
+    def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.keys.call(call_sid), "agent_call_sid", agent_call_sid)
+        pipe.set(self.keys.agent_bridge(agent_call_sid), call_sid, ex=CONTEXT_TTL_SECONDS)
+        pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
+        pipe.execute()
+
+    def left_queue(self, call_sid: str, queue_name: str, result: str, wait_seconds: int) -> None:
+        """Take the caller off the waiting list and count the result (bridged, hangup, …) for the dashboards."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
+        pipe.hset(self.keys.call(call_sid), "queue_result", result)
+        pipe.hincrby(self.keys.queue_stats(queue_name), f"result:{result}", 1)
+        pipe.hincrby(self.keys.queue_stats(queue_name), "wait_seconds", max(wait_seconds, 0))
+        pipe.execute()
+
+    def get(self, call_sid: str) -> CallerContext | None:
+        return context_from_hash(call_sid, self.redis.hgetall(self.keys.call(call_sid)))
+
+    def waiting(self, queue_name: str) -> list[CallerContext]:
+        """Callers in the queue, longest waiting first."""
+        sids = self.redis.zrange(self.keys.queue_waiting(queue_name), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for sid in sids:
+            pipe.hgetall(self.keys.call(sid))
+        found = (context_from_hash(sid, data) for sid, data in zip(sids, pipe.execute(), strict=True))
+        return [context for context in found if context is not None]
+
+    def for_agent_call(self, agent_call_sid: str) -> CallerContext | None:
+        """The caller an employee's leg was bridged to."""
+        caller_sid = self.redis.get(self.keys.agent_bridge(agent_call_sid))
+        return self.get(caller_sid) if caller_sid else None
+
+
+def context_from_hash(call_sid: str, data: dict[str, str]) -> CallerContext | None:
+    if not data or "entered_at" not in data:
+        return None
+    return CallerContext(
+        call_sid=call_sid,
+        caller=data.get("caller", ""),
+        line=data.get("line", ""),
+        state=CallerState(data.get("state", CallerState.SILENT.value)),
+        case_id=data.get("case_id") or None,
+        entered_at=float(data["entered_at"]),
+        tin_attempts=int(data.get("tin_attempts", 0)),
+        queued_at=float(data["queued_at"]) if data.get("queued_at") else None,
+        agent_call_sid=data.get("agent_call_sid") or None,
+        crn=data.get("crn") or None,
+    )

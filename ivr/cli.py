@@ -1,0 +1,75 @@
+"""The `acs` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ivr.config import Config
+from ivr.services import Services
+
+
+def _services() -> Services:
+    return Services.from_config(Config.from_env())
+
+
+@click.group()
+def cli() -> None:
+    """acs-ivr: the ACS practitioner line, dialer and collection console."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the webhooks (and console) under gunicorn."""
+    from ivr.serve import serve_forever
+
+    serve_forever(host, port, workers)
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_(kind: str, path: str) -> None:
+    """Import a CSV file: all rows or none; bad rows are listed with their line numbers."""
+    from ivr.importer import Importer
+
+    svc = _services()
+    result = Importer(svc.redis, svc.keys).import_file(kind, path)
+    if not result.ok:
+        for error in result.errors:
+            click.echo(f"{path}: {error}", err=True)
+        click.echo(f"{path}: nothing imported ({len(result.errors)} error(s))", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: {result.rows} {kind} imported ({result.created} new, {result.rows - result.created} updated)")
+
+
+@cli.group()
+def case() -> None:
+    """Look at cases."""
+
+
+@case.command("show")
+@click.argument("crn_or_case_id")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def case_show(crn_or_case_id: str, as_json: bool) -> None:
+    """Show a case by CRN or case id, with the SSN/EIN masked."""
+    from ivr.case_view import build_case_view, find_case, render_text
+
+    svc = _services()
+    found, crn = find_case(svc.store, crn_or_case_id)
+    if found is None:
+        click.echo(f"no case for {crn_or_case_id!r} (check the CRN's digits or the case id)", err=True)
+        sys.exit(1)
+    view = build_case_view(svc.store, svc.history, found)
+    if crn:
+        view = type(view)(**{**view.__dict__, "opened_by_crn": crn})
+    click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
+
+
+def main() -> None:
+    cli()

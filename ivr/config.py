@@ -1,0 +1,63 @@
+"""Settings, read once from the environment (README and .env.example document each variable)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_CALLBACK_NUMBERS = "+18008293903,+18008297650"
+
+
+def _split_numbers(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    redis_url: str | None = None
+    data_dir: str = "./var"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base: str | None = None
+    public_base_url: str | None = None
+    from_number: str | None = None
+    callback_numbers: tuple[str, ...] = field(default_factory=lambda: _split_numbers(DEFAULT_CALLBACK_NUMBERS))
+    gather_timeout: int = 6
+    queue_name: str = "acs"
+    hold_music_url: str | None = None
+    secret_key: str | None = None
+    key_prefix: str = "acs"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, str] | None = None) -> Config:
+        """Build from os.environ, with `overrides` (same variable names) taking precedence — tests pass these."""
+        env: dict[str, str] = {**os.environ, **(overrides or {})}
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        return cls(
+            redis_url=get("REDIS_URL"),
+            data_dir=get("ACS_DATA_DIR") or "./var",
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_api_base=get("TWILIO_API_BASE"),
+            public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            from_number=get("ACS_FROM_NUMBER"),
+            callback_numbers=_split_numbers(get("ACS_CALLBACK_NUMBERS") or DEFAULT_CALLBACK_NUMBERS),
+            gather_timeout=int(get("ACS_GATHER_TIMEOUT") or 6),
+            queue_name=get("ACS_QUEUE_NAME") or "acs",
+            hold_music_url=get("ACS_HOLD_MUSIC_URL"),
+            secret_key=get("ACS_SECRET_KEY"),
+            key_prefix=get("ACS_KEY_PREFIX") or "acs",
+            extra={k: v for k, v in env.items() if k.startswith("ACS_")},
+        )
+
+    def public_url(self, path: str) -> str:
+        """Absolute URL Twilio should call for `path` (PUBLIC_BASE_URL + path)."""
+        if not self.public_base_url:
+            raise RuntimeError("PUBLIC_BASE_URL is not set: Twilio cannot reach the webhooks without it")
+        return self.public_base_url + path

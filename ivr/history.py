@@ -1,0 +1,58 @@
+"""A case's history: an append-only Redis stream of what happened, when, and who did it.
+
+Summaries are written for people reading the console; they must never carry an SSN/EIN (callers pass masked
+values). `detail` holds machine-readable extras (call sid, attempt id, queue result, …).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from ivr.keys import KeySchema
+from ivr.models import HistoryEntry
+
+SYSTEM_ACTOR = "system"
+
+
+class History:
+    def __init__(self, client: redis.Redis, keys: KeySchema):
+        self.redis = client
+        self.keys = keys
+
+    def append(
+        self,
+        case_id: str,
+        kind: str,
+        summary: str,
+        actor: str = SYSTEM_ACTOR,
+        pipe: redis.client.Pipeline | None = None,
+        **detail: str | int | float | None,
+    ) -> None:
+        """Add one entry; pass `pipe` to make it part of a caller's pipeline or transaction."""
+        fields = {
+            "at": f"{time.time():.3f}",
+            "kind": kind,
+            "actor": actor,
+            "summary": summary,
+            "detail": json.dumps({k: v for k, v in detail.items() if v is not None}, sort_keys=True),
+        }
+        (pipe or self.redis).xadd(self.keys.case_history(case_id), fields)
+
+    def entries(self, case_id: str, count: int | None = None) -> list[HistoryEntry]:
+        """Oldest first."""
+        rows = self.redis.xrange(self.keys.case_history(case_id), count=count)
+        return [entry_from_fields(entry_id, fields) for entry_id, fields in rows]
+
+
+def entry_from_fields(entry_id: str, fields: dict[str, str]) -> HistoryEntry:
+    return HistoryEntry(
+        entry_id=entry_id,
+        at=float(fields["at"]),
+        kind=fields["kind"],
+        actor=fields["actor"],
+        summary=fields["summary"],
+        detail=json.loads(fields.get("detail") or "{}"),
+    )

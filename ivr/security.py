@@ -1,0 +1,40 @@
+"""Twilio request signatures: every /voice route is reachable only with a valid X-Twilio-Signature.
+
+The URL Twilio signed is PUBLIC_BASE_URL + path + query, not what Flask sees behind ngrok or a TLS proxy.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import abort, request
+
+from ivr.services import services
+
+
+def signed_url() -> str:
+    """The URL Twilio requested, as it signed it."""
+    base = services().config.public_base_url or ""
+    query = request.query_string.decode("utf-8", "replace")
+    return base + request.path + (f"?{query}" if query else "")
+
+
+def twilio_request_is_valid() -> bool:
+    svc = services()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not (svc.validator and svc.config.public_base_url and signature):
+        return False
+    return svc.validator.validate(signed_url(), request.form, signature)
+
+
+def validate_twilio_request(view: Callable) -> Callable:
+    """Decorator: 403 unless the request carries a valid Twilio signature."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not twilio_request_is_valid():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,46 @@
+"""The long-lived objects one process needs (Redis client, repositories, signature validator), built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import current_app
+from twilio.request_validator import RequestValidator
+
+from ivr.callers import Callers
+from ivr.config import Config
+from ivr.history import History
+from ivr.keys import KeySchema
+from ivr.redis_conn import connect, redis_url_for
+from ivr.store import Store
+
+
+@dataclass
+class Services:
+    config: Config
+    redis: redis.Redis
+    keys: KeySchema
+    store: Store
+    history: History
+    callers: Callers
+    validator: RequestValidator | None
+
+    @classmethod
+    def from_config(cls, config: Config, client: redis.Redis | None = None) -> Services:
+        client = client or connect(redis_url_for(config))
+        keys = KeySchema(config.key_prefix)
+        return cls(
+            config=config,
+            redis=client,
+            keys=keys,
+            store=Store(client, keys),
+            history=History(client, keys),
+            callers=Callers(client, keys),
+            validator=RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None,
+        )
+
+
+def services() -> Services:
+    """The current Flask app's services."""
+    return current_app.extensions["acs"]

@@ -1,0 +1,152 @@
+"""The inbound line: PPS menu → ACS greeting and SSN/EIN prompt → queue `acs` → an employee takes the call."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import abort, request
+
+from ivr import twiml
+from ivr.config import Config
+from ivr.security import validate_twilio_request
+from ivr.services import services
+from ivr.voice import call_sid, form_int, twiml_response, voice
+
+MAX_TIN_ATTEMPTS = 2
+
+
+def acs_urls(config: Config) -> twiml.AcsUrls:
+    return _acs_urls(config.public_base_url or "")
+
+
+@lru_cache(maxsize=4)
+def _acs_urls(base: str) -> twiml.AcsUrls:
+    return twiml.AcsUrls(
+        acs=base + "/voice/acs",
+        tin=base + "/voice/acs/tin",
+        queue=base + "/voice/acs/queue",
+        wait=base + "/voice/acs/wait",
+        queue_result=base + "/voice/acs/queue-result",
+        connect=base + "/voice/acs/connect",
+    )
+
+
+@lru_cache(maxsize=4)
+def _greeting_xml(urls: twiml.AcsUrls, timeout: int) -> str:
+    """The greeting never varies per caller, so it is rendered once per configuration."""
+    return str(twiml.acs_greeting(urls, timeout))
+
+
+def fallback_enqueue() -> twiml.VoiceResponse:
+    """Used when the app cannot do better (e.g. Redis is down): the caller still reaches an employee."""
+    svc = services()
+    return twiml.enqueue(svc.config.queue_name, acs_urls(svc.config))
+
+
+@voice.post("/pps")
+@validate_twilio_request
+def pps():
+    config = services().config
+    menu_url, acs_url = config.public_url("/voice/pps"), config.public_url("/voice/acs")
+    digits = request.form.get("Digits", "")
+    if digits == twiml.PPS_ACS_OPTION:
+        return twiml_response(twiml.redirect_to(acs_url))
+    if digits:
+        return twiml_response(twiml.pps_option_unavailable(menu_url))
+    replay = request.args.get("replay", "0")
+    return twiml_response(twiml.pps_menu(menu_url, acs_url, replay=1 if replay != "0" else 0))
+
+
+@voice.post("/acs")
+@validate_twilio_request
+def acs():
+    svc = services()
+    sid = call_sid()
+    if sid is None:
+        abort(400)
+    svc.callers.arrived(sid, request.form.get("From", ""), request.form.get("To", ""))
+    return twiml_response(_greeting_xml(acs_urls(svc.config), svc.config.gather_timeout))
+
+
+@voice.post("/acs/tin")
+@validate_twilio_request
+def acs_tin():
+    svc = services()
+    sid = call_sid()
+    if sid is None:
+        abort(400)
+    urls = acs_urls(svc.config)
+    digits = request.form.get("Digits", "").strip().rstrip("#")
+    case = svc.store.open_case_for_keyed_tin(digits) if len(digits) == 9 and digits.isdigit() else None
+    if case is not None:
+        svc.callers.matched(sid, case.case_id)
+        svc.history.append(
+            case.case_id,
+            "call_in",
+            f"Inbound call: caller keyed the taxpayer's {case.tin.kind} ({case.tin.masked})",
+            call_sid=sid,
+        )
+        return twiml_response(twiml.tin_accepted(urls))
+    attempts = svc.callers.tin_attempt_failed(sid)
+    if attempts < MAX_TIN_ATTEMPTS:
+        return twiml_response(twiml.tin_reprompt(urls, svc.config.gather_timeout))
+    return twiml_response(twiml.tin_given_up(urls))
+
+
+@voice.post("/acs/queue")
+@validate_twilio_request
+def acs_queue():
+    svc = services()
+    sid = call_sid()
+    if sid is None:
+        abort(400)
+    svc.callers.enqueued(sid, svc.config.queue_name)
+    return twiml_response(twiml.enqueue(svc.config.queue_name, acs_urls(svc.config)))
+
+
+@voice.post("/acs/wait")
+@validate_twilio_request
+def acs_wait():
+    config = services().config
+    position = form_int("QueuePosition")
+    minutes = twiml.estimated_wait_minutes(position, form_int("AvgQueueTime"), form_int("CurrentQueueSize"))
+    return twiml_response(twiml.hold_message(position, minutes, config.hold_music_url))
+
+
+@voice.post("/acs/queue-result")
+@validate_twilio_request
+def acs_queue_result():
+    svc = services()
+    sid = call_sid()
+    result = request.form.get("QueueResult", "")[:32] or "unknown"
+    if sid is not None:
+        wait = form_int("QueueTime")
+        svc.callers.left_queue(sid, svc.config.queue_name, result, wait)
+        context = svc.callers.get(sid)
+        if context and context.case_id:
+            svc.history.append(
+                context.case_id, "queue", f"Caller left the queue: {result} after {wait} s", call_sid=sid
+            )
+    return twiml_response(twiml.queue_left(result))
+
+
+@voice.post("/acs/connect")
+@validate_twilio_request
+def acs_connect():
+    """The Queue noun's url: runs on the caller just before the bridge, so we learn which employee leg took it."""
+    svc = services()
+    sid = call_sid()
+    agent_sid = request.form.get("DequeingCallSid", "")
+    if sid is not None and agent_sid.startswith("CA") and len(agent_sid) == 34:
+        svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
+        context = svc.callers.get(sid)
+        if context and context.case_id:
+            svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
+    return twiml_response(twiml.connect_caller())
+
+
+@voice.post("/agent")
+@validate_twilio_request
+def agent():
+    config = services().config
+    return twiml_response(twiml.agent_dial(config.queue_name, config.public_url("/voice/acs/connect")))
