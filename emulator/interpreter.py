@@ -1,0 +1,202 @@
+"""Semantics of the TwiML verbs a leg executes (Enqueue, Dial and Leave are delegated to `queueing`).
+
+Each handler returns True when the next verb may run at once, False when it scheduled the continuation itself
+(speech takes time, a Gather listens, a Redirect fetched a new document, the call ended).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from emulator import queueing, twiml
+from emulator.legs import Frame
+
+if TYPE_CHECKING:
+    from emulator.legs import Leg
+
+PROMPT_VERBS = frozenset({"Say", "Play", "Pause"})
+
+
+@dataclass
+class GatherState:
+    verb: twiml.Verb
+    doc_url: str | None
+    context: str  # the kind of frame the Gather ran in: its action replaces that context
+    digits: str = ""
+    done: bool = False
+
+    @property
+    def timeout(self) -> float:
+        return self.verb.number("timeout", 5.0)
+
+    @property
+    def num_digits(self) -> int | None:
+        value = self.verb.get("numDigits")
+        return int(value) if value and value.isdigit() else None
+
+    @property
+    def finish_on_key(self) -> str:
+        return self.verb.get("finishOnKey", "#") or ""
+
+    @property
+    def accepts_dtmf(self) -> bool:
+        return "dtmf" in (self.verb.get("input") or "dtmf")
+
+
+def execute(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    if leg.answered_at is None and verb.name != "Reject":
+        leg.answer()  # an inbound call is answered by the first verb that is not <Reject>
+    handler = HANDLERS.get(verb.name)
+    if handler is None:
+        leg.errors.append({"code": 12200, "message": f"unsupported verb <{verb.name}>"})
+        leg.note("error", f"12200: unsupported verb <{verb.name}> skipped", code=12200)
+        return True
+    return handler(leg, verb, frame)
+
+
+def _say(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    seconds = twiml.verb_seconds(verb)
+    leg.hear("say", verb.text, seconds)
+    leg.after(seconds, leg.step)
+    return False
+
+
+def _play(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    seconds = twiml.verb_seconds(verb)
+    if verb.get("digits"):
+        leg.note("play", f"sends DTMF {verb.get('digits')}", seconds=seconds)
+    else:
+        leg.hear("play", leg.resolve(verb.text, frame.url) or "", seconds)
+    leg.after(seconds, leg.step)
+    return False
+
+
+def _pause(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    seconds = twiml.verb_seconds(verb)
+    leg.note("pause", f"{seconds:g}s")
+    leg.after(seconds, leg.step)
+    return False
+
+
+def _gather(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    state = GatherState(verb, frame.url, frame.kind)
+    leg.gather = state
+    limits = f"numDigits={state.num_digits or 'any'} timeout={state.timeout:g}s finishOnKey={state.finish_on_key!r}"
+    leg.note("gather", f"listening ({limits})")
+    prompts = [child for child in verb.children if child.name in PROMPT_VERBS]
+    leg.push_frame(Frame("gather", prompts, frame.url, lambda: _listen(leg, state)))
+    return True
+
+
+def _listen(leg: Leg, state: GatherState) -> None:
+    """Prompts are over (or were interrupted): wait `timeout` seconds for the next key."""
+    leg.after(state.timeout, _gather_timeout, leg, state)
+
+
+def _gather_timeout(leg: Leg, state: GatherState) -> None:
+    if state.done:
+        return
+    if state.digits or state.verb.get("actionOnEmptyResult") == "true":
+        _submit(leg, state, finished_on_key="")
+        return
+    # https://www.twilio.com/docs/voice/twiml/gather: without input Twilio moves on to the next verb.
+    state.done = True
+    leg.gather = None
+    leg.note("gather", "timed out without input; continuing with the next verb")
+    leg.step()
+
+
+def _submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
+    state.done = True
+    leg.gather = None
+    leg.cancel()
+    # Without an action Twilio requests the current document URL again.
+    action = leg.resolve(state.verb.get("action"), state.doc_url) or state.doc_url
+    leg.note("gather", f"collected {state.digits!r}")
+    if not action:
+        leg.step()
+        return
+    extra = {"Digits": state.digits}
+    if finished_on_key:
+        extra["FinishedOnKey"] = finished_on_key
+    context = state.context if state.context in ("main", "wait") else "main"
+    leg.run_document(context, action, state.verb.get("method", "POST"), "gather", **extra)
+
+
+def dtmf(leg: Leg, digits: str) -> None:
+    """Keys pressed by the party: fed to the active Gather, otherwise lost (as on a real line)."""
+    leg.pressed.append(digits)
+    state = leg.gather
+    if state is None or state.done or not state.accepts_dtmf:
+        leg.note("dtmf", f"{digits} (nobody listening)")
+        return
+    leg.note("dtmf", digits)
+    for key in digits:
+        if state.finish_on_key and key == state.finish_on_key:
+            _submit(leg, state, finished_on_key=key)
+            return
+        state.digits += key
+        if state.num_digits and len(state.digits) >= state.num_digits:
+            _submit(leg, state, finished_on_key="")
+            return
+    # Barge-in: the first key stops the prompts; each key restarts the inter-digit timeout.
+    leg.cancel()
+    if leg.frames and leg.frames[-1].kind == "gather":
+        leg.frames.pop()
+    _listen(leg, state)
+
+
+def _redirect(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    url = leg.resolve(verb.text, frame.url)
+    context = frame.kind if frame.kind in ("main", "wait", "announce") else "main"
+    leg.run_document(context, url, verb.get("method", "POST"), "redirect")
+    return False
+
+
+def _hangup(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    leg.hangup("completed")
+    return False
+
+
+def _reject(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    reason = verb.get("reason", "rejected")
+    leg.note("call", f"rejected ({reason})")
+    leg.hangup("busy" if reason == "busy" else "no-answer")
+    return False
+
+
+def _enqueue(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    queueing.enqueue(leg, verb, frame)
+    return False
+
+
+def _dial(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    queue = next((child for child in verb.children if child.name == "Queue"), None)
+    if queue is None:
+        leg.errors.append({"code": 12200, "message": "only <Dial><Queue> is emulated"})
+        leg.note("error", "12200: only <Dial><Queue> is emulated; <Dial> skipped", code=12200)
+        return True
+    queueing.dial_queue(leg, verb, queue, frame)
+    return False
+
+
+def _leave(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    if leg.queued is None:
+        return True
+    queueing.leave(leg, "leave")
+    return False
+
+
+HANDLERS = {
+    "Say": _say,
+    "Play": _play,
+    "Pause": _pause,
+    "Gather": _gather,
+    "Redirect": _redirect,
+    "Hangup": _hangup,
+    "Reject": _reject,
+    "Enqueue": _enqueue,
+    "Dial": _dial,
+    "Leave": _leave,
+}

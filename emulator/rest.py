@@ -1,0 +1,276 @@
+"""The Twilio-compatible REST subset, as a small werkzeug WSGI app (no Flask: it must stay cheap per request).
+
+Routes mirror `/2010-04-01/Accounts/{AccountSid}/...json`; authentication is HTTP Basic with the account SID and
+auth token; every error has Twilio's JSON shape so the unmodified SDK raises `TwilioRestException` as it would.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from emulator.errors import TwilioError, not_found, unauthorized
+
+if TYPE_CHECKING:
+    from emulator.emulator import Emulator
+
+P = "/2010-04-01/Accounts/<account>"
+URLS = Map(
+    [
+        Rule(f"{P}/Calls.json", methods=["POST"], endpoint="calls_create"),
+        Rule(f"{P}/Calls.json", methods=["GET"], endpoint="calls_list"),
+        Rule(f"{P}/Calls/<sid>.json", methods=["GET"], endpoint="calls_fetch"),
+        Rule(f"{P}/Calls/<sid>.json", methods=["POST"], endpoint="calls_update"),
+        Rule(f"{P}/Queues.json", methods=["POST"], endpoint="queues_create"),
+        Rule(f"{P}/Queues.json", methods=["GET"], endpoint="queues_list"),
+        Rule(f"{P}/Queues/<sid>.json", methods=["GET"], endpoint="queues_fetch"),
+        Rule(f"{P}/Queues/<sid>.json", methods=["POST"], endpoint="queues_update"),
+        Rule(f"{P}/Queues/<sid>/Members.json", methods=["GET"], endpoint="members_list"),
+        Rule(f"{P}/Queues/<sid>/Members/<call>.json", methods=["GET"], endpoint="members_fetch"),
+        Rule(f"{P}/Queues/<sid>/Members/<call>.json", methods=["POST"], endpoint="members_update"),
+        Rule(f"{P}/IncomingPhoneNumbers.json", methods=["POST"], endpoint="numbers_create"),
+        Rule(f"{P}/IncomingPhoneNumbers.json", methods=["GET"], endpoint="numbers_list"),
+        Rule(f"{P}/IncomingPhoneNumbers/<sid>.json", methods=["GET"], endpoint="numbers_fetch"),
+        Rule(f"{P}/IncomingPhoneNumbers/<sid>.json", methods=["POST"], endpoint="numbers_update"),
+    ]
+)
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        raise TwilioError(400, 20001, f"Invalid integer {value!r}") from None
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").lower() == "true"
+
+
+class RestApi:
+    """WSGI callable; one instance per emulator, safe to call from many threads."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except TwilioError as exc:
+            response = self.json(exc.to_json(), exc.status)
+        return response(environ, start_response)
+
+    @staticmethod
+    def json(payload: dict, status: int = 200) -> Response:
+        return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+    def dispatch(self, request: Request) -> Response:
+        try:
+            endpoint, args = URLS.bind_to_environ(request.environ).match()
+        except HTTPException:
+            raise not_found(request.path) from None
+        auth = request.authorization
+        if (
+            auth is None
+            or auth.username != self.emu.account_sid
+            or auth.password != self.emu.auth_token
+            or args.pop("account") != self.emu.account_sid
+        ):
+            raise unauthorized()
+        operation = endpoint.replace("_", ".", 1)
+        fault = self.emu.faults.take(operation)
+        if fault is not None:
+            raise fault
+        handler = getattr(self, endpoint)
+        result = handler(request, **args)
+        return result if isinstance(result, Response) else self.json(*result)
+
+    # -- paging ------------------------------------------------------------------------------------------
+    def page(self, request: Request, key: str, items: list[dict]) -> tuple[dict, int]:
+        size = max(1, min(1000, _int(request.args.get("PageSize"), 50)))
+        number = _int(request.args.get("Page"), 0)
+        chunk = items[number * size : (number + 1) * size]
+        args = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def uri(n: int) -> str:
+            return request.path + "?" + urlencode({**args, "PageSize": size, "Page": n, "PageToken": f"PA{n}"})
+
+        has_next = (number + 1) * size < len(items)
+        return {
+            key: chunk,
+            "page": number,
+            "page_size": size,
+            "start": number * size,
+            "end": number * size + max(0, len(chunk) - 1),
+            "uri": uri(number),
+            "first_page_uri": uri(0),
+            "next_page_uri": uri(number + 1) if has_next else None,
+            "previous_page_uri": uri(number - 1) if number > 0 else None,
+        }, 200
+
+    # -- calls -------------------------------------------------------------------------------------------
+    def calls_create(self, request: Request):
+        form = request.form
+        record = self.emu.create_call(
+            to=form.get("To"),
+            from_=form.get("From"),
+            url=form.get("Url"),
+            twiml=form.get("Twiml"),
+            method=form.get("Method", "POST"),
+            status_callback=form.get("StatusCallback"),
+            status_callback_event=form.getlist("StatusCallbackEvent"),
+            status_callback_method=form.get("StatusCallbackMethod", "POST"),
+            timeout=_int(form.get("Timeout"), 60),
+            machine_detection=form.get("MachineDetection"),
+            machine_detection_timeout=_int(form.get("MachineDetectionTimeout"), 30),
+            async_amd=_bool(form.get("AsyncAmd")),
+            async_amd_status_callback=form.get("AsyncAmdStatusCallback"),
+            async_amd_status_callback_method=form.get("AsyncAmdStatusCallbackMethod", "POST"),
+        )
+        with self.emu.store.lock:
+            return record.to_json(), 201
+
+    def _call(self, sid: str):
+        record = self.emu.store.calls.get(sid)
+        if record is None:
+            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Calls/{sid}.json")
+        return record
+
+    def calls_fetch(self, request: Request, sid: str):
+        with self.emu.store.lock:
+            return self._call(sid).to_json(), 200
+
+    def calls_list(self, request: Request):
+        to, from_, status = request.args.get("To"), request.args.get("From"), request.args.get("Status")
+        with self.emu.store.lock:
+            records = [
+                r.to_json()
+                for r in reversed(self.emu.store.calls.values())
+                if (not to or r.to == to) and (not from_ or r.from_ == from_) and (not status or r.status == status)
+            ]
+        return self.page(request, "calls", records)
+
+    def calls_update(self, request: Request, sid: str):
+        form = request.form
+        self._call(sid)
+        record = self.emu.update_call(
+            sid,
+            url=form.get("Url"),
+            method=form.get("Method", "POST"),
+            twiml=form.get("Twiml"),
+            status=form.get("Status"),
+        )
+        with self.emu.store.lock:
+            return record.to_json(), 200
+
+    # -- queues ------------------------------------------------------------------------------------------
+    def _queue(self, sid: str):
+        queue = self.emu.store.queues.get(sid)
+        if queue is None:
+            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Queues/{sid}.json")
+        return queue
+
+    def queues_create(self, request: Request):
+        name = request.form.get("FriendlyName")
+        if not name:
+            raise TwilioError(400, 20001, "Missing required parameter FriendlyName in the post body")
+        queue = self.emu.create_queue(name, _int(request.form.get("MaxSize"), 1000))
+        return queue.to_json(self.emu.engine.now()), 201
+
+    def queues_list(self, request: Request):
+        now = self.emu.engine.now()
+        with self.emu.store.lock:
+            items = [q.to_json(now) for q in self.emu.store.queues.values()]
+        return self.page(request, "queues", items)
+
+    def queues_fetch(self, request: Request, sid: str):
+        with self.emu.store.lock:
+            return self._queue(sid).to_json(self.emu.engine.now()), 200
+
+    def queues_update(self, request: Request, sid: str):
+        with self.emu.store.lock:
+            queue = self._queue(sid)
+            queue.friendly_name = request.form.get("FriendlyName", queue.friendly_name)
+            queue.max_size = _int(request.form.get("MaxSize"), queue.max_size)
+            return queue.to_json(self.emu.engine.now()), 200
+
+    def _member(self, sid: str, call: str):
+        queue = self._queue(sid)
+        members = queue.members
+        member = members[0] if call == "Front" and members else next((m for m in members if m.call_sid == call), None)
+        if member is None:
+            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Queues/{sid}/Members/{call}.json")
+        return queue, member
+
+    def members_list(self, request: Request, sid: str):
+        now = self.emu.engine.now()
+        with self.emu.store.lock:
+            queue = self._queue(sid)
+            items = [queue.member_json(m, now) for m in queue.members]
+        return self.page(request, "queue_members", items)
+
+    def members_fetch(self, request: Request, sid: str, call: str):
+        with self.emu.store.lock:
+            queue, member = self._member(sid, call)
+            return queue.member_json(member, self.emu.engine.now()), 200
+
+    def members_update(self, request: Request, sid: str, call: str):
+        url = request.form.get("Url")
+        if not url:
+            raise TwilioError(400, 20001, "Missing required parameter Url in the post body")
+        with self.emu.store.lock:
+            queue, member = self._member(sid, call)
+            payload = queue.member_json(member, self.emu.engine.now())
+        self.emu.dequeue_member(sid, member.call_sid, url, request.form.get("Method", "POST"))
+        return payload, 200
+
+    # -- incoming phone numbers --------------------------------------------------------------------------
+    def _number(self, sid: str):
+        number = self.emu.store.numbers.get(sid)
+        if number is None:
+            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/IncomingPhoneNumbers/{sid}.json")
+        return number
+
+    @staticmethod
+    def _number_fields(form) -> dict:
+        mapping = {
+            "VoiceMethod": "voice_method",
+            "StatusCallback": "status_callback",
+            "StatusCallbackMethod": "status_callback_method",
+            "FriendlyName": "friendly_name",
+        }
+        return {attr: form[key] for key, attr in mapping.items() if key in form}
+
+    def numbers_create(self, request: Request):
+        phone = request.form.get("PhoneNumber")
+        if not phone:
+            raise TwilioError(400, 21452, "No phone number provided (PhoneNumber or AreaCode is required)")
+        if self.emu.store.number_for(phone):
+            raise TwilioError(400, 21422, f"Phone number {phone} is not available")
+        number = self.emu.add_number(phone, request.form.get("VoiceUrl"), **self._number_fields(request.form))
+        return number.to_json(), 201
+
+    def numbers_list(self, request: Request):
+        phone = request.args.get("PhoneNumber")
+        with self.emu.store.lock:
+            items = [n.to_json() for n in self.emu.store.numbers.values() if not phone or n.phone_number == phone]
+        return self.page(request, "incoming_phone_numbers", items)
+
+    def numbers_fetch(self, request: Request, sid: str):
+        with self.emu.store.lock:
+            return self._number(sid).to_json(), 200
+
+    def numbers_update(self, request: Request, sid: str):
+        with self.emu.store.lock:
+            number = self._number(sid)
+            if "VoiceUrl" in request.form:
+                number.voice_url = request.form["VoiceUrl"]
+            for attr, value in self._number_fields(request.form).items():
+                setattr(number, attr, value)
+            return number.to_json(), 200

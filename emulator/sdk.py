@@ -1,0 +1,102 @@
+"""Point the unmodified `twilio` SDK at the emulator.
+
+The SDK hard-codes `https://api.twilio.com` (and follows `next_page_uri` under it), so the only seam is the HTTP
+client: `BaseUrlHttpClient` rewrites that prefix (this is how the app honours TWILIO_API_BASE), and
+`WsgiHttpClient` answers from the emulator's WSGI app in-process for fast tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+TWILIO_API = "https://api.twilio.com"
+
+
+def rewrite(url: str, base_url: str | None) -> str:
+    """Swap the SDK's api.twilio.com prefix for `base_url` (other Twilio domains are left alone)."""
+    if base_url and url.startswith(TWILIO_API):
+        return base_url.rstrip("/") + url[len(TWILIO_API) :]
+    return url
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """`TwilioHttpClient` that sends api.twilio.com requests to `base_url` instead."""
+
+    def __init__(self, base_url: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+        if self.session is not None:
+            # TwilioHttpClient only tunes the https adapter; the emulator usually speaks plain http.
+            self.session.mount("http://", self.session.get_adapter("https://"))
+
+    def request(
+        self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False
+    ) -> Response:
+        return super().request(
+            method,
+            rewrite(url, self.base_url),
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+
+
+class WsgiHttpClient(HttpClient):
+    """A twilio `HttpClient` that calls a WSGI app directly: no sockets, no threads."""
+
+    def __init__(self, wsgi_app, base_url: str = "http://emulator.local") -> None:
+        import logging
+
+        super().__init__(logging.getLogger("emulator.sdk"), False, None)
+        self.app = wsgi_app
+        self.base_url = base_url.rstrip("/")
+
+    def request(
+        self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False
+    ) -> Response:
+        parts = urlsplit(rewrite(url, self.base_url))
+        query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
+        headers = dict(headers or {})
+        body = None
+        if data and method.upper() in ("POST", "PUT"):
+            body = urlencode(data, doseq=True)
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        builder = EnvironBuilder(
+            path=parts.path,
+            base_url=f"{parts.scheme}://{parts.netloc}",
+            method=method.upper(),
+            query_string=query,
+            headers=headers,
+            data=body,
+            auth=auth,
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        app_iter, status, response_headers = run_wsgi_app(self.app, environ)
+        try:
+            text = b"".join(app_iter).decode("utf-8")
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        self._test_only_last_response = Response(int(status.split()[0]), text, dict(response_headers))
+        return self._test_only_last_response
+
+
+def twilio_client(
+    base_url: str | None, account_sid: str, auth_token: str, http_client: HttpClient | None = None, **client_kwargs
+) -> Client:
+    """A `twilio.rest.Client` talking to `base_url` (an emulator) or, with `http_client`, to anything."""
+    if http_client is None:
+        http_client = BaseUrlHttpClient(base_url) if base_url else TwilioHttpClient()
+    return Client(account_sid, auth_token, http_client=http_client, **client_kwargs)

@@ -1,0 +1,57 @@
+"""The timeline of a run: who heard, pressed and requested what, at which emulator second."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Entry:
+    t: float
+    leg: str  # the leg's label (party name) or call SID
+    call_sid: str
+    kind: str  # call, status, say, play, pause, dtmf, gather, webhook, queue, bridge, amd, machine, error
+    text: str
+    data: dict = field(default_factory=dict)
+
+
+class Transcript:
+    """Append-only, thread-safe list of entries, printable as text or JSON."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.entries: list[Entry] = []
+
+    def add(self, t: float, leg: str, call_sid: str, kind: str, text: str, **data) -> Entry:
+        entry = Entry(round(t, 3), leg, call_sid, kind, text, data)
+        with self._lock:
+            self.entries.append(entry)
+        return entry
+
+    def for_leg(self, leg: str) -> list[Entry]:
+        """Entries of the leg named `leg` (label or call SID)."""
+        with self._lock:
+            return [e for e in self.entries if leg in (e.leg, e.call_sid)]
+
+    def of_kind(self, kind: str) -> list[Entry]:
+        with self._lock:
+            return [e for e in self.entries if e.kind == kind]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        with self._lock:
+            return json.dumps([asdict(e) for e in self.entries], indent=indent)
+
+    def to_text(self) -> str:
+        with self._lock:
+            entries = list(self.entries)
+        width = max((len(e.leg) for e in entries), default=4)
+        lines = []
+        for e in entries:
+            minutes, seconds = divmod(e.t, 60)
+            lines.append(f"{int(minutes):3d}:{seconds:06.3f}  {e.leg:<{width}}  {e.kind.upper():<8} {e.text}")
+        return "\n".join(lines)
+
+    def __len__(self) -> int:
+        return len(self.entries)
