@@ -31,6 +31,7 @@ class Enqueued:
     doc_url: str | None
     since: float
     last_fetch: float = -1.0
+    left_at: float | None = None
 
 
 @dataclass
@@ -120,6 +121,7 @@ def _remove_member(leg: Leg) -> None:
     with leg.emu.store.lock:
         enq.queue.members = [m for m in enq.queue.members if m.call_sid != leg.sid]
         enq.queue.waits.append(leg.now() - enq.since)
+    enq.left_at = leg.now()
 
 
 def leave(leg: Leg, result: str) -> None:
@@ -134,7 +136,7 @@ def leave(leg: Leg, result: str) -> None:
 def _after_queue(leg: Leg, enq: Enqueued, result: str, ignore_twiml: bool = False) -> None:
     leg.queued = None
     leg.queue_results.append(result)
-    queue_time = int(leg.now() - enq.since)
+    queue_time = int((enq.left_at if enq.left_at is not None else leg.now()) - enq.since)
     leg.note("queue", f"left {enq.queue.friendly_name!r}: QueueResult={result} after {queue_time}s")
     action = leg.resolve(enq.verb.get("action"), enq.doc_url)
     extra = {"QueueResult": result, "QueueSid": enq.queue.sid, "QueueTime": queue_time}
@@ -240,6 +242,7 @@ def _unbridge(leg: Leg) -> None:
         else:
             with caller.emu.store.lock:
                 enq.queue.members.insert(0, QueueMember(caller.sid, enq.since, caller.record.date_created))
+            enq.left_at = None
             wait_loop(caller)
         return
     talk = int(leg.now() - bridge.connected_at)

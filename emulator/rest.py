@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from emulator import control
 from emulator.errors import TwilioError, not_found, unauthorized
 
 if TYPE_CHECKING:
@@ -71,18 +72,14 @@ class RestApi:
         return Response(json.dumps(payload), status=status, mimetype="application/json")
 
     def dispatch(self, request: Request) -> Response:
+        if request.path.startswith(control.PREFIX):
+            self._authenticate(request, self.emu.account_sid)
+            return control.handle(self.emu, request)
         try:
             endpoint, args = URLS.bind_to_environ(request.environ).match()
         except HTTPException:
             raise not_found(request.path) from None
-        auth = request.authorization
-        if (
-            auth is None
-            or auth.username != self.emu.account_sid
-            or auth.password != self.emu.auth_token
-            or args.pop("account") != self.emu.account_sid
-        ):
-            raise unauthorized()
+        self._authenticate(request, args.pop("account"))
         operation = endpoint.replace("_", ".", 1)
         fault = self.emu.faults.take(operation)
         if fault is not None:
@@ -90,6 +87,16 @@ class RestApi:
         handler = getattr(self, endpoint)
         result = handler(request, **args)
         return result if isinstance(result, Response) else self.json(*result)
+
+    def _authenticate(self, request: Request, account: str) -> None:
+        auth = request.authorization
+        if (
+            auth is None
+            or auth.username != self.emu.account_sid
+            or auth.password != self.emu.auth_token
+            or account != self.emu.account_sid
+        ):
+            raise unauthorized()
 
     # -- paging ------------------------------------------------------------------------------------------
     def page(self, request: Request, key: str, items: list[dict]) -> tuple[dict, int]:

@@ -1,0 +1,52 @@
+"""Emulator-only endpoints under /_emulator/ (not part of Twilio): drive a running emulator from outside.
+
+They let a developer or a test in another process read the transcript, inject faults, place inbound calls
+and assign callee profiles. Same Basic auth as the REST API. Bodies are JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Request, Response
+
+from emulator.errors import TwilioError, not_found
+from emulator.parties import make_party
+
+if TYPE_CHECKING:
+    from emulator.emulator import Emulator
+
+PREFIX = "/_emulator/"
+
+
+def _json(payload, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def handle(emu: Emulator, request: Request) -> Response:
+    """Dispatch one /_emulator/ request (authentication already checked)."""
+    name = request.path[len(PREFIX) :].strip("/")
+    body = request.get_json(silent=True) or {}
+    if request.method == "GET" and name == "transcript":
+        if request.args.get("format") == "json":
+            return Response(emu.transcript.to_json(), mimetype="application/json")
+        return Response(emu.transcript.to_text() + "\n", mimetype="text/plain")
+    if request.method == "GET" and name in ("webhooks", "errors"):
+        return _json(getattr(emu, name))
+    if request.method == "POST" and name == "faults":
+        emu.faults.fail_next(body["operation"], int(body.get("count", 1)), int(body.get("status", 503)))
+        return _json({"ok": True})
+    if request.method == "POST" and name == "parties":
+        emu.assign(body["number"], make_party(body.get("profile", {})))
+        return _json({"ok": True})
+    if request.method == "POST" and name == "inbound":
+        script = dict(body.get("script", {}))
+        leg = emu.dial_in(body["from"], body["to"], make_party({"type": "caller", **script}))
+        return _json({"call_sid": leg.sid, "leg": leg.label}, 201)
+    if request.method == "POST" and name == "run":
+        return _json({"events": emu.run(until=body.get("until"))})
+    raise not_found(request.path)
+
+
+__all__ = ["PREFIX", "TwilioError", "handle"]

@@ -1,0 +1,185 @@
+"""Scenario files: numbers, parties, callers, employees and expectations, run on a virtual clock.
+
+A scenario is a YAML (or JSON) mapping; see emulator/README.md for the format. `run_scenario` builds an
+`Emulator`, points it at the app (in-process WSGI or a URL), runs to completion and checks the expectations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import yaml
+
+from emulator.emulator import Emulator
+from emulator.parties import make_party
+
+DEFAULT_APP_URL = "http://127.0.0.1:5000"
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    emulator: Emulator
+    passed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def report(self) -> str:
+        lines = [f"scenario {self.name}: {'PASSED' if self.ok else 'FAILED'}", ""]
+        lines.append(self.emulator.transcript.to_text())
+        lines.append("")
+        lines += [f"  ok    {p}" for p in self.passed]
+        lines += [f"  FAIL  {f}" for f in self.failures]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        import json
+
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "passed": self.passed,
+            "failures": self.failures,
+            "events": self.events,
+            "errors": self.emulator.errors,
+            "webhooks": self.emulator.webhooks,
+            "transcript": json.loads(self.emulator.transcript.to_json()),
+        }
+
+
+def load_scenario(source: str | Path | dict) -> dict:
+    """Read a scenario from a mapping, a file path, or YAML/JSON text."""
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    text = path.read_text(encoding="utf-8") if "\n" not in str(source) and path.exists() else str(source)
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError("a scenario must be a mapping")
+    data.setdefault("name", path.stem if path.exists() else "scenario")
+    return data
+
+
+def build(spec: dict, emu: Emulator, app_url: str) -> None:
+    """Register numbers, parties, callers and calls of `spec` on `emu`."""
+
+    def url(value: str | None) -> str | None:
+        return urljoin(app_url.rstrip("/") + "/", value.lstrip("/")) if value and "://" not in value else value
+
+    for number, conf in (spec.get("numbers") or {}).items():
+        conf = conf if isinstance(conf, dict) else {"voice_url": conf}
+        fields = {k: v for k, v in conf.items() if k != "voice_url"}
+        if "status_callback" in fields:
+            fields["status_callback"] = url(fields["status_callback"])
+        emu.add_number(str(number), url(conf.get("voice_url")), **fields)
+    for number, profile in (spec.get("parties") or {}).items():
+        emu.assign(str(number), make_party(profile))
+    for caller in spec.get("callers") or []:
+        caller = dict(caller)
+        from_, to, at = str(caller.pop("from")), str(caller.pop("to")), float(caller.pop("at", 0))
+        emu.dial_in(from_, to, make_party({"type": "caller", **caller}), at=at)
+    for employee in spec.get("employees") or []:
+        employee = dict(employee)
+        number, at = str(employee.pop("number")), float(employee.pop("at", 0))
+        call_from = str(employee.pop("from", spec.get("caller_id", "+18005550100")))
+        agent_url = url(employee.pop("url", "/voice/agent"))
+        emu.assign(number, make_party({"type": "employee", **employee}))
+        emu.create_call(number, call_from, url=agent_url, at=at)
+    for call in spec.get("calls") or []:
+        call = dict(call)
+        at = float(call.pop("at", 0))
+        for key in ("url", "status_callback", "async_amd_status_callback"):
+            if key in call:
+                call[key] = url(call[key])
+        emu.create_call(str(call.pop("to")), str(call.pop("from")), at=at, **call)
+
+
+def run_scenario(
+    source: str | Path | dict,
+    app_url: str | None = None,
+    wsgi_app=None,
+    account_sid: str | None = None,
+    auth_token: str | None = None,
+    emulator: Emulator | None = None,
+) -> ScenarioResult:
+    """Run a scenario to completion on a virtual clock and check its expectations."""
+    spec = load_scenario(source)
+    app_url = app_url or spec.get("app_url") or DEFAULT_APP_URL
+    emu = emulator or Emulator(account_sid=account_sid, auth_token=auth_token)
+    if wsgi_app is not None:
+        emu.mount(app_url, wsgi_app)
+    build(spec, emu, app_url)
+    result = ScenarioResult(str(spec.get("name", "scenario")), emu)
+    result.events = emu.run(until=float(spec.get("until", 4 * 3600)))
+    for expectation in spec.get("expect") or []:
+        description, ok = check(emu, expectation)
+        (result.passed if ok else result.failures).append(description)
+    return result
+
+
+# -- expectations ----------------------------------------------------------------------------------------
+def _contains(haystack: list[str], needle: str) -> bool:
+    return any(needle.lower() in item.lower() for item in haystack)
+
+
+def _leg_check(attr: Callable[[Any], Any], test: Callable[[Any, Any], bool]) -> Callable:
+    return lambda leg, value: test(attr(leg), value)
+
+
+LEG_CHECKS: dict[str, Callable] = {
+    "heard": _leg_check(lambda leg: leg.heard, _contains),
+    "not_heard": _leg_check(lambda leg: leg.heard, lambda heard, v: not _contains(heard, v)),
+    "pressed": _leg_check(lambda leg: "".join(leg.pressed), lambda pressed, v: str(v) in pressed),
+    "queue_result": _leg_check(lambda leg: leg.queue_results, lambda results, v: v in results),
+    "dial_status": _leg_check(lambda leg: leg.dial_statuses, lambda statuses, v: v in statuses),
+    "status": _leg_check(lambda leg: leg.record.status, lambda status, v: status == v),
+    "answered_by": _leg_check(lambda leg: leg.record.answered_by, lambda by, v: by == v),
+    "recorded": _leg_check(lambda leg: leg.recorded, _contains),
+    "no_errors": _leg_check(lambda leg: leg.errors, lambda errors, v: bool(v) == (not errors)),
+    "error_code": _leg_check(lambda leg: [e["code"] for e in leg.errors], lambda codes, v: int(v) in codes),
+}
+
+
+def check(emu: Emulator, expectation: dict) -> tuple[str, bool]:
+    """Evaluate one expectation; return its description and whether it holds."""
+    expectation = dict(expectation)
+    description = ", ".join(f"{k}={v}" for k, v in expectation.items())
+    if "webhooks" in expectation:
+        bad = [w for w in emu.webhooks if not (200 <= w["status"] < 300) or w["error"]]
+        return description + (f" (got {[(w['url'], w['status']) for w in bad]})" if bad else ""), not bad
+    if "no_errors" in expectation and "leg" not in expectation:
+        return description + (f" (got {emu.errors})" if emu.errors else ""), not emu.errors
+    name = expectation.pop("leg", None)
+    if name is None or name not in emu.labels:
+        return description + f" (no leg named {name!r}; legs: {sorted(emu.labels)})", False
+    leg = emu.leg(name)
+    for key, value in expectation.items():
+        test = LEG_CHECKS.get(key)
+        if test is None:
+            return description + f" (unknown expectation {key!r})", False
+        if not test(leg, value):
+            return description + f" (leg has {_actual(leg, key)})", False
+    return description, True
+
+
+def _actual(leg, key: str) -> Any:
+    return {
+        "heard": leg.heard,
+        "not_heard": leg.heard,
+        "pressed": leg.pressed,
+        "queue_result": leg.queue_results,
+        "dial_status": leg.dial_statuses,
+        "status": leg.record.status,
+        "answered_by": leg.record.answered_by,
+        "recorded": leg.recorded,
+        "no_errors": leg.errors,
+        "error_code": leg.errors,
+    }.get(key)
