@@ -37,20 +37,27 @@ class CallerContext:
     crn: str | None = None
 
 
+# One round trip for the busiest webhook (/voice/acs). KEYS: call context. ARGV: now, silent, caller, line, ttl.
+_ARRIVED = """
+redis.call('HSETNX', KEYS[1], 'entered_at', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'state', ARGV[2])
+redis.call('HSET', KEYS[1], 'caller', ARGV[3], 'line', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+"""
+
+
 class Callers:
     def __init__(self, client: redis.Redis, keys: KeySchema):
         self.redis = client
         self.keys = keys
+        self._arrived = client.register_script(_ARRIVED)
 
     def arrived(self, call_sid: str, caller: str, line: str) -> None:
         """Note a caller reaching the ACS prompt; a repeat (reprompt, redirect) keeps the first arrival."""
-        key = self.keys.call(call_sid)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hsetnx(key, "entered_at", f"{time.time():.3f}")
-        pipe.hsetnx(key, "state", CallerState.SILENT.value)
-        pipe.hset(key, mapping={"caller": caller, "line": line})
-        pipe.expire(key, CONTEXT_TTL_SECONDS)
-        pipe.execute()
+        self._arrived(
+            keys=[self.keys.call(call_sid)],
+            args=[f"{time.time():.3f}", CallerState.SILENT.value, caller, line, CONTEXT_TTL_SECONDS],
+        )
 
     def tin_attempt_failed(self, call_sid: str) -> int:
         """Count a wrong or unknown SSN/EIN entry; return how many there have been on this call."""
@@ -87,6 +94,7 @@ class Callers:
     def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> None:
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(self.keys.call(call_sid), "agent_call_sid", agent_call_sid)
+        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.set(self.keys.agent_bridge(agent_call_sid), call_sid, ex=CONTEXT_TTL_SECONDS)
         pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
         pipe.execute()
@@ -96,6 +104,7 @@ class Callers:
         pipe = self.redis.pipeline(transaction=False)
         pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
         pipe.hset(self.keys.call(call_sid), "queue_result", result)
+        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)  # never leave a context without its TTL
         pipe.hincrby(self.keys.queue_stats(queue_name), f"result:{result}", 1)
         pipe.hincrby(self.keys.queue_stats(queue_name), "wait_seconds", max(wait_seconds, 0))
         pipe.execute()

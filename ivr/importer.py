@@ -147,16 +147,13 @@ class Importer:
             duplicate_message="duplicate authorization (same CAF, taxpayer, form and received date)",
         )
         if not result.ok:
+            # Report unknown CAFs among the rows that did parse too, so one run lists every bad line.
+            result.errors.extend(self._unknown_cafs(self.redis, result.lines, rows))
+            result.errors.sort(key=lambda error: error.line)
             return result
 
         def write(pipe: redis.client.Pipeline) -> None:
-            cafs = [row.authorization.caf for row in rows]
-            known = pipe.smismember(self.keys.practitioner_cafs(), cafs) if cafs else []
-            unknown = [
-                RowError(line, f"authorization for unknown CAF {row.authorization.caf} (import practitioners first)")
-                for line, row, is_known in zip(result.lines, rows, known, strict=True)
-                if not is_known
-            ]
+            unknown = self._unknown_cafs(pipe, result.lines, rows)
             if unknown:
                 result.errors = unknown
                 pipe.reset()
@@ -172,6 +169,15 @@ class Importer:
 
         self._transaction(write, [self.keys.practitioner_cafs()])
         return result
+
+    def _unknown_cafs(self, client, lines: list[int], rows: list[AuthorizationRow]) -> list[RowError]:
+        cafs = [row.authorization.caf for row in rows]
+        known = client.smismember(self.keys.practitioner_cafs(), cafs) if cafs else []
+        return [
+            RowError(line, f"authorization for unknown CAF {row.authorization.caf} (import practitioners first)")
+            for line, row, is_known in zip(lines, rows, known, strict=True)
+            if not is_known
+        ]
 
     def _transaction(self, write: Callable[[redis.client.Pipeline], None], watch: list[str]) -> None:
         """Run `write` under WATCH until it commits; it queues commands after calling pipe.multi()."""
@@ -202,8 +208,10 @@ def _parse(
 ) -> tuple[_ParseResult, list]:
     """Parse every row, collecting all errors; rows come back in file order with their line numbers."""
     result = _ParseResult(kind)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = tuple(name.strip() for name in (reader.fieldnames or ()))
+    # csv.reader rather than DictReader: DictReader silently skips blank lines, which would shift the line
+    # numbers reported for every later row (a record starts on the line after the previous one ended).
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = tuple(name.strip() for name in next(reader, ()))
     if not header:
         result.errors.append(RowError(1, "empty file: expected a header row " + ",".join(columns)))
         return result, []
@@ -215,17 +223,27 @@ def _parse(
         )
         result.errors.append(RowError(1, "; ".join(parts) + " — expected " + ",".join(columns)))
         return result, []
-    reader.fieldnames = list(header)
     records: list = []
     first_seen: dict[str, int] = {}
-    line = 1
-    for row in reader:
+    if len(set(header)) != len(header):
+        result.errors.append(RowError(1, "repeated column in the header — expected " + ",".join(columns)))
+        return result, []
+    line = reader.line_num
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit: report it, never crash
+            result.errors.append(RowError(line + 1, f"unreadable CSV: {exc}"))
+            break
         line_start, line = line + 1, reader.line_num
-        if None in row or any(value is None for value in row.values()):
-            result.errors.append(RowError(line_start, f"expected {len(columns)} fields"))
+        if not any(value.strip() for value in fields):
             continue
-        if not any(value.strip() for value in row.values()):
+        if len(fields) != len(header):
+            result.errors.append(RowError(line_start, f"expected {len(columns)} fields, found {len(fields)}"))
             continue
+        row = dict(zip(header, fields, strict=True))
         result.rows += 1
         try:
             record = parse_row({k: v.strip() for k, v in row.items()})
