@@ -10,6 +10,7 @@ from flask import Flask
 
 from ivr.config import Config
 from ivr.services import Services
+from ivr.sessions import LazySessionInterface
 
 
 def create_app(config: Config | Mapping[str, str] | None = None, client: redis.Redis | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, client: redis.R
     cfg = config if isinstance(config, Config) else Config.from_env(config)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = cfg.secret_key or secrets.token_hex(32)
+    app.session_interface = LazySessionInterface()
     app.extensions["acs"] = Services.from_config(cfg, client)
 
     from ivr import health

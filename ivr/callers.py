@@ -1,5 +1,8 @@
 """Inbound caller context, kept by CallSid so the employee who takes the call knows who is on the line.
 
+/voice/acs itself writes nothing (it is the busiest webhook and its TwiML is static): the context is created by
+the first webhook that has something to record — keyed digits or entering the queue.
+
 A caller is `silent` (never keyed an SSN/EIN, e.g. a practitioner returning our call), `matched` (keyed the
 SSN/EIN of an open case) or `unmatched` (keyed something we could not match). Contexts expire after two days.
 """
@@ -37,42 +40,33 @@ class CallerContext:
     crn: str | None = None
 
 
-# One round trip for the busiest webhook (/voice/acs). KEYS: call context. ARGV: now, silent, caller, line, ttl.
-_ARRIVED = """
-redis.call('HSETNX', KEYS[1], 'entered_at', ARGV[1])
-redis.call('HSETNX', KEYS[1], 'state', ARGV[2])
-redis.call('HSET', KEYS[1], 'caller', ARGV[3], 'line', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-"""
-
-
 class Callers:
     def __init__(self, client: redis.Redis, keys: KeySchema):
         self.redis = client
         self.keys = keys
-        self._arrived = client.register_script(_ARRIVED)
 
-    def arrived(self, call_sid: str, caller: str, line: str) -> None:
-        """Note a caller reaching the ACS prompt; a repeat (reprompt, redirect) keeps the first arrival."""
-        self._arrived(
-            keys=[self.keys.call(call_sid)],
-            args=[f"{time.time():.3f}", CallerState.SILENT.value, caller, line, CONTEXT_TTL_SECONDS],
-        )
-
-    def tin_attempt_failed(self, call_sid: str) -> int:
-        """Count a wrong or unknown SSN/EIN entry; return how many there have been on this call."""
+    def _touch(self, pipe: redis.client.Pipeline, call_sid: str, caller: str, line: str) -> str:
+        """Queue the arrival fields (first write wins) and refresh the TTL; return the context key."""
         key = self.keys.call(call_sid)
+        pipe.hsetnx(key, "entered_at", f"{time.time():.3f}")
+        pipe.hsetnx(key, "state", CallerState.SILENT.value)
+        if caller:
+            pipe.hset(key, mapping={"caller": caller, "line": line})
+        pipe.expire(key, CONTEXT_TTL_SECONDS)
+        return key
+
+    def tin_attempt_failed(self, call_sid: str, caller: str = "", line: str = "") -> int:
+        """Count a wrong or unknown SSN/EIN entry; return how many there have been on this call."""
         pipe = self.redis.pipeline(transaction=False)
+        key = self._touch(pipe, call_sid, caller, line)
         pipe.hincrby(key, "tin_attempts", 1)
         pipe.hset(key, "state", CallerState.UNMATCHED.value)
-        pipe.expire(key, CONTEXT_TTL_SECONDS)
-        return int(pipe.execute()[0])
+        return int(pipe.execute()[-2])
 
-    def matched(self, call_sid: str, case_id: str) -> None:
-        key = self.keys.call(call_sid)
+    def matched(self, call_sid: str, case_id: str, caller: str = "", line: str = "") -> None:
         pipe = self.redis.pipeline(transaction=False)
+        key = self._touch(pipe, call_sid, caller, line)
         pipe.hset(key, mapping={"state": CallerState.MATCHED.value, "case_id": case_id})
-        pipe.expire(key, CONTEXT_TTL_SECONDS)
         pipe.execute()
 
     def attach_case(self, call_sid: str, case_id: str, crn: str | None = None) -> None:
@@ -83,11 +77,11 @@ class Callers:
         pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.execute()
 
-    def enqueued(self, call_sid: str, queue_name: str) -> None:
+    def enqueued(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> None:
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hsetnx(self.keys.call(call_sid), "queued_at", f"{now:.3f}")
-        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
+        key = self._touch(pipe, call_sid, caller, line)
+        pipe.hsetnx(key, "queued_at", f"{now:.3f}")
         pipe.zadd(self.keys.queue_waiting(queue_name), {call_sid: now}, nx=True)
         pipe.execute()
 

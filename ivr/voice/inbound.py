@@ -43,6 +43,10 @@ def fallback_enqueue() -> twiml.VoiceResponse:
     return twiml.enqueue(svc.config.queue_name, acs_urls(svc.config))
 
 
+def caller_and_line() -> tuple[str, str]:
+    return request.form.get("From", "")[:32], request.form.get("To", "")[:32]
+
+
 @voice.post("/pps")
 @validate_twilio_request
 def pps():
@@ -60,12 +64,10 @@ def pps():
 @voice.post("/acs")
 @validate_twilio_request
 def acs():
-    svc = services()
-    sid = call_sid()
-    if sid is None:
+    config = services().config
+    if call_sid() is None:
         abort(400)
-    svc.callers.arrived(sid, request.form.get("From", ""), request.form.get("To", ""))
-    return twiml_response(_greeting_xml(acs_urls(svc.config), svc.config.gather_timeout))
+    return twiml_response(_greeting_xml(acs_urls(config), config.gather_timeout))
 
 
 @voice.post("/acs/tin")
@@ -79,7 +81,7 @@ def acs_tin():
     digits = request.form.get("Digits", "").strip().rstrip("#")
     case = svc.store.open_case_for_keyed_tin(digits) if len(digits) == 9 and digits.isdigit() else None
     if case is not None:
-        svc.callers.matched(sid, case.case_id)
+        svc.callers.matched(sid, case.case_id, *caller_and_line())
         svc.history.append(
             case.case_id,
             "call_in",
@@ -87,7 +89,7 @@ def acs_tin():
             call_sid=sid,
         )
         return twiml_response(twiml.tin_accepted(urls))
-    attempts = svc.callers.tin_attempt_failed(sid)
+    attempts = svc.callers.tin_attempt_failed(sid, *caller_and_line())
     if attempts < MAX_TIN_ATTEMPTS:
         return twiml_response(twiml.tin_reprompt(urls, svc.config.gather_timeout))
     return twiml_response(twiml.tin_given_up(urls))
@@ -100,7 +102,7 @@ def acs_queue():
     sid = call_sid()
     if sid is None:
         abort(400)
-    svc.callers.enqueued(sid, svc.config.queue_name)
+    svc.callers.enqueued(sid, svc.config.queue_name, *caller_and_line())
     return twiml_response(twiml.enqueue(svc.config.queue_name, acs_urls(svc.config)))
 
 
