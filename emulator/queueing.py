@@ -55,6 +55,11 @@ class Bridge:
         return self.agent if leg is self.caller else self.caller
 
 
+def _secs(seconds: float) -> int:
+    """Whole seconds, immune to float noise (59.99999 is 60)."""
+    return int(seconds + 1e-6)
+
+
 def _queue_params(leg: Leg) -> dict:
     enq = leg.queued
     now = leg.now()
@@ -62,7 +67,7 @@ def _queue_params(leg: Leg) -> dict:
         return {
             "QueueSid": enq.queue.sid,
             "QueuePosition": enq.queue.position(leg.sid),
-            "QueueTime": int(now - enq.since),
+            "QueueTime": _secs(now - enq.since),
             "AvgQueueTime": enq.queue.average_wait(now),
             "CurrentQueueSize": len(enq.queue.members),
             "MaxQueueSize": enq.queue.max_size,
@@ -136,7 +141,7 @@ def leave(leg: Leg, result: str) -> None:
 def _after_queue(leg: Leg, enq: Enqueued, result: str, ignore_twiml: bool = False) -> None:
     leg.queued = None
     leg.queue_results.append(result)
-    queue_time = int((enq.left_at if enq.left_at is not None else leg.now()) - enq.since)
+    queue_time = _secs((enq.left_at if enq.left_at is not None else leg.now()) - enq.since)
     leg.note("queue", f"left {enq.queue.friendly_name!r}: QueueResult={result} after {queue_time}s")
     action = leg.resolve(enq.verb.get("action"), enq.doc_url)
     extra = {"QueueResult": result, "QueueSid": enq.queue.sid, "QueueTime": queue_time}
@@ -184,7 +189,7 @@ def _start_dequeue(agent: Leg, caller: Leg) -> None:
     caller.frames = []
     caller.gather = None
     agent.cancel()
-    bridge = Bridge(caller, agent, enq.queue, int(caller.now() - enq.since))
+    bridge = Bridge(caller, agent, enq.queue, _secs(caller.now() - enq.since))
     caller.bridge = agent.bridge = bridge
     caller.note("queue", f"dequeued by {agent.label} after {bridge.queue_time}s")
     noun = agent.dialing.noun
@@ -245,7 +250,7 @@ def _unbridge(leg: Leg) -> None:
             enq.left_at = None
             wait_loop(caller)
         return
-    talk = int(leg.now() - bridge.connected_at)
+    talk = _secs(leg.now() - bridge.connected_at)
     caller.note("bridge", f"bridge with {agent.label} ended after {talk}s")
     _after_queue(caller, enq, "bridged", ignore_twiml=caller.ended)
     _after_dial(agent, "completed", DialCallSid=caller.sid, DialCallDuration=talk)
