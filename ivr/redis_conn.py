@@ -7,6 +7,7 @@ The embedded server keeps AOF files under ACS_DATA_DIR and listens on a unix soc
 from __future__ import annotations
 
 import atexit
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ class EmbeddedRedis:
         self.data_dir = data_dir.resolve()
         self.socket = self.data_dir / "redis.sock"
         self.process: subprocess.Popen | None = None
+        self.owner_pid: int | None = None
 
     @property
     def url(self) -> str:
@@ -68,6 +70,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        self.owner_pid = os.getpid()
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -79,6 +82,9 @@ class EmbeddedRedis:
         raise RuntimeError(f"embedded redis-server did not start; see {self.data_dir / 'redis.log'}")
 
     def stop(self) -> None:
+        """Stop the server this process started; forked children (gunicorn workers) inherit atexit but not it."""
+        if os.getpid() != self.owner_pid:
+            return
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
