@@ -43,11 +43,16 @@ class Transport:
         self.timeout = timeout
         self._mounts: list[tuple[str, Client]] = []
         self._delays: list[tuple[str, float]] = []
+        self._routes: list[tuple[str, str]] = []
         self._session: requests.Session | None = None
 
     def mount(self, base_url: str, wsgi_app) -> None:
         """Serve every URL under `base_url` by calling `wsgi_app` directly (no sockets)."""
         self._mounts.append((base_url.rstrip("/"), Client(wsgi_app)))
+
+    def route(self, public_base: str, actual_base: str) -> None:
+        """Sign URLs under `public_base` as they are, but deliver them to `actual_base` (e.g. ngrok -> local)."""
+        self._routes.append((public_base.rstrip("/"), actual_base.rstrip("/")))
 
     def delay(self, url_prefix: str, seconds: float) -> None:
         """Pretend webhooks under `url_prefix` take `seconds` to answer (a fault for timeout tests)."""
@@ -74,12 +79,13 @@ class Transport:
         if latency >= self.timeout:
             return WebhookResult(url, method, 0, "", "", latency, f"timed out after {self.timeout:g}s")
         started = time.monotonic()
-        client = self._mounted(url)
+        target = self._routed(url)
+        client = self._mounted(target)
         try:
             if client is not None:
-                status, body, ctype = self._wsgi(client, method, url, body_params, headers)
+                status, body, ctype = self._wsgi(client, method, target, body_params, headers)
             else:
-                status, body, ctype = self._http(method, url, body_params, headers)
+                status, body, ctype = self._http(method, target, body_params, headers)
         except requests.Timeout:
             return WebhookResult(url, method, 0, "", "", self.timeout, f"timed out after {self.timeout:g}s")
         except requests.RequestException as exc:
@@ -87,6 +93,12 @@ class Transport:
         elapsed = time.monotonic() - started + latency
         error = f"timed out after {self.timeout:g}s" if elapsed >= self.timeout else None
         return WebhookResult(url, method, status, body, ctype, elapsed, error)
+
+    def _routed(self, url: str) -> str:
+        for public, actual in self._routes:
+            if url == public or url.startswith(public + "/") or url.startswith(public + "?"):
+                return actual + url[len(public) :]
+        return url
 
     def _mounted(self, url: str) -> Client | None:
         for base, client in self._mounts:

@@ -59,5 +59,11 @@ def webapp(emu: Emulator) -> TwimlApp:
 
 
 @pytest.fixture
+def make_twiml_app() -> type[TwimlApp]:
+    """For tests that build their own emulator (and so their own auth token)."""
+    return TwimlApp
+
+
+@pytest.fixture
 def sdk(emu: Emulator):
     return emu.sdk_client()

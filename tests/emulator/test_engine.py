@@ -1,0 +1,84 @@
+"""The clocks and event loop: virtual time jumps, real time waits, both are thread-safe."""
+
+from __future__ import annotations
+
+import threading
+
+from emulator import Emulator, Engine, Human, RealClock, VirtualClock
+from emulator.transcript import Transcript
+
+
+def test_virtual_clock_jumps_to_each_event_in_order():
+    engine = Engine(VirtualClock())
+    seen = []
+    engine.schedule(600, lambda: seen.append(("hold over", engine.now())))
+    engine.schedule(5, lambda: seen.append(("ring", engine.now())))
+    engine.schedule(5, lambda: seen.append(("same time, later", engine.now())))
+    assert engine.run() == 3
+    assert seen == [("ring", 5.0), ("same time, later", 5.0), ("hold over", 600.0)]
+
+
+def test_run_until_stops_and_leaves_later_events_pending():
+    engine = Engine(VirtualClock())
+    engine.schedule(10, lambda: None)
+    engine.schedule(100, lambda: None)
+    assert engine.run(until=50) == 1
+    assert engine.now() == 50 and engine.pending() == 1
+
+
+def test_callbacks_may_schedule_more_events():
+    engine = Engine(VirtualClock())
+    count = []
+
+    def tick():
+        count.append(engine.now())
+        if len(count) < 1000:
+            engine.schedule(60, tick)
+
+    engine.schedule(0, tick)
+    assert engine.run() == 1000
+    assert engine.now() == 999 * 60  # more than 16 virtual hours
+
+
+def test_real_clock_runs_events_in_a_background_thread():
+    engine = Engine(RealClock())
+    done = threading.Event()
+    engine.start()
+    try:
+        engine.schedule(0.02, done.set)
+        assert done.wait(timeout=5)
+    finally:
+        engine.stop()
+
+
+def test_virtual_clock_datetime_follows_the_epoch():
+    clock = VirtualClock()
+    clock.advance_to(3600)
+    assert (clock.datetime() - clock.epoch).total_seconds() == 3600
+
+
+def test_transcript_text_and_json():
+    transcript = Transcript()
+    transcript.add(65.5, "caller", "CA1", "say", "Hello")
+    assert "1:05.500  caller  SAY" in transcript.to_text()
+    assert '"text": "Hello"' in transcript.to_json()
+    assert transcript.for_leg("CA1")[0].text == "Hello"
+
+
+def test_emulator_in_real_time(make_twiml_app):
+    """The one test that waits on the wall clock: about 1 s of call setup plus 50 ms of ringing."""
+    emu = Emulator(clock=RealClock())
+    webapp = make_twiml_app(emu.auth_token)
+    emu.mount("https://app.test", webapp.flask)
+    webapp.docs["/answer"] = "<Response><Hangup/></Response>"
+    emu.assign("+12025550111", Human(ring_seconds=0.05))
+    emu.engine.start()
+    try:
+        record = emu.create_call("+12025550111", "+18005550100", url="https://app.test/answer")
+        ended = threading.Event()
+        emu.leg_ended = lambda leg: ended.set()
+        assert ended.wait(timeout=10)
+        assert record.status == "completed"
+        assert webapp.requests[0]["signed"]
+    finally:
+        emu.engine.stop()
