@@ -29,11 +29,12 @@ class History:
         summary: str,
         actor: str = SYSTEM_ACTOR,
         pipe: redis.client.Pipeline | None = None,
+        at: float | None = None,
         **detail: str | int | float | None,
     ) -> None:
-        """Add one entry; pass `pipe` to make it part of a caller's pipeline or transaction."""
+        """Add one entry; `pipe` makes it part of a caller's pipeline or transaction, `at` serves a virtual clock."""
         fields = {
-            "at": f"{time.time():.3f}",
+            "at": f"{time.time() if at is None else at:.3f}",
             "kind": kind,
             "actor": actor,
             "summary": summary,

@@ -84,3 +84,36 @@ class KeySchema:
     def queue_stats(self, queue_name: str) -> str:
         """acs:queue:{name}:stats — hash: counters by queue result (bridged, hangup, …) and total wait seconds."""
         return self._key("queue", queue_name, "stats")
+
+    # --- dialer (ivr/attempts.py, ivr/dialer.py, workers/) -------------------------------------------------
+    def attempt(self, attempt_id: str) -> str:
+        """acs:attempt:{id} — hash, TTL 30 days: one call attempt (case, contact, to, crn, state, call_sid, outcome)."""
+        return self._key("attempt", attempt_id)
+
+    def case_attempts(self, case_id: str) -> str:
+        """acs:case:{case_id}:attempts — sorted set: attempt id → epoch seconds placed (rolling-window rule)."""
+        return self._key("case", case_id, "attempts")
+
+    def case_dialing(self, case_id: str) -> str:
+        """acs:case:{case_id}:dialing — hash: unanswered streak, last outcome/conversation, flag, stop reason."""
+        return self._key("case", case_id, "dialing")
+
+    def dialer_locks(self) -> str:
+        """acs:dialer:locks — hash: case id → `token|expires_at`: the per-case lock held while a call is in flight."""
+        return self._key("dialer", "locks")
+
+    def attempts_placing(self) -> str:
+        """acs:dialer:placing — sorted set: attempt id → epoch seconds its REST request started (crash recovery)."""
+        return self._key("dialer", "placing")
+
+    def dialer_pace(self) -> str:
+        """acs:dialer:pace — string: epoch seconds of the next free calls-per-second slot, shared by all workers."""
+        return self._key("dialer", "pace")
+
+    def dialer_next_tick(self) -> str:
+        """acs:dialer:next-tick — string: epoch seconds of the tick already scheduled (one pending tick at a time)."""
+        return self._key("dialer", "next-tick")
+
+    def dialer_flagged(self) -> str:
+        """acs:dialer:flagged — hash: case id → why the dialer stopped on it (invalid number, …)."""
+        return self._key("dialer", "flagged")

@@ -98,6 +98,24 @@ class Store:
                 return value
         raise RuntimeError("could not draw an unused CRN in 20 tries")
 
+    def issue_crns(self, pairs: list[tuple[str, str]]) -> list[str]:
+        """`issue_crn` for many (case, contact) pairs in one round trip (the dialer's batches)."""
+        now = str(time.time())
+        pipe = self.redis.pipeline(transaction=False)
+        for case_id, contact in pairs:
+            candidate = crn_rules.new_crn()
+            self._issue_crn(
+                keys=[self.keys.case_crns(case_id), self.keys.crn(candidate)],
+                args=[contact, candidate, case_id, now],
+                client=pipe,
+            )
+        results = pipe.execute()
+        # A drawn number already taken (rare): fall back to the one-at-a-time path, which draws again.
+        return [
+            value if value else self.issue_crn(case_id, contact)
+            for (value, _created), (case_id, contact) in zip(results, pairs, strict=True)
+        ]
+
     def resolve_crn(self, text: str) -> CrnRecord | None:
         crn = crn_rules.clean_crn(text)
         if not crn_rules.is_well_formed(crn):

@@ -192,6 +192,46 @@ def contact_message(crn: str, callback_numbers: Sequence[str], for_practitioner:
     )
 
 
+CONNECT_OPTION = "1"
+
+
+def outbound_to_person(message: str, press_url: str) -> VoiceResponse:
+    """A person answered: the message (CRN twice, callback numbers), then press 1 to reach an employee now."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=5, action=press_url, method="POST")
+    _say(gather, message)
+    _say(gather, f"To speak with a collection employee now, press {CONNECT_OPTION}.")
+    response.append(gather)
+    _say(response, "Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def outbound_to_machine(message: str) -> VoiceResponse:
+    """Voicemail: Twilio runs this after the beep (DetectMessageEnd), so the whole message is recorded."""
+    response = VoiceResponse()
+    _say(response, message)
+    _say(response, "Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def outbound_connect(queue_url: str) -> VoiceResponse:
+    """The callee pressed 1: join the inbound line's queue (its /voice/acs/queue flow) with the case attached."""
+    response = VoiceResponse()
+    _say(response, "Please hold while we connect you to a collection employee.")
+    response.redirect(queue_url, method="POST")
+    return response
+
+
+def hang_up(text: str | None = None) -> VoiceResponse:
+    response = VoiceResponse()
+    if text:
+        _say(response, text)
+    response.hangup()
+    return response
+
+
 def _spoken_phone(e164: str) -> str:
     digits = e164.removeprefix("+1") if e164.startswith("+1") else e164.lstrip("+")
     if len(digits) == 10:

@@ -47,4 +47,4 @@ def unexpected_error(error: Exception):
     return twiml_response(twiml.apology_and_hangup())
 
 
-from ivr.voice import inbound  # noqa: E402,F401  (registers the routes on the blueprint)
+from ivr.voice import inbound, outbound  # noqa: E402,F401  (registers the routes on the blueprint)

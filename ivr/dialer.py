@@ -1,0 +1,400 @@
+"""The predictive dialer's batch: claim due cases, choose whom to call, place the calls, write it all down.
+
+One tick handles a batch so that Redis work is a handful of pipelined round trips for the whole batch (claim,
+read, issue CRNs, open attempts, record results) and REST requests run concurrently, while every attempt stays
+individually idempotent (see ivr.attempts). No RQ here: workers/ wraps this in thin jobs; tests call it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+
+from ivr import clock
+from ivr.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
+from ivr.calling_window import CallingWindow, zones_for
+from ivr.config import Config
+from ivr.dialing_policy import Outcome, Policy, earliest_attempt, next_step
+from ivr.history import History
+from ivr.keys import KeySchema
+from ivr.models import TAXPAYER_CONTACT
+from ivr.placing import CallPlacer, CallRequest, Failure, PlacementError
+from ivr.poa import preferred_poa
+from ivr.store import Store, authorization_from_hash, case_from_hash
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DialerSettings:
+    """Dialer knobs, read from ACS_* variables (README "The dialer")."""
+
+    max_cps: float = 1.0
+    batch_size: int = 100
+    tick_seconds: float = 5.0
+    concurrency: int = 8
+    ring_timeout: int = 25
+    lease_seconds: int = 3600
+    idle_tick_seconds: int = 60
+    reap_after_seconds: int = 900
+    window: CallingWindow = field(default_factory=CallingWindow)
+    policy: Policy = field(default_factory=Policy)
+
+    @classmethod
+    def from_config(cls, config: Config) -> DialerSettings:
+        env: Mapping[str, str] = config.extra
+
+        def get(name: str, default, kind=int):
+            value = env.get(name)
+            return kind(value) if value not in (None, "") else default
+
+        d = cls()
+        return cls(
+            max_cps=get("ACS_MAX_CPS", d.max_cps, float),
+            batch_size=get("ACS_DIALER_BATCH", d.batch_size),
+            tick_seconds=get("ACS_DIALER_TICK_SECONDS", d.tick_seconds, float),
+            concurrency=get("ACS_DIALER_CONCURRENCY", d.concurrency),
+            ring_timeout=get("ACS_RING_TIMEOUT", d.ring_timeout),
+            lease_seconds=get("ACS_DIALER_LEASE_SECONDS", d.lease_seconds),
+            idle_tick_seconds=get("ACS_DIALER_IDLE_SECONDS", d.idle_tick_seconds),
+            reap_after_seconds=get("ACS_DIALER_REAP_SECONDS", d.reap_after_seconds),
+            window=CallingWindow.parse(env.get("ACS_CALL_WINDOW")),
+            policy=Policy.from_env(env),
+        )
+
+    def tick_limit(self) -> int:
+        """Cases one tick takes: a batch, but no more than the CPS ceiling lets it place in `tick_seconds`."""
+        return max(1, min(self.batch_size, math.ceil(self.max_cps * self.tick_seconds)))
+
+
+@dataclass
+class TickReport:
+    claimed: list[str] = field(default_factory=list)
+    placed: dict[str, str] = field(default_factory=dict)  # attempt id → CallSid
+    deferred: dict[str, float] = field(default_factory=dict)  # case id → when it is due again
+    dropped: dict[str, str] = field(default_factory=dict)  # case id → why it left the dial list
+    rejected: dict[str, str] = field(default_factory=dict)  # attempt id → Twilio's refusal
+    retrying: list[str] = field(default_factory=list)  # attempt ids to resend after a backoff
+    unknown: list[str] = field(default_factory=list)  # attempt ids Twilio may or may not have accepted
+    next_due: float | None = None  # earliest due time left in cases_due
+
+    def summary(self) -> str:
+        return (
+            f"claimed {len(self.claimed)}, placed {len(self.placed)}, deferred {len(self.deferred)}, "
+            f"dropped {len(self.dropped)}, rejected {len(self.rejected)}, retrying {len(self.retrying)}"
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    attempt: Attempt
+
+
+class Dialer:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: KeySchema,
+        placer: CallPlacer | None,
+        settings: DialerSettings | None = None,
+    ):
+        self.redis = client
+        self.keys = keys
+        self.placer = placer
+        self.settings = settings or DialerSettings()
+        self.store = Store(client, keys)
+        self.attempts = Attempts(client, keys)
+        self.history = History(client, keys)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # --- entry points ----------------------------------------------------------------------------------------
+    def tick(self, limit: int | None = None) -> TickReport:
+        """Dial the cases due now (at most one tick's worth)."""
+        now = clock.now()
+        self.reap(now)
+        token = new_lock_token()
+        limit = limit or self.settings.tick_limit()
+        claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
+        return self._process(claimed, token, now)
+
+    def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
+        """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock)."""
+        now = clock.now()
+        token = new_lock_token()
+        claimed = self.attempts.claim(now, len(case_ids), self.settings.lease_seconds, token, case_ids=case_ids)
+        return self._process(claimed, token, now)
+
+    def resend(self, attempt_id: str) -> str:
+        """Send an attempt Twilio refused for a moment; `placed`, `skipped`, `rejected` or `unknown`.
+
+        Raises PlacementError(TRANSIENT) when Twilio refuses again, so the job's RQ Retry backs off and retries.
+        """
+        now = clock.now()
+        if not self.attempts.take(attempt_id, now, from_state="pending"):
+            return "skipped"  # placed, final, or being sent by someone else: never twice
+        attempt = self.attempts.get(attempt_id)
+        if attempt is None:
+            return "skipped"
+        self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
+        try:
+            call_sid = self._require_placer().place(CallRequest(attempt.attempt_id, attempt.to))
+        except PlacementError as error:
+            if error.failure is Failure.TRANSIENT:
+                self.attempts.back_to_pending(attempt_id, str(error))
+                raise
+            if error.failure is Failure.PERMANENT:
+                self.attempts.finish(attempt, self._rejection(attempt, str(error), clock.now()))
+                return "rejected"
+            return "unknown"
+        self.attempts.placed(attempt_id, call_sid)
+        return "placed"
+
+    def reap(self, now: float) -> int:
+        """Settle attempts whose REST request never came back (a worker died mid-request) and got no callback."""
+        stale = self.attempts.stale_placing(now - self.settings.reap_after_seconds)
+        for attempt_id in stale:
+            attempt = self.attempts.get(attempt_id)
+            if attempt is None:
+                self.redis.zrem(self.keys.attempts_placing(), attempt_id)
+                continue
+            unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0) + 1
+            step = next_step(self.settings.policy, Outcome.NO_ANSWER, unanswered, now)
+            self.attempts.finish(
+                attempt,
+                Finish(
+                    call_sid="",
+                    call_status="unknown",
+                    outcome="unconfirmed",
+                    next_due=step.at,
+                    unanswered=unanswered,
+                    conversation_at=None,
+                    at=now,
+                    summary=f"Outbound call to {attempt.who}: Twilio never confirmed it; treated as unanswered",
+                    stop_reason=step.reason if step.at is None else "",
+                ),
+            )
+        return len(stale)
+
+    def next_due(self) -> float | None:
+        first = self.redis.zrange(self.keys.cases_due(), 0, 0, withscores=True)
+        return first[0][1] if first else None
+
+    # --- the batch -------------------------------------------------------------------------------------------
+    def _process(self, claimed: list[str], token: str, now: float) -> TickReport:
+        report = TickReport(claimed=list(claimed))
+        if claimed:
+            plans, first_slot = self._plan(claimed, token, now, report)
+            if plans:
+                self._place(plans, now, first_slot, report)
+        report.next_due = self.next_due()
+        return report
+
+    def _plan(self, case_ids: list[str], token: str, now: float, report: TickReport) -> tuple[list[_Plan], float]:
+        """Read what the rules need in three pipelined round trips, decide per case, open attempts in one more."""
+        policy, window = self.settings.policy, self.settings.window
+        pipe = self.redis.pipeline(transaction=False)
+        for case_id in case_ids:
+            pipe.hgetall(self.keys.case(case_id))
+            pipe.hgetall(self.keys.case_dialing(case_id))
+            since = now - policy.attempt_window_seconds
+            pipe.zrangebyscore(self.keys.case_attempts(case_id), since, "+inf", withscores=True)
+        rows = pipe.execute()
+        raw = {cid: rows[i * 3 : i * 3 + 3] for i, cid in enumerate(case_ids)}
+
+        cases = {}
+        for case_id, (case_hash, _dialing, _recent) in raw.items():
+            try:
+                case = case_from_hash(case_id, case_hash)
+            except (KeyError, ValueError) as exc:
+                report.dropped[case_id] = f"unreadable case record ({type(exc).__name__})"
+                continue
+            if case is None:
+                report.dropped[case_id] = "no such case"
+            elif not case.is_open:
+                report.dropped[case_id] = "case closed"
+            else:
+                cases[case_id] = case
+
+        # Authorizations and practitioners for the contact rule, batched across the whole tick.
+        pipe = self.redis.pipeline(transaction=False)
+        for case in cases.values():
+            pipe.smembers(self.keys.taxpayer_authorizations(case.tin.ref))
+        auth_ids = dict(zip(cases, pipe.execute(), strict=True))
+        every_auth = sorted({a for ids in auth_ids.values() for a in ids})
+        pipe = self.redis.pipeline(transaction=False)
+        for authorization_id in every_auth:
+            pipe.hgetall(self.keys.authorization(authorization_id))
+        auth_rows = dict(zip(every_auth, pipe.execute(), strict=True))
+        today = datetime.fromtimestamp(now, UTC).date()
+        poa_caf: dict[str, str] = {}
+        for case_id, case in cases.items():
+            try:
+                found = [authorization_from_hash(auth_rows[a]) for a in auth_ids[case_id] if auth_rows.get(a)]
+            except (KeyError, ValueError):
+                found = []
+                log.warning("case %s: unreadable authorization record skipped", case_id)
+            poa = preferred_poa(found, case.periods, today)
+            if poa is not None:
+                poa_caf[case_id] = poa.caf
+        cafs = sorted(set(poa_caf.values()))
+        pipe = self.redis.pipeline(transaction=False)
+        for caf in cafs:
+            pipe.hgetall(self.keys.practitioner(caf))
+        practitioners = dict(zip(cafs, pipe.execute(), strict=True))
+
+        # Decide per case.
+        to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone
+        deferrals: list[tuple[str, float, str]] = []
+        when = datetime.fromtimestamp(now, UTC)
+        for case_id, case in cases.items():
+            _case_hash, dialing, recent = raw[case_id]
+            if case_id in poa_caf:
+                caf = poa_caf[case_id]
+                person = practitioners.get(caf) or {}
+                if not person.get("phone"):
+                    report.dropped[case_id] = f"the POA practitioner {caf} has no phone on file"
+                    continue
+                contact, kind, name, phone = caf, "practitioner", person.get("name", caf), person["phone"]
+            else:
+                contact, kind, name, phone = TAXPAYER_CONTACT, "taxpayer", "the taxpayer", case.taxpayer_phone
+            last_conversation = float(dialing["last_conversation_at"]) if dialing.get("last_conversation_at") else None
+            earliest = earliest_attempt(policy, [score for _, score in recent], last_conversation)
+            if earliest > now:
+                due = window.next_allowed(phone, datetime.fromtimestamp(earliest, UTC)).timestamp()
+                deferrals.append((case_id, due, f"attempt limits (per 7 days / after a conversation); due {_fmt(due)}"))
+                continue
+            if not window.allows(phone, when):
+                due = window.next_allowed(phone, when).timestamp()
+                local = ", ".join(f"{when.astimezone(z):%H:%M} {z.key}" for z in zones_for(phone))
+                deferrals.append(
+                    (case_id, due, f"{local} is outside {window.start:%H:%M}–{window.end:%H:%M}; due {_fmt(due)}")
+                )
+                continue
+            to_call.append((case_id, contact, kind, name, phone))
+
+        crns = self.store.issue_crns([(case_id, contact) for case_id, contact, *_ in to_call]) if to_call else []
+        plans = [
+            _Plan(
+                Attempt(
+                    attempt_id=new_attempt_id(),
+                    case_id=case_id,
+                    contact=contact,
+                    contact_kind=kind,
+                    to=phone,
+                    crn=crn,
+                    state="placing",
+                    created_at=now,
+                    lock=token,
+                    contact_name=name,
+                )
+            )
+            for (case_id, contact, kind, name, phone), crn in zip(to_call, crns, strict=True)
+        ]
+
+        pipe = self.redis.pipeline(transaction=False)
+        for plan in plans:
+            self.attempts.create(pipe, plan.attempt, now)
+        for case_id, due, why in deferrals:
+            report.deferred[case_id] = due
+            pipe.zadd(self.keys.cases_due(), {case_id: due})
+            pipe.hdel(self.keys.dialer_locks(), case_id)
+            self.history.append(case_id, "call_deferred", f"Call deferred: {why}", pipe=pipe, at=now, due_at=due)
+        for case_id, why in report.dropped.items():
+            pipe.zrem(self.keys.cases_due(), case_id)
+            pipe.hdel(self.keys.dialer_locks(), case_id)
+            if why != "no such case":
+                pipe.hset(self.keys.case_dialing(case_id), "stopped", why)
+                if why != "case closed":
+                    pipe.hset(self.keys.dialer_flagged(), case_id, why)
+        if plans:
+            self.attempts.reserve_slots(now, len(plans), self.settings.max_cps, pipe=pipe)
+        results = pipe.execute()
+        return plans, float(results[-1]) if plans else now
+
+    def _place(self, plans: list[_Plan], now: float, first_slot: float, report: TickReport) -> None:
+        placer = self._require_placer()
+        interval = 1.0 / self.settings.max_cps
+        lead = first_slot - now
+        started = time.monotonic()
+
+        def send(index: int, plan: _Plan) -> tuple[_Plan, str | PlacementError]:
+            self._wait_for_slot(started + lead + index * interval - time.monotonic())
+            try:
+                return plan, placer.place(CallRequest(plan.attempt.attempt_id, plan.attempt.to))
+            except PlacementError as error:
+                return plan, error
+            except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping
+                return plan, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
+
+        if self.settings.concurrency <= 1 or len(plans) == 1:
+            outcomes = [send(i, plan) for i, plan in enumerate(plans)]
+        else:
+            outcomes = list(self._executor().map(send, range(len(plans)), plans))
+
+        pipe = self.redis.pipeline(transaction=False)
+        at = clock.now()
+        for plan, result in outcomes:
+            attempt = plan.attempt
+            if isinstance(result, str):
+                report.placed[attempt.attempt_id] = result
+                self.attempts.placed(attempt.attempt_id, result, pipe=pipe)
+            elif result.failure is Failure.TRANSIENT:
+                report.retrying.append(attempt.attempt_id)
+                self.attempts.back_to_pending(attempt.attempt_id, str(result), pipe=pipe)
+            elif result.failure is Failure.PERMANENT:
+                report.rejected[attempt.attempt_id] = str(result)
+                self.attempts.finish(attempt, self._rejection(attempt, str(result), at), pipe=pipe)
+            else:
+                report.unknown.append(attempt.attempt_id)
+                log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
+        pipe.execute()
+
+    def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
+        return Finish(
+            call_sid="",
+            call_status="rejected",
+            outcome=Outcome.REJECTED.value,
+            next_due=None,
+            unanswered=0,
+            conversation_at=None,
+            at=at,
+            summary=f"Outbound call to {attempt.who} refused by Twilio ({error}); case flagged, no retry",
+            stop_reason="phone number refused",
+            flag=f"{attempt.contact_kind} number {attempt.to} refused: {error}",
+        )
+
+    # --- plumbing --------------------------------------------------------------------------------------------
+    def _require_placer(self) -> CallPlacer:
+        if self.placer is None:
+            raise RuntimeError("the dialer has no Twilio client (set TWILIO_ACCOUNT_SID/TOKEN and ACS_FROM_NUMBER)")
+        return self.placer
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="acs-dial")
+            return self._pool
+
+    @staticmethod
+    def _wait_for_slot(seconds: float) -> None:
+        """Pace to the shared calls-per-second slots (bounded, so a skewed clock cannot stall a worker)."""
+        if seconds > 0:
+            time.sleep(min(seconds, 10.0))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _fmt(epoch: float) -> str:
+    return f"{datetime.fromtimestamp(epoch, UTC):%Y-%m-%d %H:%M} UTC"

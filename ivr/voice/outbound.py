@@ -1,0 +1,96 @@
+"""Webhooks for the dialer's calls: the answer (message with the CRN), press 1 (queue for an employee), status."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app, request
+
+from ivr import clock, twiml
+from ivr.attempts import Attempts
+from ivr.dialing_policy import MACHINE_ANSWERS, Policy
+from ivr.outcomes import record_call_end
+from ivr.placing import PRESS_PATH
+from ivr.security import validate_twilio_request
+from ivr.services import services
+from ivr.voice import call_sid, twiml_response, voice
+
+_ATTEMPT_ID = re.compile(r"^AT[0-9a-f]{20}$")
+
+
+def _attempts() -> Attempts:
+    """One Attempts (its Lua scripts registered once) per app."""
+    found = current_app.extensions.get("acs.attempts")
+    if found is None:
+        svc = services()
+        found = current_app.extensions["acs.attempts"] = Attempts(svc.redis, svc.keys)
+    return found
+
+
+def _policy() -> Policy:
+    found = current_app.extensions.get("acs.dialer_policy")
+    if found is None:
+        found = current_app.extensions["acs.dialer_policy"] = Policy.from_env(services().config.extra)
+    return found
+
+
+def _attempt_id() -> str | None:
+    value = request.args.get("attempt", "")
+    return value if _ATTEMPT_ID.match(value) else None
+
+
+@voice.post("/outbound/answer")
+@validate_twilio_request
+def outbound_answer():
+    attempt_id = _attempt_id()
+    if attempt_id is None:
+        return twiml_response(twiml.hang_up())
+    answered_by = request.form.get("AnsweredBy", "unknown")[:32]
+    if answered_by == "fax":
+        _attempts().answered(attempt_id, answered_by, message_played=False)
+        return twiml_response(twiml.hang_up())
+    machine = answered_by in MACHINE_ANSWERS
+    attempt = _attempts().answered(attempt_id, answered_by, message_played=True)
+    if attempt is None:
+        return twiml_response(twiml.hang_up())
+    config = services().config
+    message = twiml.contact_message(attempt.crn, config.callback_numbers, attempt.for_practitioner)
+    if machine:
+        return twiml_response(twiml.outbound_to_machine(message))
+    press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
+    return twiml_response(twiml.outbound_to_person(message, press_url))
+
+
+@voice.post("/outbound/press")
+@validate_twilio_request
+def outbound_press():
+    attempt_id = _attempt_id()
+    sid = call_sid()
+    digits = request.form.get("Digits", "")[:4]
+    if attempt_id is None or sid is None or digits != twiml.CONNECT_OPTION:
+        return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    attempt = _attempts().pressed(attempt_id, digits)
+    if attempt is None:
+        return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    svc = services()
+    # The callee is `To` on an outbound leg; the case travels with the call so the employee sees it.
+    svc.callers.matched(sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""))
+    svc.callers.attach_case(sid, attempt.case_id, attempt.crn)
+    return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue")))
+
+
+@voice.post("/outbound/status")
+@validate_twilio_request
+def outbound_status():
+    attempt_id = _attempt_id()
+    if attempt_id is not None:
+        record_call_end(
+            _attempts(),
+            _policy(),
+            attempt_id,
+            request.form.get("CallStatus", "")[:32],
+            request.form.get("AnsweredBy", "")[:32],
+            call_sid() or "",
+            clock.now(),
+        )
+    return twiml_response(twiml.VoiceResponse())

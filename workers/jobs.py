@@ -1,0 +1,79 @@
+"""The dialer's RQ jobs: thin functions taking ids, enqueued by dotted path (see workers.queues).
+
+Each worker process builds its Dialer (Redis client, Twilio SDK client, thread pool) once, from the
+environment, and reuses it for every job.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from ivr import clock
+from ivr.config import Config
+from ivr.dialer import Dialer, DialerSettings, TickReport
+from ivr.keys import KeySchema
+from ivr.placing import TwilioPlacer
+from ivr.redis_conn import connect, redis_url_for
+from ivr.twilio_client import rest_client
+from workers.queues import DialerQueues, rq_connection
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """What the jobs of one worker process share."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.settings = DialerSettings.from_config(config)
+        client = connect(redis_url_for(config))
+        keys = KeySchema(config.key_prefix)
+        placer = TwilioPlacer(rest_client(config), config, self.settings.ring_timeout)
+        self.dialer = Dialer(client, keys, placer, self.settings)
+        self.queues = DialerQueues(rq_connection(config), keys)
+        self.api_retry_base = float(config.extra.get("ACS_API_RETRY_BASE_SECONDS") or 1.0)
+
+
+@cache
+def runtime() -> Runtime:
+    return Runtime(Config.from_env())
+
+
+def reset_runtime() -> None:
+    """Forget the cached runtime (tests and the demo change the environment between runs)."""
+    runtime.cache_clear()
+
+
+def dial_due(scheduled_for: str | None = None) -> str:
+    """One pacing tick: dial a batch of due cases, then schedule the next tick."""
+    rt = runtime()
+    rt.queues.tick_started(scheduled_for)
+    report = rt.dialer.tick()
+    _follow_up(rt, report)
+    now = clock.now()
+    if len(report.claimed) >= rt.settings.tick_limit():
+        rt.queues.schedule_tick(now, now)  # more are due: keep going at once
+    else:
+        idle = now + rt.settings.idle_tick_seconds
+        rt.queues.schedule_tick(min(report.next_due, idle) if report.next_due is not None else idle, now)
+    log.info("dialer tick: %s", report.summary())
+    return report.summary()
+
+
+def dial_case(case_id: str) -> str:
+    """Dial one case now (`acs dial --case`)."""
+    rt = runtime()
+    report = rt.dialer.dial_cases([case_id])
+    _follow_up(rt, report)
+    return report.summary()
+
+
+def resend_attempt(attempt_id: str) -> str:
+    """Resend an attempt Twilio refused for a moment; raising lets RQ's Retry back off and try again."""
+    return runtime().dialer.resend(attempt_id)
+
+
+def _follow_up(rt: Runtime, report: TickReport) -> None:
+    for attempt_id in report.retrying:
+        rt.queues.resend_later(attempt_id, rt.api_retry_base)
