@@ -8,7 +8,7 @@ from emulator.sdk import WsgiHttpClient
 from ivr.dialer import Dialer, DialerSettings
 from ivr.placing import TwilioPlacer
 from ivr.twilio_client import rest_client
-from tests.conftest import PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from conftest import PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 
 #: 2026-11-26 14:00 UTC: 09:00 in New York, 08:00 in Chicago, 04:00 in Honolulu.
 MORNING_EAST = 1_795_701_600.0

@@ -1,0 +1,48 @@
+"""`acs worker` and `acs dial`."""
+
+from __future__ import annotations
+
+import click
+
+from ivr.config import Config
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="work until the queues are empty, then exit")
+@click.option("--queue", "queues", multiple=True, help="queue to listen on (default: the dialer's queues)")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker with the RQ scheduler, so delayed ticks and retries fire."""
+    from rq import Worker
+
+    from ivr.keys import KeySchema
+    from workers.queues import WORKER_QUEUES, DialerQueues, rq_connection
+
+    config = Config.from_env()
+    connection = rq_connection(config)
+    if not burst:
+        # Keep the dialer's heartbeat going: a tick now, and every tick schedules the next one.
+        from ivr import clock
+
+        DialerQueues(connection, KeySchema(config.key_prefix)).schedule_tick(clock.now(), clock.now())
+    Worker(list(queues or WORKER_QUEUES), connection=connection).work(burst=burst, with_scheduler=True)
+
+
+@click.command()
+@click.option("--case", "case_id", default=None, help="dial this case now instead of every due case")
+def dial(case_id: str | None) -> None:
+    """Enqueue a dialer tick for the due cases (or a call on one case); `acs worker` places the calls."""
+    from ivr.keys import KeySchema
+    from workers.queues import DialerQueues, rq_connection
+
+    config = Config.from_env()
+    queues = DialerQueues(rq_connection(config), KeySchema(config.key_prefix))
+    if case_id:
+        exists = queues.connection.exists(KeySchema(config.key_prefix).case(case_id))
+        if not exists:
+            raise click.ClickException(f"no case {case_id!r}")
+        job = queues.dial_case(case_id)
+        click.echo(f"queued a call on case {case_id} (job {job.id}); `acs worker` places it")
+    else:
+        due = queues.connection.zcount(KeySchema(config.key_prefix).cases_due(), "-inf", "+inf")
+        job = queues.tick_now()
+        click.echo(f"queued a dialer tick (job {job.id}); {due} case(s) on the dial list")
