@@ -34,6 +34,7 @@ PRACTITIONER_COLUMNS = ("caf", "name", "firm", "phone")
 AUTHORIZATION_COLUMNS = ("caf", "tin", "form", "periods", "received", "revoked")
 KINDS = ("cases", "practitioners", "authorizations")
 
+MAX_BALANCE = Decimal(10) ** 12
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ROW_ERRORS = (InvalidTin, InvalidCaf, InvalidPeriod, InvalidPhone, ValueError)
 
@@ -303,6 +304,8 @@ def _parse_balance(text: str, case_type: CaseType) -> Decimal | None:
         raise ValueError(f"balance {text!r} is not an amount in dollars") from None
     if not balance.is_finite() or balance < 0 or balance.as_tuple().exponent < -2:
         raise ValueError(f"balance {text!r} must be a non-negative amount with at most two decimals")
+    if balance >= MAX_BALANCE:  # also keeps `1e999999999` from being written out as a billion digits
+        raise ValueError(f"balance {text!r} is too large (at most {MAX_BALANCE - 1:,} dollars)")
     return balance
 
 

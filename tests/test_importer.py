@@ -260,6 +260,7 @@ GOOD_CASE = "C-1,BAL_DUE,015-14-6380,Pat Doe,+12065550148,1040:2019,100.00"
         ("C-2,NON_FILER,015-14-6380,Pat,+12065550149,1040:2019,5", "balance must be empty"),
         ("C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,1.005", "two decimals"),
         ("C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,NaN", "balance"),
+        ("C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,1e999999999", "too large"),
         ("C-1,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,1", "duplicate case_id C-1 (first on line 2)"),
         ("C-2,BAL_DUE,015-14-6380,Pat,+12065550149", "expected 7 fields"),
     ],
