@@ -21,9 +21,10 @@ def create_app(config: Config | Mapping[str, str] | None = None, client: redis.R
     app.session_interface = LazySessionInterface()
     app.extensions["acs"] = Services.from_config(cfg, client)
 
-    from ivr import health
+    from ivr import console, health
     from ivr.voice import voice
 
     app.register_blueprint(voice)
+    console.init_app(app)
     health.init_app(app)
     return app

@@ -70,6 +70,11 @@ def case_show(crn_or_case_id: str, as_json: bool) -> None:
         view = type(view)(**{**view.__dict__, "opened_by_crn": crn})
     click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
 
+
+from ivr.console.commands import employee  # noqa: E402
+
+cli.add_command(employee)
+
 from ivr.demo import demo  # noqa: E402
 from workers.cli import dial, worker  # noqa: E402
 

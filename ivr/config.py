@@ -28,6 +28,7 @@ class Config:
     hold_music_url: str | None = None
     secret_key: str | None = None
     key_prefix: str = "acs"
+    crn_lookups_per_minute: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +54,7 @@ class Config:
             hold_music_url=get("ACS_HOLD_MUSIC_URL"),
             secret_key=get("ACS_SECRET_KEY"),
             key_prefix=get("ACS_KEY_PREFIX") or "acs",
+            crn_lookups_per_minute=int(get("ACS_CRN_LOOKUPS_PER_MINUTE") or 10),
             extra={k: v for k, v in env.items() if k.startswith("ACS_")},
         )
 

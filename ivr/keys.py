@@ -85,6 +85,39 @@ class KeySchema:
         """acs:queue:{name}:stats — hash: counters by queue result (bridged, hangup, …) and total wait seconds."""
         return self._key("queue", queue_name, "stats")
 
+    # --- console: employees, audit, letters (ivr/employees.py, ivr/audit.py, ivr/console/) -----------------
+    def employee(self, username: str) -> str:
+        """acs:employee:{username} — hash: name, role, phone (number or client:identity), password_hash."""
+        return self._key("employee", username)
+
+    def employee_names(self) -> str:
+        """acs:employees — set of every employee username."""
+        return self._key("employees")
+
+    def sign_in_failures(self, username: str) -> str:
+        """acs:employee:{username}:failures — string counter, TTL = lockout window: failed sign-ins."""
+        return self._key("employee", username, "failures")
+
+    def crn_lookups(self, username: str) -> str:
+        """acs:employee:{username}:crn-lookups — string counter, TTL 60 s: CRN lookups this minute."""
+        return self._key("employee", username, "crn-lookups")
+
+    def employee_agent_call(self, username: str) -> str:
+        """acs:employee:{username}:agent-call — string, TTL 2 days: CallSid of the employee's latest agent leg."""
+        return self._key("employee", username, "agent-call")
+
+    def audit_log(self) -> str:
+        """acs:audit — stream (capped ~1,000,000): employee, case_id, action, detail; never an SSN/EIN."""
+        return self._key("audit")
+
+    def letter(self, letter_id: str) -> str:
+        """acs:letter:{id} — hash: case_id, action, title, created_at, employee, filename, pdf (base64)."""
+        return self._key("letter", letter_id)
+
+    def case_letters(self, case_id: str) -> str:
+        """acs:case:{case_id}:letters — sorted set: letter id → epoch seconds generated."""
+        return self._key("case", case_id, "letters")
+
     # --- dialer (ivr/attempts.py, ivr/dialer.py, workers/) -------------------------------------------------
     def attempt(self, attempt_id: str) -> str:
         """acs:attempt:{id} — hash, TTL 30 days: one call attempt (case, contact, to, crn, state, call_sid, outcome)."""
