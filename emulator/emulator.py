@@ -42,6 +42,7 @@ class Emulator:
         self.parties: dict[str, Party] = {}
         self.legs: dict[str, Leg] = {}
         self.labels: dict[str, str] = {}
+        self._label_counts: dict[str, int] = {}
         self.dial_waiters: dict[str, list[Leg]] = {}
         self.webhooks: list[dict] = []
         self.errors: list[dict] = []
@@ -70,9 +71,11 @@ class Emulator:
         return party
 
     def party_for(self, phone_number: str) -> Party:
+        """The party assigned to `phone_number`, else a fresh `default_party` (a listening human)."""
         party = self.parties.get(phone_number)
         if party is None:
-            party = self.parties[phone_number] = self.default_party()
+            with self._lock:
+                party = self.parties.setdefault(phone_number, self.default_party())
         return party
 
     def mount(self, base_url: str, wsgi_app) -> None:
@@ -96,10 +99,13 @@ class Emulator:
 
     # -- calls -------------------------------------------------------------------------------------------
     def _label(self, party: Party, fallback: str) -> str:
+        """The party's name, or `fallback`; repeats get #2, #3... (O(1): creates must stay cheap)."""
         base = party.name or fallback
         with self._lock:
-            label, n = base, 1
-            while label in self.labels:
+            n = self._label_counts.get(base, 0) + 1
+            self._label_counts[base] = n
+            label = base if n == 1 else f"{base}#{n}"
+            while label in self.labels:  # only if someone named a party "x#2" explicitly
                 n += 1
                 label = f"{base}#{n}"
             return label
