@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from emulator.emulator import Emulator
 from emulator.engine import VirtualClock
 from emulator.sdk import WsgiHttpClient
 from ivr.dialer import Dialer, DialerSettings
 from ivr.placing import TwilioPlacer
 from ivr.twilio_client import rest_client
-from conftest import PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 
 #: 2026-11-26 14:00 UTC: 09:00 in New York, 08:00 in Chicago, 04:00 in Honolulu.
 MORNING_EAST = 1_795_701_600.0
+#: 2026-11-26 20:00 UTC: inside the calling window from Maine to Hawaii.
+MIDDAY = MORNING_EAST + 6 * 3600
 
 
-def make_emulator(app, at: float = MORNING_EAST) -> Emulator:
-    from datetime import UTC, datetime
-
-    emu = Emulator(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, clock=VirtualClock(datetime.fromtimestamp(at, UTC)))
-    emu.mount(PUBLIC_BASE_URL, app)
+def make_emulator(app, at: float = MIDDAY) -> Emulator:
+    """An emulator for the app's account, delivering webhooks to the app in-process, starting at `at`."""
+    config = app.extensions["acs"].config
+    start = datetime.fromtimestamp(at, UTC)
+    emu = Emulator(config.twilio_account_sid, config.twilio_auth_token, clock=VirtualClock(start))
+    emu.mount(config.public_base_url, app)
     return emu
 
 

@@ -1,0 +1,175 @@
+"""The dialer's webhooks: what the callee hears, press 1, and outcomes recorded once."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ivr import clock
+from ivr.attempts import Attempt, Attempts
+from ivr.dialing_policy import DAY, HOUR
+
+NOW = 1_795_701_600.0
+CRN = "4012345675"
+SPOKEN = "4 0 1, 2 3 4, 5 6 7 5"
+
+
+@pytest.fixture
+def attempts(redis, keys) -> Attempts:
+    return Attempts(redis, keys)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with clock.frozen(NOW) as manual:
+        yield manual
+
+
+def open_attempt(attempts: Attempts, redis, keys, kind: str = "practitioner", attempt_id: str = "AT" + "a" * 20):
+    contact = "0401-23456R" if kind == "practitioner" else "taxpayer"
+    attempt = Attempt(attempt_id, "ACS-000101", contact, kind, "+12125550101", CRN, "placing", NOW, "tok", "Avery")
+    pipe = redis.pipeline()
+    attempts.create(pipe, attempt, NOW)
+    pipe.hset(keys.dialer_locks(), "ACS-000101", f"tok|{NOW + 3600}")
+    pipe.zadd(keys.cases_due(), {"ACS-000101": NOW + 3600})
+    pipe.execute()
+    return attempt
+
+
+def xml(response) -> ET.Element:
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    return ET.fromstring(response.data)
+
+
+def said(root: ET.Element) -> str:
+    return " ".join(el.text or "" for el in root.iter("Say"))
+
+
+def answer(twilio, attempt_id: str, answered_by: str):
+    params = {"CallSid": "CA" + "1" * 32, "AnsweredBy": answered_by, "To": "+12125550101", "From": "+12025550100"}
+    return twilio.post("/voice/outbound/answer", params, query={"attempt": attempt_id})
+
+
+def status(twilio, attempt_id: str, call_status: str, answered_by: str = ""):
+    params = {"CallSid": "CA" + "1" * 32, "CallStatus": call_status}
+    if answered_by:
+        params["AnsweredBy"] = answered_by
+    return twilio.post("/voice/outbound/status", params, query={"attempt": attempt_id})
+
+
+def test_a_person_hears_the_crn_twice_the_callback_numbers_and_press_1(twilio, attempts, redis, keys, sample_data):
+    attempt = open_attempt(attempts, redis, keys)
+    root = xml(answer(twilio, attempt.attempt_id, "human"))
+    gather = root.find("Gather")
+    assert gather is not None and gather.get("numDigits") == "1"
+    assert gather.get("action") == f"https://acs.example.test/voice/outbound/press?attempt={attempt.attempt_id}"
+    text = said(root)
+    assert text.count(SPOKEN) == 2
+    assert "8 0 0, 8 2 9, 3 9 0 3" in text and "8 0 0, 8 2 9, 7 6 5 0" in text
+    assert "press 1" in text
+    assert root.find("Hangup") is not None
+
+
+def test_a_machine_gets_the_same_message_and_no_menu(twilio, attempts, redis, keys, sample_data):
+    attempt = open_attempt(attempts, redis, keys)
+    root = xml(answer(twilio, attempt.attempt_id, "machine_end_beep"))
+    assert root.find("Gather") is None
+    assert said(root).count(SPOKEN) == 2
+    assert "press 1" not in said(root)
+    assert attempts.get(attempt.attempt_id).message_played
+
+
+def test_nothing_taxing_is_ever_said(twilio, attempts, redis, keys, sample_data):
+    cases = (("practitioner", "human"), ("taxpayer", "machine_end_beep"), ("taxpayer", "human"))
+    for n, (kind, answered_by) in enumerate(cases):
+        attempt = open_attempt(attempts, redis, keys, kind, attempt_id=f"AT{n:020d}")
+        text = said(xml(answer(twilio, attempt.attempt_id, answered_by)))
+        stored = redis.hgetall(keys.case("ACS-000101"))
+        assert stored["tin_digits"] not in text.replace(" ", "").replace(",", "")
+        assert stored["balance"] not in text and "$" not in text and "dollar" not in text.lower()
+        assert stored["taxpayer_name"] not in text
+        if kind == "taxpayer":
+            assert "client" not in text and "important matter" in text
+
+
+def test_fax_and_unknown_attempts_just_hang_up(twilio, attempts, redis, keys):
+    attempt = open_attempt(attempts, redis, keys)
+    assert [el.tag for el in xml(answer(twilio, attempt.attempt_id, "fax"))] == ["Hangup"]
+    assert [el.tag for el in xml(answer(twilio, "AT" + "f" * 20, "human"))] == ["Hangup"]
+    assert [el.tag for el in xml(answer(twilio, "../../etc", "human"))] == ["Hangup"]
+    assert not redis.exists(keys.attempt("AT" + "f" * 20))
+
+
+def test_press_1_queues_the_callee_with_the_case_attached(twilio, attempts, redis, keys, app):
+    attempt = open_attempt(attempts, redis, keys)
+    sid = "CA" + "2" * 32
+    params = {"CallSid": sid, "Digits": "1", "To": "+12125550101", "From": "+12025550100"}
+    root = xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
+    assert root.find("Redirect").text == "https://acs.example.test/voice/acs/queue"
+    context = app.extensions["acs"].callers.get(sid)
+    assert context.case_id == "ACS-000101" and context.crn == CRN and context.caller == "+12125550101"
+    assert attempts.get(attempt.attempt_id).pressed == "1"
+
+
+def test_any_other_key_says_goodbye(twilio, attempts, redis, keys):
+    attempt = open_attempt(attempts, redis, keys)
+    params = {"CallSid": "CA" + "2" * 32, "Digits": "9"}
+    root = xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
+    assert root.find("Hangup") is not None and root.find("Redirect") is None
+
+
+def call_outs(app, case_id="ACS-000101"):
+    return [e for e in app.extensions["acs"].history.entries(case_id) if e.kind == "call_out"]
+
+
+def test_a_conversation_is_recorded_once_whatever_twilio_repeats(twilio, attempts, redis, keys, app):
+    attempt = open_attempt(attempts, redis, keys)
+    answer(twilio, attempt.attempt_id, "human")
+    for event in ("initiated", "ringing", "completed", "completed", "ringing", "in-progress", "completed"):
+        assert status(twilio, attempt.attempt_id, event).status_code == 200
+    entries = call_outs(app)
+    assert len(entries) == 1
+    assert entries[0].detail["outcome"] == "conversation" and CRN in entries[0].summary
+    assert redis.zscore(keys.cases_due(), "ACS-000101") == pytest.approx(NOW + 7 * DAY)
+    assert not redis.hexists(keys.dialer_locks(), "ACS-000101")
+    assert redis.hget(keys.case_dialing("ACS-000101"), "last_conversation_at")
+
+
+@pytest.mark.parametrize(
+    ("call_status", "answered_by", "outcome", "delay"),
+    [
+        ("completed", "machine_end_beep", "voicemail", 2 * DAY),
+        ("no-answer", "", "no-answer", 2 * HOUR),
+        ("busy", "", "busy", 15 * 60),
+        ("failed", "", "failed", 2 * HOUR),
+        ("canceled", "", "canceled", 2 * HOUR),
+    ],
+)
+def test_each_outcome_decides_the_next_step(
+    twilio, attempts, redis, keys, app, call_status, answered_by, outcome, delay
+):
+    attempt = open_attempt(attempts, redis, keys)
+    if answered_by:
+        answer(twilio, attempt.attempt_id, answered_by)
+    status(twilio, attempt.attempt_id, call_status, answered_by)
+    (entry,) = call_outs(app)
+    assert entry.detail["outcome"] == outcome
+    assert redis.zscore(keys.cases_due(), "ACS-000101") == pytest.approx(NOW + delay)
+
+
+def test_the_dialer_stops_after_the_maximum_unanswered_attempts(twilio, attempts, redis, keys, app):
+    redis.hset(keys.case_dialing("ACS-000101"), "unanswered", 9)
+    attempt = open_attempt(attempts, redis, keys)
+    status(twilio, attempt.attempt_id, "no-answer")
+    assert redis.zscore(keys.cases_due(), "ACS-000101") is None
+    assert "stopped" in call_outs(app)[0].summary.lower()
+    assert redis.hget(keys.case_dialing("ACS-000101"), "stopped")
+
+
+def test_bad_status_callbacks_are_harmless(twilio, client):
+    assert status(twilio, "AT" + "0" * 20, "completed").status_code == 200
+    assert twilio.post("/voice/outbound/status", {"CallStatus": "completed"}).status_code == 200
+    assert client.post("/voice/outbound/status", data={"CallStatus": "completed"}).status_code == 403
+    assert client.post("/voice/outbound/answer", data={}).status_code == 403
