@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import click
@@ -40,6 +41,7 @@ def emulator_command(host: str, port: int, scenario_file: str | None, app_url: s
         build(spec, emu, app_url or spec.get("app_url") or os.environ.get("PUBLIC_BASE_URL", ""))
     server = emu.serve(host, port)
     emu.engine.start()
+    signal.signal(signal.SIGTERM, _interrupt)
     click.echo("Twilio emulator listening. Point the app at it with:")
     click.echo(f"  export TWILIO_API_BASE={server.url}")
     click.echo(f"  export TWILIO_ACCOUNT_SID={emu.account_sid}")
@@ -53,6 +55,11 @@ def emulator_command(host: str, port: int, scenario_file: str | None, app_url: s
         emu.engine.stop()
         server.shutdown()
         click.echo(emu.transcript.to_text())
+
+
+def _interrupt(signum, frame) -> None:
+    """Treat SIGTERM like Ctrl-C so the transcript is still printed."""
+    raise KeyboardInterrupt
 
 
 @click.command("scenario")
