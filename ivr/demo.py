@@ -41,9 +41,13 @@ TRANSCRIPT_KINDS = {"call", "status", "say", "dtmf", "amd", "machine", "recorded
 _URL_PROVIDERS: list[Callable[[DemoWorld], tuple[str, str]]] = []
 
 
-def add_url(provider: Callable[[DemoWorld], tuple[str, str]]) -> None:
-    """Register a (label, url) line printed by `acs demo --keep-running`, e.g. the console's address."""
+def add_url(provider: Callable[[DemoWorld], tuple[str, str]]) -> Callable[[DemoWorld], tuple[str, str]]:
+    """Register a (label, url) line printed by `acs demo --keep-running`, e.g. the console's address.
+
+    Usable as a decorator: `@add_url def console(world): return "console", world.app_url + "/console"`.
+    """
     _URL_PROVIDERS.append(provider)
+    return provider
 
 
 @dataclass

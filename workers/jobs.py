@@ -7,7 +7,6 @@ environment, and reuses it for every job.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 from ivr import clock
 from ivr.config import Config
@@ -24,25 +23,38 @@ log = logging.getLogger(__name__)
 class Runtime:
     """What the jobs of one worker process share."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, http_client=None):
         self.config = config
         self.settings = DialerSettings.from_config(config)
         client = connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
-        placer = TwilioPlacer(rest_client(config), config, self.settings.ring_timeout)
+        placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)
         self.dialer = Dialer(client, keys, placer, self.settings)
         self.queues = DialerQueues(rq_connection(config), keys)
         self.api_retry_base = float(config.extra.get("ACS_API_RETRY_BASE_SECONDS") or 1.0)
 
 
-@cache
+_runtime: Runtime | None = None
+
+
 def runtime() -> Runtime:
-    return Runtime(Config.from_env())
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Config.from_env())
+    return _runtime
+
+
+def use_runtime(chosen: Runtime | None) -> None:
+    """Install a runtime built elsewhere (the benchmark's in-process emulator); None forgets it."""
+    global _runtime
+    if _runtime is not None and _runtime is not chosen:
+        _runtime.dialer.close()
+    _runtime = chosen
 
 
 def reset_runtime() -> None:
-    """Forget the cached runtime (tests and the demo change the environment between runs)."""
-    runtime.cache_clear()
+    """Forget the runtime (tests and the demo change the environment between runs)."""
+    use_runtime(None)
 
 
 def dial_due(scheduled_for: str | None = None) -> str:

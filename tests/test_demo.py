@@ -1,0 +1,37 @@
+"""`acs demo` plays the whole story green, on its own embedded Redis and loopback ports."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ivr import clock
+from ivr.demo import _URL_PROVIDERS, add_url, run_demo
+from workers.jobs import reset_runtime
+
+
+@pytest.fixture
+def restored_environment():
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    clock.use(None)
+    reset_runtime()
+
+
+def test_the_story_plays_green_end_to_end(restored_environment):
+    lines: list[str] = []
+    provider = add_url(lambda world: ("console (test)", world.app_url + "/console"))
+    ok, world = run_demo(echo=lines.append)
+    try:
+        text = "\n".join(lines)
+        assert ok, text
+        assert "FAIL" not in text
+        for beat in ("AnsweredBy=machine_end_beep", "RECORDED", "DTMF     1", "outside 08:00–21:00", "BRIDGE"):
+            assert beat in text
+        assert ("console (test)", world.app_url + "/console") in world.urls()
+    finally:
+        world.stop()
+        _URL_PROVIDERS.remove(provider)

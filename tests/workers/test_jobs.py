@@ -1,0 +1,84 @@
+"""The RQ jobs, run by a real SimpleWorker; calls go through the twilio SDK over HTTP to a served emulator."""
+
+from __future__ import annotations
+
+import pytest
+import redis as redis_lib
+from click.testing import CliRunner
+from dialer_support import emulator_clock
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+from emulator.parties import AnsweringMachine
+from ivr import clock
+from ivr.cli import cli
+from workers.jobs import reset_runtime
+from workers.queues import DIALER_QUEUE, RETRY_QUEUE, WORKER_QUEUES
+
+
+@pytest.fixture
+def served(emu, config_overrides, monkeypatch, sample_data):
+    """The emulator's REST API on a loopback port, and the environment a worker process would have."""
+    server = emu.serve()
+    env = {**config_overrides, "TWILIO_API_BASE": server.url, "ACS_MAX_CPS": "1000", "ACS_API_RETRY_BASE_SECONDS": "0"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_runtime()
+    clock.use(emulator_clock(emu))
+    yield server
+    clock.use(None)
+    reset_runtime()
+    server.shutdown()
+
+
+@pytest.fixture
+def rq_redis(redis_url):
+    connection = redis_lib.Redis.from_url(redis_url)
+    yield connection
+    connection.close()
+
+
+def work(rq_redis) -> None:
+    SimpleWorker([Queue(name, connection=rq_redis) for name in WORKER_QUEUES], connection=rq_redis).work(
+        burst=True, logging_level="WARNING"
+    )
+
+
+def test_acs_dial_case_then_the_worker_calls_and_the_voicemail_is_recorded(app, emu, served, rq_redis):
+    emu.assign("+12125550101", AnsweringMachine("A"))
+    result = CliRunner().invoke(cli, ["dial", "--case", "ACS-000101"])
+    assert result.exit_code == 0, result.output
+    work(rq_redis)
+    (record,) = emu.store.calls.values()
+    assert record.to == "+12125550101"
+    emu.run(until=emu.engine.now() + 300)
+    outcomes = [e.detail.get("outcome") for e in app.extensions["acs"].history.entries("ACS-000101")]
+    assert "voicemail" in outcomes
+
+
+def test_acs_dial_refuses_an_unknown_case(served):
+    result = CliRunner().invoke(cli, ["dial", "--case", "NOPE"])
+    assert result.exit_code != 0 and "no case" in result.output
+
+
+def test_a_tick_dials_a_batch_and_schedules_the_next_tick(app, emu, served, rq_redis, redis, keys):
+    result = CliRunner().invoke(cli, ["dial"])
+    assert result.exit_code == 0, result.output
+    work(rq_redis)
+    assert len(emu.store.calls) > 0
+    # The tick re-scheduled itself with RQ (enqueue_at / enqueue_in), once.
+    scheduled = ScheduledJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
+    queued = Queue(DIALER_QUEUE, connection=rq_redis).get_job_ids()
+    assert len(scheduled) + len(queued) == 1
+    assert redis.get(keys.dialer_next_tick())
+
+
+def test_twilio_429s_are_retried_by_rq_with_backoff_and_one_call_results(app, emu, served, rq_redis, redis, keys):
+    emu.faults.fail_next("calls.create", count=3, status=429)
+    CliRunner().invoke(cli, ["dial", "--case", "ACS-000101"])
+    work(rq_redis)  # the dial job hits 429, the resend job hits 429 twice, RQ's Retry brings it back each time
+    assert len(emu.store.calls) == 1
+    assert not FailedJobRegistry(RETRY_QUEUE, connection=rq_redis).get_job_ids()
+    (attempt,) = app.extensions["acs"].redis.zrange(keys.case_attempts("ACS-000101"), 0, -1)
+    assert redis.hget(keys.attempt(attempt), "state") == "placed"
+    assert redis.hget(keys.attempt(attempt), "api_retries") == "3"
