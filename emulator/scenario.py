@@ -109,14 +109,21 @@ def run_scenario(
     account_sid: str | None = None,
     auth_token: str | None = None,
     emulator: Emulator | None = None,
+    setup: Callable[[Emulator, dict], None] | None = None,
 ) -> ScenarioResult:
-    """Run a scenario to completion on a virtual clock and check its expectations."""
+    """Run a scenario to completion on a virtual clock and check its expectations.
+
+    `setup(emulator, spec)` runs after the scenario's own parties and calls are registered and before the
+    clock starts: the place for an app to schedule its own actions (e.g. a dialer tick) on the engine.
+    """
     spec = load_scenario(source)
     app_url = app_url or spec.get("app_url") or DEFAULT_APP_URL
     emu = emulator or Emulator(account_sid=account_sid, auth_token=auth_token)
     if wsgi_app is not None:
         emu.mount(app_url, wsgi_app)
     build(spec, emu, app_url)
+    if setup is not None:
+        setup(emu, spec)
     result = ScenarioResult(str(spec.get("name", "scenario")), emu)
     result.events = emu.run(until=float(spec.get("until", 4 * 3600)))
     for expectation in spec.get("expect") or []:

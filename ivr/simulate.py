@@ -12,16 +12,23 @@ import os
 import secrets
 import sys
 import tempfile
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from emulator import Emulator
+from emulator import Emulator, VirtualClock
 from emulator.scenario import ScenarioResult, load_scenario, run_scenario
+from emulator.sdk import WsgiHttpClient
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 SAMPLE_DATA = Path(__file__).resolve().parent / "sample_data"
 IN_PROCESS_BASE_URL = "https://acs.emulator.test"
+#: Virtual time zero for in-process runs: 20:00 UTC, inside the 8:00-21:00 calling window from Maine to Hawaii,
+#: and after every sample authorization's received date.
+SIMULATION_EPOCH = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+CALLER_ID = "+18008297650"
 
 
 def builtin_scenarios() -> list[str]:
@@ -52,16 +59,21 @@ def seed_sample_data(client, keys) -> None:
 
 
 def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioResult:
-    """Run `spec` against `create_app` on `redis_url`, or on a throw-away embedded Redis when None."""
-    from ivr import create_app
+    """Run `spec` against `create_app` on `redis_url`, or on a throw-away embedded Redis when None.
+
+    The app's clock (`ivr.clock`) follows the emulator's virtual time for the run, so the dialer's calling
+    windows and retries see the simulated hour, not the wall clock.
+    """
+    from ivr import clock, create_app
     from ivr.redis_conn import EmbeddedRedis
 
-    emu = Emulator()
+    emu = Emulator(clock=VirtualClock(SIMULATION_EPOCH))
     with tempfile.TemporaryDirectory(prefix="acs-simulate-") as tmp:
         embedded = None
         if redis_url is None:
             embedded = EmbeddedRedis(Path(tmp) / "redis")
             redis_url = embedded.ensure_running()
+        clock.use(lambda: emu.engine.clock.datetime().timestamp())
         try:
             app = create_app(
                 {
@@ -71,16 +83,41 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
                     "TWILIO_ACCOUNT_SID": emu.account_sid,
                     "TWILIO_AUTH_TOKEN": emu.auth_token,
                     "TWILIO_API_BASE": "",
+                    "ACS_FROM_NUMBER": CALLER_ID,
                     "ACS_SECRET_KEY": secrets.token_hex(16),
                 }
             )
             if spec.get("sample_data"):
                 svc = app.extensions["acs"]
                 seed_sample_data(svc.redis, svc.keys)
-            return run_scenario(spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu)
+            setup = _dialer_setup(app) if spec.get("dial") else None
+            return run_scenario(spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu, setup=setup)
         finally:
+            clock.use(None)
             if embedded is not None:
                 embedded.stop()
+
+
+def _dialer_setup(app):
+    """Schedule the scenario's `dial:` entries: `{cases: [ID...], at: s}` dials cases, `{tick: true, at: s}`
+    runs one dialer tick (due retries and follow-ups), both through the emulator's REST API in-process."""
+    from ivr.dialer import Dialer, DialerSettings
+    from ivr.placing import TwilioPlacer
+    from ivr.twilio_client import rest_client
+
+    def setup(emu: Emulator, spec: dict) -> None:
+        svc = app.extensions["acs"]
+        settings = replace(DialerSettings.from_config(svc.config), max_cps=10_000.0, concurrency=1)
+        client = rest_client(svc.config, http_client=WsgiHttpClient(emu.wsgi_app))
+        dialer = Dialer(svc.redis, svc.keys, TwilioPlacer(client, svc.config, settings.ring_timeout), settings)
+        for entry in spec["dial"]:
+            at = float(entry.get("at", 0))
+            if entry.get("tick"):
+                emu.engine.schedule_at(at, dialer.tick)
+            else:
+                emu.engine.schedule_at(at, dialer.dial_cases, [str(c) for c in entry["cases"]])
+
+    return setup
 
 
 def simulate_over_http(spec: dict, app_url: str, public_url: str | None = None) -> ScenarioResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from emulator import Emulator, Engine, Human, RealClock, VirtualClock
+from emulator import Emulator, Engine, RealClock, VirtualClock
 from emulator.transcript import Transcript
 
 
@@ -66,19 +66,19 @@ def test_transcript_text_and_json():
 
 
 def test_emulator_in_real_time(make_twiml_app):
-    """The one test that waits on the wall clock: about 1 s of call setup plus 50 ms of ringing."""
+    """The one test that waits on the wall clock: an inbound call that lasts a 0.2 s pause."""
     emu = Emulator(clock=RealClock())
     webapp = make_twiml_app(emu.auth_token)
     emu.mount("https://app.test", webapp.flask)
-    webapp.docs["/answer"] = "<Response><Hangup/></Response>"
-    emu.assign("+12025550111", Human(ring_seconds=0.05))
+    webapp.docs["/voice"] = "<Response><Pause length='0.2'/></Response>"
+    emu.add_number("+18005550100", "https://app.test/voice")
+    ended = threading.Event()
+    emu.leg_ended = lambda leg: ended.set()
     emu.engine.start()
     try:
-        record = emu.create_call("+12025550111", "+18005550100", url="https://app.test/answer")
-        ended = threading.Event()
-        emu.leg_ended = lambda leg: ended.set()
+        leg = emu.dial_in("+12025550111", "+18005550100")
         assert ended.wait(timeout=10)
-        assert record.status == "completed"
+        assert leg.record.status == "completed"
         assert webapp.requests[0]["signed"]
     finally:
         emu.engine.stop()

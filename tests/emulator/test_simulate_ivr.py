@@ -18,10 +18,11 @@ from ivr.simulate import (
 
 
 def test_builtin_scenarios_exist():
-    assert {"silent-caller-bridged", "valid-ssn", "garbage-twice", "hangup-on-hold"} <= set(builtin_scenarios())
+    required = {"silent-caller-bridged", "valid-ssn", "garbage-twice", "hangup-on-hold", "voicemail"}
+    assert required <= set(builtin_scenarios())
 
 
-@pytest.mark.parametrize("name", ["silent-caller-bridged", "valid-ssn", "garbage-twice", "hangup-on-hold"])
+@pytest.mark.parametrize("name", builtin_scenarios())
 def test_builtin_scenario_passes_in_process(name, redis_url, redis):
     result = simulate_in_process(resolve_scenario(name), redis_url=redis_url)
     assert result.ok, result.report()
@@ -62,3 +63,19 @@ def test_against_a_running_app_over_http(config, redis, monkeypatch):
     finally:
         server.shutdown()
     assert result.ok, result.report()
+
+
+def test_dialer_scenario_records_the_outcome(redis_url, redis, keys):
+    """The dialer's calls run on the emulator's virtual clock; the status callback closes the attempt."""
+    from ivr.history import History
+
+    result = simulate_in_process(resolve_scenario("voicemail"), redis_url=redis_url)
+    assert result.ok, result.report()
+    texts = " | ".join(str(entry) for entry in History(redis, keys).entries("ACS-000101"))
+    assert "voicemail" in texts.lower() or "machine" in texts.lower()
+
+
+def test_list_builtin_scenarios():
+    result = CliRunner().invoke(simulate, ["--list"])
+    assert result.exit_code == 0
+    assert "silent-caller-bridged" in result.output and "voicemail" in result.output
