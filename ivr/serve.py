@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from gunicorn.app.base import BaseApplication
 
@@ -29,6 +30,9 @@ def serve_forever(host: str, port: int, workers: int) -> None:
     config = Config.from_env()
     # Workers inherit the environment: point them all at the one server (embedded or not).
     os.environ["REDIS_URL"] = redis_url_for(config)
+    # Every worker must sign console sessions with the same key, or a sign-in only holds on one worker.
+    if not config.secret_key:
+        os.environ["ACS_SECRET_KEY"] = secrets.token_hex(32)
     if not config.public_base_url:
         print("warning: PUBLIC_BASE_URL is not set; every /voice request will be refused (403)")
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
