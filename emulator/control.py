@@ -45,6 +45,8 @@ def handle(emu: Emulator, request: Request) -> Response:
         leg = emu.dial_in(body["from"], body["to"], make_party({"type": "caller", **script}))
         return _json({"call_sid": leg.sid, "leg": leg.label}, 201)
     if request.method == "POST" and name == "run":
+        if emu.engine.running:
+            raise TwilioError(409, 20409, "the engine runs in its own thread; nothing to drive")
         return _json({"events": emu.run(until=body.get("until"))})
     raise not_found(request.path)
 

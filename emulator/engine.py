@@ -107,6 +107,8 @@ class Engine:
 
     def run(self, until: float | None = None, max_events: int = 2_000_000) -> int:
         """Run due events until none are left, time passes `until`, or `max_events` ran; return the count."""
+        if self._thread is not None:
+            raise RuntimeError("the engine is running in its own thread (start()); stop() it before run()")
         count = 0
         while count < max_events:
             with self._cond:
@@ -125,6 +127,11 @@ class Engine:
             count += 1
             self.events_run += 1
         return count
+
+    @property
+    def running(self) -> bool:
+        """True while `start()`'s thread drives the loop."""
+        return self._thread is not None
 
     def start(self) -> None:
         """Drive the loop in a daemon thread (real-time serving, or virtual fast-forward)."""

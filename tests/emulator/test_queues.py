@@ -146,3 +146,28 @@ def test_default_hold_music_without_wait_url(emu, webapp):
     leg = emu.dial_in("+12025550001", NUMBER, Caller("caller", hangup_after_in_queue=65))
     emu.run()
     assert len(leg.heard) == 3 and all(h.endswith(".mp3") for h in leg.heard)
+
+
+def test_caller_hanging_up_during_the_queue_url_lets_the_agent_take_the_next(emu, webapp):
+    setup(emu, webapp, agent_at=100)
+    webapp.docs["/announce"] = "<Response><Say>Please wait while we connect you</Say><Pause length='10'/></Response>"
+    webapp.docs["/agent"] = (
+        "<Response><Dial timeout='300' action='/dialed'><Queue url='/announce'>acs</Queue></Dial></Response>"
+    )
+    # The first caller gives up 5 s into the announcement (agent answers at 103 s); the second is then taken.
+    first = emu.dial_in("+12025550001", NUMBER, Caller("first", hangup_after_in_queue=107))
+    second = emu.dial_in("+12025550002", NUMBER, Caller("second"), at=1)
+    emu.run()
+    assert first.queue_results == ["hangup"]
+    assert second.queue_results == ["bridged"]
+    assert emu.leg("agent").dial_statuses == ["completed"]
+
+
+def test_agent_hanging_up_during_the_queue_url_puts_the_caller_back_in_front(emu, webapp):
+    setup(emu, webapp, agent_at=100, hangup_after=5)
+    webapp.docs["/announce"] = "<Response><Say>Please wait while we connect you</Say><Pause length='10'/></Response>"
+    caller = emu.dial_in("+12025550001", NUMBER, Caller("caller", hangup_after_in_queue=400))
+    emu.run()
+    assert caller.queue_results == ["hangup"]
+    assert webapp.to("/result")[0]["QueueTime"] == "400"
+    assert len(webapp.to("/wait")) > 5  # back on hold after the aborted connection
