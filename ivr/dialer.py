@@ -158,6 +158,29 @@ class Dialer:
         self.attempts.placed(attempt_id, call_sid)
         return "placed"
 
+    def give_up(self, attempt_id: str, error: str) -> None:
+        """Twilio refused an attempt every time we resent it: count it as failed and let the retry rules decide."""
+        attempt = self.attempts.get(attempt_id)
+        if attempt is None or attempt.state != "pending":
+            return
+        now = clock.now()
+        unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0) + 1
+        step = next_step(self.settings.policy, Outcome.FAILED, unanswered, now)
+        self.attempts.finish(
+            attempt,
+            Finish(
+                call_sid="",
+                call_status="not-accepted",
+                outcome=Outcome.FAILED.value,
+                next_due=step.at,
+                unanswered=unanswered,
+                conversation_at=None,
+                at=now,
+                summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error}); {step.reason}",
+                stop_reason=step.reason if step.at is None else "",
+            ),
+        )
+
     def reap(self, now: float) -> int:
         """Settle attempts whose REST request never came back (a worker died mid-request) and got no callback."""
         stale = self.attempts.stale_placing(now - self.settings.reap_after_seconds)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from rq import get_current_job
+
 from ivr import clock
 from ivr.config import Config
 from ivr.dialer import Dialer, DialerSettings, TickReport
 from ivr.keys import KeySchema
-from ivr.placing import TwilioPlacer
+from ivr.placing import PlacementError, TwilioPlacer
 from ivr.redis_conn import connect, redis_url_for
 from ivr.twilio_client import rest_client
 from workers.queues import DialerQueues, rq_connection
@@ -83,7 +85,14 @@ def dial_case(case_id: str) -> str:
 
 def resend_attempt(attempt_id: str) -> str:
     """Resend an attempt Twilio refused for a moment; raising lets RQ's Retry back off and try again."""
-    return runtime().dialer.resend(attempt_id)
+    try:
+        return runtime().dialer.resend(attempt_id)
+    except PlacementError as error:
+        job = get_current_job()
+        if job is not None and job.retries_left:
+            raise
+        runtime().dialer.give_up(attempt_id, str(error))  # RQ's last try: settle it rather than leave it pending
+        return "gave up"
 
 
 def _follow_up(rt: Runtime, report: TickReport) -> None:

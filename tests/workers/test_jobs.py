@@ -82,3 +82,22 @@ def test_twilio_429s_are_retried_by_rq_with_backoff_and_one_call_results(app, em
     (attempt,) = app.extensions["acs"].redis.zrange(keys.case_attempts("ACS-000101"), 0, -1)
     assert redis.hget(keys.attempt(attempt), "state") == "placed"
     assert redis.hget(keys.attempt(attempt), "api_retries") == "3"
+
+
+def test_an_attempt_twilio_never_accepts_is_settled_on_rqs_last_try(app, emu, served, rq_redis, redis, keys):
+    emu.faults.fail_next("calls.create", count=50, status=503)
+    CliRunner().invoke(cli, ["dial", "--case", "ACS-000101"])
+    work(rq_redis)
+    assert not emu.store.calls
+    (entry,) = [e for e in app.extensions["acs"].history.entries("ACS-000101") if e.kind == "call_out"]
+    assert entry.detail["outcome"] == "failed" and "kept refusing" in entry.summary
+    assert redis.zscore(keys.cases_due(), "ACS-000101") is not None  # the retry rules decide when to try again
+    assert not redis.hexists(keys.dialer_locks(), "ACS-000101")
+
+
+def test_acs_worker_burst_runs_the_dialer_jobs(app, emu, served):
+    runner = CliRunner()
+    assert runner.invoke(cli, ["dial", "--case", "ACS-000102"]).exit_code == 0
+    result = runner.invoke(cli, ["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert [record.to for record in emu.store.calls.values()] == ["+13125550102"]
