@@ -10,7 +10,7 @@ from emulator import Caller, Employee, Emulator
 NUMBER = "+18005550100"
 DOCS = {
     "/voice": "<Response><Enqueue waitUrl='/wait' action='/result'>q</Enqueue></Response>",
-    "/wait": "<Response><Say>hold on</Say><Pause length='15'/></Response>",
+    "/wait": "<Response><Say>hold on</Say><Pause length='60'/></Response>",
     "/result": "<Response><Hangup/></Response>",
     "/agent": "<Response><Dial timeout='60'><Queue url='/hello'>q</Queue></Dial></Response>",
     "/hello": "<Response><Say>connecting</Say></Response>",
@@ -20,7 +20,7 @@ callers = st.lists(st.tuples(st.integers(0, 600), st.one_of(st.none(), st.intege
 agents = st.lists(st.tuples(st.integers(0, 900), st.integers(1, 300)), max_size=5)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(callers=callers, agents=agents)
 def test_every_caller_leaves_the_queue_exactly_once(make_twiml_app, callers, agents):
     emu = Emulator()
@@ -30,7 +30,7 @@ def test_every_caller_leaves_the_queue_exactly_once(make_twiml_app, callers, age
     emu.add_number(NUMBER, "https://app.test/voice")
     emu.create_queue("q")
     legs = [
-        emu.dial_in(f"+1202555{i:04d}", NUMBER, Caller(f"c{i}", hangup_after_in_queue=patience or 3000), at=at)
+        emu.dial_in(f"+1202555{i:04d}", NUMBER, Caller(f"c{i}", hangup_after_in_queue=patience or 1200), at=at)
         for i, (at, patience) in enumerate(callers)
     ]
     for i, (at, talk) in enumerate(agents):
