@@ -110,7 +110,8 @@ class Emulator:
                 label = f"{base}#{n}"
             return label
 
-    def _new_leg(self, record: CallRecord, party: Party, fallback: str, callbacks: Callbacks) -> Leg:
+    def new_leg(self, record: CallRecord, party: Party, fallback: str, callbacks: Callbacks) -> Leg:
+        """Register a leg for `record` (used by the API, inbound arrivals and <Dial> child legs)."""
         self.store.add_call(record)
         leg = Leg(self, record, party, self._label(party, fallback), callbacks)
         with self._lock:
@@ -128,7 +129,7 @@ class Emulator:
             record.phone_number_sid = number.sid
             callbacks.status_url = number.status_callback
             callbacks.status_method = number.status_callback_method
-        leg = self._new_leg(record, party, f"caller {from_}", callbacks)
+        leg = self.new_leg(record, party, f"caller {from_}", callbacks)
         url, method = (number.voice_url, number.voice_method) if number else (None, "POST")
         callbacks.extra["url"] = url
         when = self.engine.now() if at is None else at
@@ -179,7 +180,7 @@ class Emulator:
             extra={"url": url, "amd_timeout": machine_detection_timeout},
         )
         record = CallRecord(new_sid("CA"), self.account_sid, to, from_, "outbound-api", self.engine.clock.datetime())
-        leg = self._new_leg(record, self.party_for(to), f"callee {to}", callbacks)
+        leg = self.new_leg(record, self.party_for(to), f"callee {to}", callbacks)
         when = self.engine.now() if at is None else at
         self.engine.schedule_at(when, outbound.initiate, leg, url, method or "POST", twiml)
         return record

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator import queueing, twiml
+from emulator import dialing, queueing, twiml
 from emulator.legs import Frame
 
 if TYPE_CHECKING:
@@ -173,12 +173,16 @@ def _enqueue(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
 
 def _dial(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     queue = next((child for child in verb.children if child.name == "Queue"), None)
-    if queue is None:
-        leg.errors.append({"code": 12200, "message": "only <Dial><Queue> is emulated"})
-        leg.note("error", "12200: only <Dial><Queue> is emulated; <Dial> skipped", code=12200)
-        return True
-    queueing.dial_queue(leg, verb, queue, frame)
-    return False
+    if queue is not None:
+        queueing.dial_queue(leg, verb, queue, frame)
+        return False
+    number = next((child for child in verb.children if child.name == "Number"), None)
+    if number is not None or (verb.text and not verb.children):
+        dialing.dial_number(leg, verb, number, frame)
+        return False
+    leg.errors.append({"code": 12200, "message": "only <Dial> to a Queue or a Number is emulated"})
+    leg.note("error", "12200: only <Dial> to a Queue or a Number is emulated; <Dial> skipped", code=12200)
+    return True
 
 
 def _leave(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:

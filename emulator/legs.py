@@ -3,7 +3,8 @@
 A leg runs a stack of frames: the main document, a Gather's nested prompts, the Enqueue waitUrl document or the
 Dial > Queue announcement. Verbs execute until one takes time; the continuation is scheduled on the engine,
 tagged with the leg's generation so barge-in, redirects, bridging and hangups cancel stale continuations by
-bumping it. Verb semantics live in `interpreter`, queues and bridges in `queueing`, dialing in `outbound`.
+bumping it. Verb semantics live in `interpreter`, queues and bridges in `queueing`,
+ringing and AMD in `outbound`, Dial > Number in `dialing`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Leg:
         self.queued = None  # queueing.Enqueued while waiting in a queue
         self.bridge = None  # queueing.Bridge while connected to another leg
         self.dialing = None  # queueing.DialWait while Dial > Queue waits for a caller
+        self.dial_link = None  # dialing.DialLink while a Dial > Number rings or is connected
+        self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
         self.sequence = 0
@@ -193,12 +196,12 @@ class Leg:
         self.cancel()
         self.state = "ended"
         self.gather = None
+        final = self.final_status = "completed" if self.answered_at is not None else status
         queueing.on_leg_ended(self)
         duration = 0 if self.answered_at is None else math.ceil(self.now() - self.answered_at)
         with self.emu.store.lock:
             self.record.end_time = self.engine.clock.datetime()
             self.record.duration = duration
-        final = "completed" if self.answered_at is not None else status
         self.set_status(final, "completed", CallDuration=duration, Duration=max(1, math.ceil(duration / 60)))
         self.emu.leg_ended(self)
 
@@ -246,7 +249,7 @@ class Leg:
         self.start_frames(kind, verbs, url)
 
     def start_frames(self, kind: str, verbs: list[twiml.Verb], url: str | None) -> None:
-        from emulator import queueing
+        from emulator import dialing, queueing
 
         self.cancel()
         self.gather = None
@@ -254,6 +257,7 @@ class Leg:
             "main": lambda: self.hangup("completed"),
             "wait": lambda: queueing.wait_loop(self),
             "announce": lambda: queueing.announce_done(self),
+            "whisper": lambda: dialing.whisper_done(self),
         }[kind]
         self.frames = [Frame(kind, verbs, url, on_end)]
         self.step()

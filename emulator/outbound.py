@@ -48,6 +48,10 @@ def _ring(leg: Leg, url: str | None, method: str, body: str | None) -> None:
 
 def _answered(leg: Leg, url: str | None, method: str, body: str | None) -> None:
     leg.answer()
+    on_answer = leg.callbacks.extra.get("on_answer")
+    if on_answer is not None:  # a <Dial> child leg: its parent decides what happens next
+        on_answer(leg)
+        return
     mode = leg.callbacks.machine_detection
     if not mode:
         run_main(leg, url, method, body)

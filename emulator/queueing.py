@@ -271,6 +271,10 @@ def _redial(agent: Leg) -> None:
 
 def detach(leg: Leg, result: str = "redirected") -> None:
     """Release the leg from any queue, bridge or dial before the REST API redirects or ends it."""
+    if leg.dial_link is not None:
+        from emulator import dialing
+
+        dialing.detach(leg, quiet=result == "redirected")
     if leg.bridge is not None:
         _unbridge(leg)
     elif leg.queued is not None:
