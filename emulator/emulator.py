@@ -233,6 +233,8 @@ class Emulator:
     def leg(self, name_or_sid: str) -> Leg:
         """The leg with this label (party name) or call SID."""
         sid = self.labels.get(name_or_sid, name_or_sid)
+        if sid not in self.legs:
+            raise KeyError(f"no leg named {name_or_sid!r}; legs: {sorted(self.labels)}")
         return self.legs[sid]
 
     def record_webhook(self, leg: Leg, purpose: str, result: WebhookResult) -> None:

@@ -234,6 +234,8 @@ class Leg:
         self.note("error", f"{code}: {message}", code=code)
         if self.ended:
             return None
+        if self.answered_at is None:
+            self.answer()  # Twilio answers an inbound call to play the apology
         self.cancel()
         self.gather = None
         self.frames = [Frame("main", [], None, lambda: self.hangup("completed"))]
