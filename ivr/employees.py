@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,7 @@ class Employee:
     name: str
     role: Role
     phone: str  # E.164 number or `client:identity` — where "Take next caller" rings
+    session_version: str = ""  # changes when the employee is re-added: older sessions stop working
 
     @property
     def is_manager(self) -> bool:
@@ -96,7 +98,13 @@ class Employees:
             role = Role(role)
         except ValueError:
             raise EmployeeError("role: employee or manager") from None
-        employee = Employee(username=username, name=name.strip(), role=role, phone=check_phone(phone))
+        employee = Employee(
+            username=username,
+            name=name.strip(),
+            role=role,
+            phone=check_phone(phone),
+            session_version=secrets.token_hex(8),
+        )
         pipe = self.redis.pipeline()
         pipe.hset(
             self.keys.employee(username),
@@ -104,6 +112,7 @@ class Employees:
                 "name": employee.name,
                 "role": employee.role.value,
                 "phone": employee.phone,
+                "session_version": employee.session_version,
                 "password_hash": _hasher.hash(password),
             },
         )
@@ -116,7 +125,13 @@ class Employees:
         data = self.redis.hgetall(self.keys.employee(username))
         if not data:
             return None
-        return Employee(username=username, name=data["name"], role=Role(data["role"]), phone=data["phone"])
+        return Employee(
+            username=username,
+            name=data["name"],
+            role=Role(data["role"]),
+            phone=data["phone"],
+            session_version=data.get("session_version", ""),
+        )
 
     def all(self) -> list[Employee]:
         names = sorted(self.redis.smembers(self.keys.employee_names()))

@@ -18,7 +18,7 @@ def signed_in(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         username = session.get("employee")
         employee = console_services().employees.get(username) if username else None
-        if employee is None:
+        if employee is None or session.get("version") != employee.session_version:
             session.clear()
             return redirect(url_for("console.sign_in", next=request.path))
         g.employee = employee
@@ -56,6 +56,7 @@ def sign_in():
             session.clear()  # a fresh session (and CSRF token) on every sign-in
             session.permanent = True
             session["employee"] = result.employee.username
+            session["version"] = result.employee.session_version
             cs.audit.record(result.employee.username, "sign_in")
             return redirect(_safe_next(request.form.get("next")))
         cs.audit.record(username or "(blank)", "sign_in_locked" if result.locked else "sign_in_failed")

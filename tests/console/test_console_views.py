@@ -310,3 +310,17 @@ def test_campaign_view(manager: Console, sample_data, redis, keys):
     html = manager.get("/console/campaign").get_data(as_text=True)
     assert 'id="calls-placed">3<' in html and 'id="waiting-now">1<' in html and 'id="abandoned">1<' in html
     assert "0m 30s" in html  # average wait
+
+
+def test_re_adding_an_employee_ends_their_sessions(signed_in: Console, employees):
+    assert signed_in.get("/console/queue").status_code == 200
+    employees.add("alice", "Alice Agent", "a brand new password", "employee", "+12025550170")
+    assert signed_in.get("/console/queue").status_code == 302
+
+
+def test_no_page_of_any_case_carries_its_full_ssn_or_ein(signed_in: Console, sample_data, redis, keys):
+    store = Store(redis, keys)
+    for case in store.get_cases(store.all_case_ids()):
+        html = signed_in.get(f"/console/cases/{case.case_id}").get_data(as_text=True)
+        assert case.tin.digits not in html and case.tin.formatted not in html, case.case_id
+        assert case.tin.masked in html
