@@ -9,6 +9,7 @@ goes out; the practitioner who got a voicemail calls back and an employee opens 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -21,7 +22,7 @@ from pathlib import Path
 import click
 
 from emulator import Emulator
-from emulator.engine import VirtualClock
+from emulator.engine import RealClock, VirtualClock
 from emulator.parties import AnsweringMachine, Caller, Employee, Human, KeyRule
 from emulator.server import ServerThread
 from ivr import clock
@@ -70,6 +71,8 @@ class DemoWorld:
             self.redis_server.stop()
 
     def urls(self) -> list[tuple[str, str]]:
+        with contextlib.suppress(ImportError):
+            import ivr.console.demo  # noqa: F401  (registers the console's line with add_url)
         lines = [
             ("app (Twilio webhooks)", self.app_url + "/voice/pps"),
             ("health", self.app_url + "/healthz"),
@@ -365,6 +368,9 @@ def demo(keep_running: bool) -> None:
     from workers.queues import WORKER_QUEUES, rq_connection
 
     clock.use(None)
+    if not world.emulator.engine.pending():
+        # The story is over: from now on calls (the console's "take next caller", a softphone) run in real time.
+        world.emulator.engine.clock = RealClock()
     world.emulator.engine.start()
     try:
         Worker(list(WORKER_QUEUES), connection=rq_connection(world.config)).work(with_scheduler=True)

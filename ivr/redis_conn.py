@@ -73,6 +73,9 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C meant for `acs serve`/`acs demo` must not kill Redis under the workers
+            # still shutting down; stop() (atexit) ends it once they are done.
+            start_new_session=True,
         )  # fmt: skip
         self.owner_pid = os.getpid()
         atexit.register(self.stop)
