@@ -93,11 +93,6 @@ class TickReport:
         )
 
 
-@dataclass(frozen=True)
-class _Plan:
-    attempt: Attempt
-
-
 class Dialer:
     def __init__(
         self,
@@ -221,9 +216,9 @@ class Dialer:
         report.next_due = self.next_due()
         return report
 
-    def _plan(self, case_ids: list[str], token: str, now: float, report: TickReport) -> tuple[list[_Plan], float]:
+    def _plan(self, case_ids: list[str], token: str, now: float, report: TickReport) -> tuple[list[Attempt], float]:
         """Read what the rules need in three pipelined round trips, decide per case, open attempts in one more."""
-        policy, window = self.settings.policy, self.settings.window
+        policy = self.settings.policy
         pipe = self.redis.pipeline(transaction=False)
         for case_id in case_ids:
             pipe.hgetall(self.keys.case(case_id))
@@ -274,10 +269,9 @@ class Dialer:
             pipe.hgetall(self.keys.practitioner(caf))
         practitioners = dict(zip(cafs, pipe.execute(), strict=True))
 
-        # Decide per case.
+        # Decide per case; a record the rules cannot read takes that case off the list, never the tick down.
         to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone
         deferrals: list[tuple[str, float, str]] = []
-        when = datetime.fromtimestamp(now, UTC)
         for case_id, case in cases.items():
             _case_hash, dialing, recent = raw[case_id]
             if case_id in poa_caf:
@@ -289,43 +283,36 @@ class Dialer:
                 contact, kind, name, phone = caf, "practitioner", person.get("name", caf), person["phone"]
             else:
                 contact, kind, name, phone = TAXPAYER_CONTACT, "taxpayer", "the taxpayer", case.taxpayer_phone
-            last_conversation = float(dialing["last_conversation_at"]) if dialing.get("last_conversation_at") else None
-            earliest = earliest_attempt(policy, [score for _, score in recent], last_conversation)
-            if earliest > now:
-                due = window.next_allowed(phone, datetime.fromtimestamp(earliest, UTC)).timestamp()
-                deferrals.append((case_id, due, f"attempt limits (per 7 days / after a conversation); due {_fmt(due)}"))
+            try:
+                deferral = self._deferral(phone, dialing, [score for _, score in recent], now)
+            except (KeyError, ValueError) as exc:
+                report.dropped[case_id] = f"unreadable dialing record ({type(exc).__name__}: {exc})"
                 continue
-            if not window.allows(phone, when):
-                due = window.next_allowed(phone, when).timestamp()
-                local = ", ".join(f"{when.astimezone(z):%H:%M} {z.key}" for z in zones_for(phone))
-                deferrals.append(
-                    (case_id, due, f"{local} is outside {window.start:%H:%M}–{window.end:%H:%M}; due {_fmt(due)}")
-                )
-                continue
-            to_call.append((case_id, contact, kind, name, phone))
+            if deferral is not None:
+                deferrals.append((case_id, *deferral))
+            else:
+                to_call.append((case_id, contact, kind, name, phone))
 
         crns = self.store.issue_crns([(case_id, contact) for case_id, contact, *_ in to_call]) if to_call else []
         plans = [
-            _Plan(
-                Attempt(
-                    attempt_id=new_attempt_id(),
-                    case_id=case_id,
-                    contact=contact,
-                    contact_kind=kind,
-                    to=phone,
-                    crn=crn,
-                    state="placing",
-                    created_at=now,
-                    lock=token,
-                    contact_name=name,
-                )
+            Attempt(
+                attempt_id=new_attempt_id(),
+                case_id=case_id,
+                contact=contact,
+                contact_kind=kind,
+                to=phone,
+                crn=crn,
+                state="placing",
+                created_at=now,
+                lock=token,
+                contact_name=name,
             )
             for (case_id, contact, kind, name, phone), crn in zip(to_call, crns, strict=True)
         ]
 
         pipe = self.redis.pipeline(transaction=False)
         for plan in plans:
-            self.attempts.create(pipe, plan.attempt, now)
+            self.attempts.create(pipe, plan, now)
         for case_id, due, why in deferrals:
             report.deferred[case_id] = due
             pipe.zadd(self.keys.cases_due(), {case_id: due})
@@ -343,30 +330,46 @@ class Dialer:
         results = pipe.execute()
         return plans, float(results[-1]) if plans else now
 
-    def _place(self, plans: list[_Plan], now: float, first_slot: float, report: TickReport) -> None:
+    def _deferral(
+        self, phone: str, dialing: Mapping[str, str], recent: list[float], now: float
+    ) -> tuple[float, str] | None:
+        """(when, why) if the attempt limits or the callee's local hours say not now; None to call now."""
+        policy, window = self.settings.policy, self.settings.window
+        last_conversation = float(dialing["last_conversation_at"]) if dialing.get("last_conversation_at") else None
+        earliest = earliest_attempt(policy, recent, last_conversation)
+        if earliest > now:
+            due = window.next_allowed(phone, datetime.fromtimestamp(earliest, UTC)).timestamp()
+            return due, f"attempt limits (per 7 days / after a conversation); due {_fmt(due)}"
+        when = datetime.fromtimestamp(now, UTC)
+        if window.allows(phone, when):
+            return None
+        due = window.next_allowed(phone, when).timestamp()
+        local = ", ".join(f"{when.astimezone(z):%H:%M} {z.key}" for z in zones_for(phone))
+        return due, f"{local} is outside {window.start:%H:%M}–{window.end:%H:%M}; due {_fmt(due)}"
+
+    def _place(self, attempts: list[Attempt], now: float, first_slot: float, report: TickReport) -> None:
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
         lead = first_slot - now
         started = time.monotonic()
 
-        def send(index: int, plan: _Plan) -> tuple[_Plan, str | PlacementError]:
+        def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError]:
             self._wait_for_slot(started + lead + index * interval - time.monotonic())
             try:
-                return plan, placer.place(CallRequest(plan.attempt.attempt_id, plan.attempt.to))
+                return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
-                return plan, error
+                return attempt, error
             except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping
-                return plan, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
+                return attempt, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
 
-        if self.settings.concurrency <= 1 or len(plans) == 1:
-            outcomes = [send(i, plan) for i, plan in enumerate(plans)]
+        if self.settings.concurrency <= 1 or len(attempts) == 1:
+            outcomes = [send(i, attempt) for i, attempt in enumerate(attempts)]
         else:
-            outcomes = list(self._executor().map(send, range(len(plans)), plans))
+            outcomes = list(self._executor().map(send, range(len(attempts)), attempts))
 
         pipe = self.redis.pipeline(transaction=False)
         at = clock.now()
-        for plan, result in outcomes:
-            attempt = plan.attempt
+        for attempt, result in outcomes:
             if isinstance(result, str):
                 report.placed[attempt.attempt_id] = result
                 self.attempts.placed(attempt.attempt_id, result, pipe=pipe)

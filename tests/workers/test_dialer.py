@@ -219,10 +219,12 @@ def test_bad_data_never_crashes_a_tick(app, emu, dialer, redis, keys):
     redis.hset(keys.case("BROKEN-1"), "case_type", "NOT_A_TYPE")
     redis.hset(keys.case("ACS-000101"), "status", "closed")
     redis.hset(keys.case("ACS-000104"), "taxpayer_phone", "+1555")
+    redis.hset(keys.case_dialing("ACS-000105"), "last_conversation_at", "yesterday-ish")
     redis.delete(keys.cases_due())
-    redis.zadd(keys.cases_due(), {"BROKEN-1": 0, "GHOST-1": 0, "ACS-000101": 0, "ACS-000104": 0, "ACS-000102": 0})
+    due = {"BROKEN-1": 0, "GHOST-1": 0, "ACS-000101": 0, "ACS-000104": 0, "ACS-000102": 0, "ACS-000105": 0}
+    redis.zadd(keys.cases_due(), due)
     report = dialer.tick()
-    assert set(report.dropped) == {"BROKEN-1", "GHOST-1", "ACS-000101"}
+    assert set(report.dropped) == {"BROKEN-1", "GHOST-1", "ACS-000101", "ACS-000105"}
     assert len(report.placed) == 1 and len(report.rejected) == 1
     assert redis.zcard(keys.cases_due()) == 1  # only ACS-000102, awaiting its outcome
     assert "unreadable" in redis.hget(keys.dialer_flagged(), "BROKEN-1")
