@@ -1,0 +1,1 @@
+"""Built-in call scenarios for `acs simulate` (YAML; format in emulator/README.md)."""
