@@ -6,9 +6,12 @@ Kept apart from the Flask view so it can be tested and reused without HTTP; idem
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ivr.attempts import Attempt, Attempts, Finish
+from ivr.calling_window import CallingWindow
 from ivr.dialing_policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
 
 WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, NOT_FINAL = 1, 0, -1, None
@@ -25,9 +28,20 @@ _DESCRIBED = {
 
 
 def record_call_end(
-    attempts: Attempts, policy: Policy, attempt_id: str, call_status: str, answered_by: str, call_sid: str, now: float
+    attempts: Attempts,
+    policy: Policy,
+    attempt_id: str,
+    call_status: str,
+    answered_by: str,
+    call_sid: str,
+    now: float,
+    window: CallingWindow | None = None,
 ) -> int | None:
-    """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored)."""
+    """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored).
+
+    With `window`, the next attempt is moved to the callee's next allowed moment right away, so the history says
+    when the call will really happen and no tick wakes up only to defer it.
+    """
     if call_status not in FINAL_CALL_STATUSES:
         return NOT_FINAL
     attempt = attempts.get(attempt_id)
@@ -39,6 +53,9 @@ def record_call_end(
     outcome = classify(call_status, answered_by or attempt.answered_by, attempt.message_played)
     unanswered = 0 if outcome in CONTACTS else int(state.get("unanswered") or 0) + 1
     step = next_step(policy, outcome, unanswered, now)
+    if step.at is not None and window is not None:
+        with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
+            step = replace(step, at=window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp())
     return attempts.finish(
         attempt,
         Finish(

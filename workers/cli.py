@@ -43,6 +43,10 @@ def dial(case_id: str | None) -> None:
         job = queues.dial_case(case_id)
         click.echo(f"queued a call on case {case_id} (job {job.id}); `acs worker` places it")
     else:
-        due = queues.connection.zcount(KeySchema(config.key_prefix).cases_due(), "-inf", "+inf")
+        from ivr import clock
+
+        due_key = KeySchema(config.key_prefix).cases_due()
+        due = queues.connection.zcount(due_key, "-inf", clock.now())
+        listed = queues.connection.zcard(due_key)
         job = queues.tick_now()
-        click.echo(f"queued a dialer tick (job {job.id}); {due} case(s) on the dial list")
+        click.echo(f"queued a dialer tick (job {job.id}); {due} of {listed} listed case(s) are due now")

@@ -8,6 +8,7 @@ from flask import current_app, request
 
 from ivr import clock, twiml
 from ivr.attempts import Attempts
+from ivr.calling_window import CallingWindow
 from ivr.dialing_policy import MACHINE_ANSWERS, Policy
 from ivr.outcomes import record_call_end
 from ivr.placing import PRESS_PATH
@@ -27,10 +28,13 @@ def _attempts() -> Attempts:
     return found
 
 
-def _policy() -> Policy:
-    found = current_app.extensions.get("acs.dialer_policy")
+def _rules() -> tuple[Policy, CallingWindow]:
+    """The dialer's policy and calling window, read from the configuration once per app."""
+    found = current_app.extensions.get("acs.dialer_rules")
     if found is None:
-        found = current_app.extensions["acs.dialer_policy"] = Policy.from_env(services().config.extra)
+        extra = services().config.extra
+        found = (Policy.from_env(extra), CallingWindow.parse(extra.get("ACS_CALL_WINDOW")))
+        current_app.extensions["acs.dialer_rules"] = found
     return found
 
 
@@ -84,13 +88,15 @@ def outbound_press():
 def outbound_status():
     attempt_id = _attempt_id()
     if attempt_id is not None:
+        policy, window = _rules()
         record_call_end(
             _attempts(),
-            _policy(),
+            policy,
             attempt_id,
             request.form.get("CallStatus", "")[:32],
             request.form.get("AnsweredBy", "")[:32],
             call_sid() or "",
             clock.now(),
+            window,
         )
     return twiml_response(twiml.VoiceResponse())

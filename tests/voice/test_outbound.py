@@ -173,3 +173,11 @@ def test_bad_status_callbacks_are_harmless(twilio, client):
     assert twilio.post("/voice/outbound/status", {"CallStatus": "completed"}).status_code == 200
     assert client.post("/voice/outbound/status", data={"CallStatus": "completed"}).status_code == 403
     assert client.post("/voice/outbound/answer", data={}).status_code == 403
+
+
+def test_a_retry_that_would_fall_at_night_is_set_for_the_next_morning(twilio, attempts, redis, keys, frozen_clock):
+    evening = NOW + 11 * HOUR  # 01:00 UTC = 20:00 in New York; +2 h would be 22:00
+    frozen_clock.set(evening)
+    attempt = open_attempt(attempts, redis, keys)
+    status(twilio, attempt.attempt_id, "no-answer")
+    assert redis.zscore(keys.cases_due(), "ACS-000101") == NOW + DAY - HOUR  # 13:00 UTC = 08:00 New York
