@@ -7,8 +7,13 @@ import sys
 
 import click
 
+from emulator.cli import emulator_command
 from ivr.config import Config
+from ivr.console.commands import employee
+from ivr.demo import demo
 from ivr.services import Services
+from ivr.simulate import simulate
+from workers.cli import dial, worker
 
 
 def _services() -> Services:
@@ -71,16 +76,8 @@ def case_show(crn_or_case_id: str, as_json: bool) -> None:
     click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
 
 
-from ivr.console.commands import employee  # noqa: E402
-
-cli.add_command(employee)
-
-from ivr.demo import demo  # noqa: E402
-from workers.cli import dial, worker  # noqa: E402
-
-cli.add_command(demo)
-cli.add_command(worker)
-cli.add_command(dial)
+for command in (demo, worker, dial, employee, emulator_command, simulate):
+    cli.add_command(command)
 
 
 def main() -> None:
