@@ -1,7 +1,8 @@
 """A real browser on the console: Playwright driving Debian's chromium against the app on a loopback port.
 
-Sign in, see a caller waiting (placed through the emulator, which drives the real webhooks), open the case by
-the CRN, issue a notice, download its letter and read the PDF. Screenshots go to the test's tmp dir.
+Sign in, see a caller waiting (placed through the emulator, which drives the real webhooks), take the next caller
+(the page polls until the caller is bridged), open the case by the CRN, issue a notice, download its letter and
+read the PDF. Screenshots go to the test's tmp dir.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from console_support import PASSWORD
 from werkzeug.serving import make_server
 
 from emulator import Emulator
+from emulator.parties import Employee as EmployeePhone
 from ivr import create_app
 from ivr.config import Config
 from ivr.employees import Employees, Role
+from ivr.history import History
 from ivr.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ACS_LINE = "+18008293903"
+ALICE_PHONE = "+12025550170"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get chromium)")
 
@@ -79,7 +83,8 @@ def browser():
 
 
 def test_employee_works_a_case_in_a_real_browser(live_app: LiveApp, browser, redis, keys, tmp_path: Path):
-    Employees(redis, keys).add("alice", "Alice Agent", PASSWORD, Role.EMPLOYEE, "+12025550170")
+    Employees(redis, keys).add("alice", "Alice Agent", PASSWORD, Role.EMPLOYEE, ALICE_PHONE)
+    live_app.emulator.assign(ALICE_PHONE, EmployeePhone("alice's phone", talk_seconds=600))
     store = Store(redis, keys)
     crn = store.issue_crn("ACS-000101", "0401-23456R")
     case = store.get_case("ACS-000101")
@@ -100,6 +105,16 @@ def test_employee_works_a_case_in_a_real_browser(live_app: LiveApp, browser, red
     assert "•••0101" in waiting.inner_text() and "silent" in waiting.inner_text()
     page.screenshot(path=str(tmp_path / "01-queue.png"), full_page=True)
 
+    # Take next caller: the emulator rings alice's phone, /voice/agent dials the queue, the panel polls
+    page.get_by_role("button", name="Take next caller").click()
+    page.wait_for_url("**/console/queue")
+    assert "Ringing your phone" in page.locator("#current-caller").inner_text()
+    live_app.emulator.run(until=live_app.emulator.engine.now() + 30)
+    page.locator("#current-caller").get_by_role("heading", name="On the line").wait_for(timeout=10_000)
+    assert "•••0101" in page.locator("#current-caller").inner_text()
+    assert "Nobody is waiting" in page.get_by_role("table", name="Callers waiting").inner_text()
+    page.screenshot(path=str(tmp_path / "02-on-the-line.png"), full_page=True)
+
     page.get_by_label("CRN the caller gives you (or a case id)").fill(f"{crn[:3]} {crn[3:6]} {crn[6:]}")
     page.get_by_role("button", name="Open case").click()
     page.wait_for_url("**/console/cases/ACS-000101")
@@ -107,11 +122,12 @@ def test_employee_works_a_case_in_a_real_browser(live_app: LiveApp, browser, red
     assert f"Opened by CRN {crn}" in body and "Emeka Drummond" in body and case.tin.masked in body
     assert case.tin.formatted not in page.content()
     assert "valid 2848" in body and "Avery Ashford" in body
+    assert any("gave CRN" in e.summary for e in History(redis, keys).entries("ACS-000101"))  # linked to the call
 
     page.get_by_role("button", name="Notice of balance due").click()
     page.wait_for_url("**/console/cases/ACS-000101#letters")
     assert "Notice of Balance Due: done" in page.locator(".flash").inner_text()
-    page.screenshot(path=str(tmp_path / "02-case.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "03-case.png"), full_page=True)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
