@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from emulator import Emulator
-from emulator.engine import RealClock, VirtualClock
-from emulator.parties import AnsweringMachine, Caller, Employee, Human, KeyRule
-from emulator.server import ServerThread
 from ivr import clock
+
+if TYPE_CHECKING:
+    from emulator import Emulator
 
 # The cast (ivr/sample_data/README.md).
 A_CASE, A_PHONE, A_CAF = "ACS-000101", "+12125550101", "0401-23456R"
@@ -98,6 +98,9 @@ def build_world(data_dir: str, start: datetime) -> DemoWorld:
     """Start Redis, the emulator and the app on free loopback ports, with the sample data loaded."""
     from werkzeug.serving import make_server
 
+    from emulator import Emulator
+    from emulator.engine import VirtualClock
+    from emulator.server import ServerThread
     from ivr import create_app
     from ivr.config import Config
     from ivr.redis_conn import EmbeddedRedis
@@ -187,6 +190,7 @@ class Story:
 
     def employee_takes_next_call(self, name: str) -> None:
         """What the console's "take next caller" does: Twilio calls the employee's phone into /voice/agent."""
+        from emulator.parties import Employee
         from ivr.twilio_client import rest_client
 
         self.emu.assign(EMPLOYEE_PHONE, Employee(name, talk_seconds=120))
@@ -221,6 +225,8 @@ class Story:
 
     # --- the story ------------------------------------------------------------------------------------------
     def play(self) -> bool:
+        from emulator.parties import AnsweringMachine, Caller, Human, KeyRule
+
         emu, svc = self.emu, self.svc
         emu.assign(A_PHONE, AnsweringMachine("A Avery Ashford (voicemail)", greeting_seconds=8))
         emu.assign(B_PHONE, Human("B Blair Brennan", press=[KeyRule("press 1", "1")]))
@@ -365,6 +371,7 @@ def demo(keep_running: bool) -> None:
         click.echo(f"  {label:<28} {url}")
     from rq import Worker
 
+    from emulator.engine import RealClock
     from workers.queues import WORKER_QUEUES, rq_connection
 
     clock.use(None)
