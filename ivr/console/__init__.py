@@ -40,7 +40,6 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in the console's before_request; webhooks are signed instead
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        WTF_CSRF_SSL_STRICT=False,  # behind ngrok the Referer host differs from Flask's view of the request
     )
     csrf.init_app(app)
     audit = AuditLog(svc.redis, svc.keys)

@@ -96,13 +96,13 @@ class Casework:
     def record_outcome(self, employee: Employee, case: Case, outcome: str, note: str) -> None:
         if outcome not in OUTCOMES:
             raise ValueError("choose an outcome from the list")
-        note = _clean_note(note)
+        note = clean_text(note)
         summary = f"Outcome: {OUTCOMES[outcome]}" + (f" — {note}" if note else "")
         self.svc.history.append(case.case_id, "outcome", summary, actor=employee.username, outcome=outcome)
         self.audit.record(employee.username, "outcome", case.case_id, outcome=outcome)
 
     def add_note(self, employee: Employee, case: Case, note: str) -> None:
-        note = _clean_note(note)
+        note = clean_text(note)
         if not note:
             raise ValueError("the note is empty")
         self.svc.history.append(case.case_id, "note", note, actor=employee.username)
@@ -205,7 +205,7 @@ class Casework:
 _TIN_LIKE = re.compile(r"(?<![\d-])(\d{3}-?\d{2}-?\d{4}|\d{2}-\d{7})(?![\d-])")
 
 
-def _clean_note(note: str) -> str:
+def clean_text(note: str) -> str:
     """Collapse whitespace and mask anything shaped like an SSN/EIN."""
     text = _TIN_LIKE.sub(lambda m: "***-**-" + m.group(0)[-4:], " ".join((note or "").split()))
     if len(text) > MAX_NOTE_LENGTH:

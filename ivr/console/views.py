@@ -12,7 +12,7 @@ from ivr.actions import OUTCOMES, ActionKind
 from ivr.case_view import find_case
 from ivr.console import console, console_services, telephony
 from ivr.console.auth import signed_in
-from ivr.console.casework import ActionRefused
+from ivr.console.casework import ActionRefused, clean_text
 from ivr.crn import clean_crn
 from ivr.models import Case
 from ivr.phones import mask_phone
@@ -188,7 +188,7 @@ def _render_case(case: Case, revealed: str | None, status: int = 200):
 def reveal(case_id: str):
     """Show the full SSN/EIN once, in this response only (never in a URL), and log that it was shown."""
     case = _load_case(case_id)
-    reason = " ".join(request.form.get("reason", "").split())[:200]
+    reason = clean_text(request.form.get("reason", "")[:200])
     if not reason:
         flash("Say why you need the full number.", "error")
         return redirect(url_for("console.case_page", case_id=case.case_id))

@@ -190,6 +190,11 @@ def test_reveal_shows_the_full_number_once_and_logs_it(signed_in: Console, sampl
     assert case.tin.formatted not in signed_in.get("/console/cases/ACS-000101").get_data(as_text=True)
 
 
+def test_a_reason_never_carries_an_ssn_into_the_audit_log(signed_in: Console, sample_data, redis, keys):
+    signed_in.post("/console/cases/ACS-000101/reveal", {"reason": "caller read 123-45-6789"})
+    assert [e.detail["reason"] for e in _audit(redis, keys, "reveal_tin")] == ["caller read ***-**-6789"]
+
+
 def test_reveal_needs_a_reason(signed_in: Console, sample_data):
     response = signed_in.post("/console/cases/ACS-000101/reveal", {"reason": " "}, follow_redirects=True)
     assert "Say why" in response.get_data(as_text=True)
