@@ -82,3 +82,17 @@ def test_other_routes_never_fail(twilio, sample_data, app, data, form, query, si
     method, path = data.draw(st.sampled_from(others), label="route")
     response = hit(twilio, method, path, form, query, signed)
     assert response.status_code < 500, (path, response.status_code)
+
+
+@FUZZ
+@given(data=st.data(), form=forms, query=queries)
+def test_signed_voice_requests_never_hit_the_error_handler(twilio, sample_data, voice_routes, caplog, data, form,
+                                                           query) -> None:  # fmt: skip
+    """The catch-all handler keeps callers moving, but reaching it at all means a webhook mishandled its input."""
+    method, path = data.draw(st.sampled_from([r for r in voice_routes if r[1].startswith("/voice/")]), label="route")
+    caplog.clear()
+    response = hit(twilio, method, path, form, query, signed=True)
+    assert response.status_code in (200, 400), (path, response.status_code)
+    assert "failed" not in caplog.text, caplog.text
+    for key in twilio.client.application.extensions["acs"].redis.scan_iter("acs:call:*"):
+        assert key.isprintable(), key

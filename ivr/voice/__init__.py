@@ -22,16 +22,21 @@ def twiml_response(document: VoiceResponse | str) -> Response:
     return Response(str(document), mimetype="text/xml")
 
 
+def is_call_sid(value: str) -> bool:
+    """Twilio's CallSid shape; fullmatch, because `$` would let a trailing newline into a Redis key."""
+    return _CALL_SID.fullmatch(value) is not None
+
+
 def call_sid() -> str | None:
     """The request's CallSid when it has Twilio's shape, else None (junk never reaches Redis keys)."""
     value = request.form.get("CallSid", "")
-    return value if _CALL_SID.match(value) else None
+    return value if is_call_sid(value) else None
 
 
 def form_int(name: str) -> int:
     """An integer Twilio parameter; junk and absence read as 0."""
     value = request.form.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0  # "²".isdigit() is True
 
 
 @voice.errorhandler(Exception)

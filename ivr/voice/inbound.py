@@ -10,7 +10,7 @@ from ivr import twiml
 from ivr.config import Config
 from ivr.security import validate_twilio_request
 from ivr.services import services
-from ivr.voice import call_sid, form_int, twiml_response, voice
+from ivr.voice import call_sid, form_int, is_call_sid, twiml_response, voice
 
 MAX_TIN_ATTEMPTS = 2
 
@@ -139,7 +139,7 @@ def acs_connect():
     svc = services()
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
-    if sid is not None and agent_sid.startswith("CA") and len(agent_sid) == 34:
+    if sid is not None and is_call_sid(agent_sid):
         svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
         context = svc.callers.get(sid)
         if context and context.case_id:

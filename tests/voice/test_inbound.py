@@ -237,3 +237,18 @@ def test_no_ssn_leaks_anywhere_in_the_matched_flow(twilio, sample_data, redis, k
     for entry in History(redis, keys).entries("ACS-000101"):
         assert not any(form in entry.summary or form in str(entry.detail) for form in forms)
     assert not any(form in caplog.text for form in forms)
+
+
+def test_junk_numbers_on_hold_still_get_a_hold_message(twilio, caplog) -> None:
+    root = xml(
+        twilio.post("/voice/acs/wait", CALL | {"QueuePosition": "²", "AvgQueueTime": "-5", "CurrentQueueSize": "x"})
+    )
+    assert tags(root) == ["Say", "Pause"]  # never an Enqueue from a waitUrl
+    assert "failed" not in caplog.text
+
+
+def test_call_sid_with_a_trailing_newline_is_refused(twilio, redis) -> None:
+    assert twilio.post("/voice/acs/queue", CALL | {"CallSid": SID + "\n"}).status_code == 400
+    twilio.post("/voice/acs/connect", CALL | {"DequeingCallSid": "CA" + "x" * 32})
+    twilio.post("/voice/acs/connect", CALL | {"DequeingCallSid": AGENT_SID + "\n"})
+    assert redis.dbsize() == 0
