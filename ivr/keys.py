@@ -150,3 +150,7 @@ class KeySchema:
     def dialer_flagged(self) -> str:
         """acs:dialer:flagged — hash: case id → why the dialer stopped on it (invalid number, …)."""
         return self._key("dialer", "flagged")
+
+    def case_action_lock(self, case_id: str) -> str:
+        """acs:case:{case_id}:action-lock — string, TTL 30 s: held while an employee's action is checked and written."""
+        return self._key("case", case_id, "action-lock")

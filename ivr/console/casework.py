@@ -33,6 +33,10 @@ class ActionRefused(ValueError):
         self.decision = decision
 
 
+class ActionBusy(RuntimeError):
+    """Another action on the same case is being written right now; retrying in a moment is safe."""
+
+
 @dataclass(frozen=True)
 class LetterInfo:
     letter_id: str
@@ -130,8 +134,21 @@ class Casework:
         return removed
 
     def take_action(self, employee: Employee, case: Case, kind: ActionKind, now: float | None = None) -> LetterInfo:
-        """Check the rules, record the action, and generate its letter; refuse with reasons when not allowed."""
-        now = time.time() if now is None else now
+        """Check the rules, record the action, and generate its letter; refuse with reasons when not allowed.
+
+        A short per-case lock makes check-then-write atomic, so two clicks cannot file two liens.
+        """
+        lock = self.svc.keys.case_action_lock(case.case_id)
+        token = secrets.token_hex(8)
+        if not self.svc.redis.set(lock, token, nx=True, ex=30):
+            raise ActionBusy("another action on this case is being recorded; try again in a moment")
+        try:
+            return self._take_action(employee, case, kind, time.time() if now is None else now)
+        finally:
+            if self.svc.redis.get(lock) == token:
+                self.svc.redis.delete(lock)
+
+    def _take_action(self, employee: Employee, case: Case, kind: ActionKind, now: float) -> LetterInfo:
         view = build_case_view(self.svc.store, self.svc.history, case)
         decision = decide(kind, case, prior_actions(view.history), now)
         if not decision.allowed:

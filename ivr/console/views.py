@@ -12,7 +12,7 @@ from ivr.actions import OUTCOMES, ActionKind
 from ivr.case_view import find_case
 from ivr.console import console, console_services, telephony
 from ivr.console.auth import signed_in
-from ivr.console.casework import ActionRefused, clean_text
+from ivr.console.casework import ActionBusy, ActionRefused, clean_text
 from ivr.crn import clean_crn
 from ivr.models import Case
 from ivr.phones import mask_phone
@@ -254,6 +254,9 @@ def take_action(case_id: str, action: str):
         abort(404)
     try:
         letter = console_services().casework.take_action(g.employee, case, kind)
+    except ActionBusy as busy:
+        flash(str(busy), "error")
+        return _render_case(case, revealed=None, status=409)
     except ActionRefused as refused:
         flash(f"{refused.decision.spec.title} not allowed: " + " ".join(refused.decision.unmet), "error")
         return _render_case(case, revealed=None, status=409)

@@ -329,3 +329,13 @@ def test_no_page_of_any_case_carries_its_full_ssn_or_ein(signed_in: Console, sam
         html = signed_in.get(f"/console/cases/{case.case_id}").get_data(as_text=True)
         assert case.tin.digits not in html and case.tin.formatted not in html, case.case_id
         assert case.tin.masked in html
+
+
+def test_an_action_in_progress_blocks_a_second_one_on_the_same_case(signed_in: Console, sample_data, redis, keys):
+    redis.set(keys.case_action_lock("ACS-000101"), "someone-else", ex=30)
+    response = signed_in.post("/console/cases/ACS-000101/actions/lien")
+    assert response.status_code == 409 and "being recorded" in response.get_data(as_text=True)
+    redis.delete(keys.case_action_lock("ACS-000101"))
+    assert signed_in.post("/console/cases/ACS-000101/actions/lien").status_code == 302
+    assert signed_in.post("/console/cases/ACS-000101/actions/lien").status_code == 409  # one lien per case
+    assert redis.get(keys.case_action_lock("ACS-000101")) is None
