@@ -70,8 +70,9 @@ def find_case(store: Store, crn_or_case_id: str) -> tuple[Case | None, str | Non
     text = crn_or_case_id.strip()
     if clean_crn(text).isdigit():
         record = store.resolve_crn(text)
-        return (store.get_case(record.case_id), record.crn) if record else (None, None)
-    return store.get_case(text), None
+        if record:
+            return store.get_case(record.case_id), record.crn
+    return store.get_case(text), None  # case ids may be all digits too
 
 
 def build_case_view(store: Store, history: History, case: Case, today: date | None = None) -> CaseView:

@@ -6,8 +6,9 @@ import re
 
 _ANNUAL_FORMS = {"1040", "1040A", "1040EZ", "1040NR", "1041", "1065", "1120", "1120S", "940", "943", "944", "945"}
 _QUARTERLY_FORMS = {"941", "720"}
-_FORM = re.compile(r"^\d{3,4}[A-Z]{0,2}$|^CT-1$")
-_PERIOD = re.compile(r"^(\d{4})(?:Q([1-4])|(0[1-9]|1[0-2]))?$")
+# ASCII digits only and fullmatch: \d also takes "١٠٤٠", and `$` lets "1040\n" through.
+_FORM = re.compile(r"[0-9]{3,4}[A-Z]{0,2}|CT-1")
+_PERIOD = re.compile(r"([0-9]{4})(?:Q([1-4])|(0[1-9]|1[0-2]))?")
 
 
 class InvalidPeriod(ValueError):
@@ -17,9 +18,9 @@ class InvalidPeriod(ValueError):
 def normalize_tax_period(text: str) -> str:
     """Validate one `FORM:PERIOD` and return it upper-cased; quarterly forms need a quarter, annual a year."""
     form, sep, period = (text or "").strip().upper().partition(":")
-    if not sep or not _FORM.match(form):
+    if not sep or not _FORM.fullmatch(form):
         raise InvalidPeriod(f"bad tax period {text!r}: expected FORM:PERIOD such as 1040:2004 or 941:2005Q3")
-    match = _PERIOD.match(period)
+    match = _PERIOD.fullmatch(period)
     if not match or not 1900 <= int(match[1]) <= 2100:
         raise InvalidPeriod(f"bad tax period {text!r}: period must be YYYY, YYYYQn or YYYYMM")
     is_quarter = match[2] is not None

@@ -20,7 +20,7 @@ def test_with_or_without_hyphen_gives_one_form(first: str, second: str, suffix: 
 
 @pytest.mark.parametrize(
     "text", ["", "12345678", "1234567890", "0401--23456", "04012-3456", "0401-23456X", "0401-2345R6", "R040123456",
-             "0401 23456", "abcd-efghi", None],
+             "0401 23456", "abcd-efghi", None, "٠٤٠١-٢٣٤٥٦", "0401-23456\n1"],
 )  # fmt: skip
 def test_malformed_caf_raises(text) -> None:
     with pytest.raises(InvalidCaf):
@@ -31,3 +31,12 @@ def test_sample_spellings() -> None:
     assert normalize_caf("061178903") == "0611-78903"
     assert normalize_caf("127904006R") == "1279-04006R"
     assert normalize_caf("0401-23456r") == "0401-23456R"
+
+
+@given(st.text(max_size=14))
+def test_any_text_is_a_caf_or_invalid_caf(text: str) -> None:
+    try:
+        normal = normalize_caf(text)
+    except InvalidCaf:
+        return
+    assert normal.isascii() and normalize_caf(normal) == normal

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ivr.cli import cli
 from ivr.history import History
+from ivr.importer import Importer
 from ivr.store import Store
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "ivr" / "sample_data"
@@ -83,3 +84,12 @@ def test_case_show_unknown(runner, sample_data, text: str) -> None:
     assert result.exit_code == 1
     assert "no case for" in result.stderr
     assert result.stdout == ""
+
+
+def test_case_show_finds_an_all_digit_case_id(runner, redis, keys) -> None:
+    header = "case_id,case_type,tin,taxpayer_name,taxpayer_phone,periods,balance"
+    text = f"{header}\n1234567890,NON_FILER,015-14-6380,Pat Doe,+12065550148,1040:2019,\n"
+    assert Importer(redis, keys).import_text("cases", text).ok
+    result = runner.invoke(cli, ["case", "show", "1234567890"])
+    assert result.exit_code == 0, result.output
+    assert "Case 1234567890" in result.stdout

@@ -21,7 +21,8 @@ def test_valid_periods(text: str, normal: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["", "1040", "1040-2004", ":2004", "1040:", "1040:2005Q3", "941:2005", "941:2005Q5", "941:200513", "1040:1899",
-     "1040:2101", "ABCD:2004", "10:2004", "1040:04", "940:2024Q1", "1040:2004:2005"],
+     "1040:2101", "ABCD:2004", "10:2004", "1040:04", "940:2024Q1", "1040:2004:2005", "١٠٤٠:٢٠٠٤", "1040\n:2004",
+     "1040:2004\nX"],
 )  # fmt: skip
 def test_bad_periods(text: str) -> None:
     with pytest.raises(InvalidPeriod):
@@ -41,4 +42,5 @@ def test_any_text_is_a_period_or_invalid_period(text: str) -> None:
         normal = normalize_tax_period(text)
     except InvalidPeriod:
         return
+    assert normal.isascii() and normal.isprintable()
     assert normalize_tax_period(normal) == normal
