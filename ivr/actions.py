@@ -82,7 +82,7 @@ SPECS: dict[ActionKind, ActionSpec] = {
             "Final notice of intent to levy",
             "notice",
             "Balance-due case with a balance owed.",
-            "Final Notice — Notice of Intent to Levy and Notice of Your Right to a Hearing",
+            "Final Notice: Notice of Intent to Levy and Notice of Your Right to a Hearing",
             (
                 "This is your final notice. You have not paid the balance shown above despite previous notices.",
                 f"If you do not pay or make other arrangements within {LEVY_WAIT_DAYS} days of the date of this "

@@ -43,3 +43,11 @@ def test_original_then_one_copy_per_representative():
 def test_no_representatives_no_copies():
     pages = _pages(render_pdf(_letter(representatives=(), balance=None)))
     assert len(pages) == 1 and "Copies sent" not in pages[0] and "Balance owed" not in pages[0]
+
+
+def test_without_dejavu_the_core_font_degrades_instead_of_failing(monkeypatch):
+    import ivr.letters
+
+    monkeypatch.setattr(ivr.letters, "_FONT_DIRS", ())
+    pages = _pages(render_pdf(_letter(taxpayer=Recipient("Jonah Núñez 陈", "Taxpayer"))))
+    assert "Jonah Núñez ?" in pages[0]
