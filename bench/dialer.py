@@ -32,6 +32,7 @@ from emulator.engine import VirtualClock
 from emulator.sdk import WsgiHttpClient
 from ivr import clock
 from ivr.config import Config
+from ivr.dialer import Dialer
 from ivr.keys import KeySchema
 from ivr.models import Case, CaseType
 from ivr.poa import Authorization
@@ -39,7 +40,7 @@ from ivr.store import authorization_to_hash, case_to_hash
 from ivr.tin import Tin
 from ivr.twilio_client import rest_client
 from workers.jobs import Runtime, use_runtime
-from workers.queues import DIALER_QUEUE, TICK_JOB, WORKER_QUEUES
+from workers.queues import DIALER_QUEUE, TICK_JOB, WORKER_QUEUES, DialerQueues
 
 #: 20:00 UTC: inside the calling window in every US zone, so every case is callable.
 MIDDAY = datetime(2026, 11, 26, 20, 0, tzinfo=UTC).timestamp()
@@ -125,51 +126,55 @@ def run(cases: int, batch: int, concurrency: int) -> dict:
         keys = KeySchema(config.key_prefix)
         plain = redis.Redis.from_url(url, decode_responses=True)
         seed(plain, keys, cases)
-        clock.use(lambda: MIDDAY)
+        started = time.monotonic()
+        clock.use(lambda: MIDDAY + time.monotonic() - started)  # real time, from a moment every zone is open
+        try:
+            return _measure(url, config, keys, plain, cases, batch, concurrency)
+        finally:
+            use_runtime(None)
+            clock.use(None)
 
-        emu = Emulator(config.twilio_account_sid, config.twilio_auth_token, clock=VirtualClock())
-        runtime = Runtime(config, WsgiHttpClient(emu.wsgi_app))
-        # Count the round trips of the dialer's own client and of RQ's.
-        pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection, decode_responses=True)
-        runtime.dialer.redis = redis.Redis(connection_pool=pool)
-        for name in ("store", "attempts", "history"):
-            getattr(runtime.dialer, name).redis = runtime.dialer.redis
-        rq_pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection)
-        rq_redis = redis.Redis(connection_pool=rq_pool)
-        runtime.queues.connection = rq_redis
-        runtime.queues.dialer = Queue(DIALER_QUEUE, connection=rq_redis)
-        use_runtime(runtime)
 
-        sdk_rate = baseline(config, min(cases, 3000))
+def _measure(url: str, config: Config, keys: KeySchema, plain: redis.Redis, cases: int, batch: int, concurrency: int):
+    """Run the ticks with one SimpleWorker and read the figures."""
+    emu = Emulator(config.twilio_account_sid, config.twilio_auth_token, clock=VirtualClock())
+    runtime = Runtime(config, WsgiHttpClient(emu.wsgi_app))
+    # Count the round trips of the dialer's own client and of RQ's.
+    pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection, decode_responses=True)
+    runtime.dialer = Dialer(redis.Redis(connection_pool=pool), keys, runtime.dialer.placer, runtime.settings)
+    rq_pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection)
+    rq_redis = redis.Redis(connection_pool=rq_pool)
+    runtime.queues = DialerQueues(rq_redis, keys)
+    use_runtime(runtime)
 
-        plain.config_resetstat()
-        CountingConnection.sent = 0
-        Queue(DIALER_QUEUE, connection=rq_redis).enqueue(TICK_JOB)
-        worker = SimpleWorker([Queue(name, connection=rq_redis) for name in WORKER_QUEUES], connection=rq_redis)
-        worker.work(burst=True, logging_level="WARNING")
-        # From the first tick's start to the last one's end, as RQ recorded them: the worker's own start-up and
-        # shutdown (about a second of pubsub teardown) is not dialing.
-        finished = FinishedJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
-        jobs = [job for job in Job.fetch_many(finished, connection=rq_redis) if job is not None]
-        elapsed = (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
-        commands = commands_processed(plain)
-        trips = CountingConnection.sent
-        attempts = len(emu.store.calls)
-        use_runtime(None)
-        clock.use(None)
-        return {
-            "cases": cases,
-            "batch": batch,
-            "concurrency": concurrency,
-            "attempts": attempts,
-            "ticks": len(jobs),
-            "seconds": elapsed,
-            "attempts_per_second": attempts / elapsed,
-            "sdk_baseline_per_second": sdk_rate,
-            "ratio_to_sdk_baseline": attempts / elapsed / sdk_rate,
-            "redis_commands_per_attempt": commands / attempts,
-            "redis_round_trips_per_attempt": trips / attempts,
-        }
+    sdk_rate = max(baseline(config, min(cases, 1500)) for _ in range(3))  # best of three: the machine is shared
+
+    plain.config_resetstat()
+    CountingConnection.sent = 0
+    Queue(DIALER_QUEUE, connection=rq_redis).enqueue(TICK_JOB)
+    worker = SimpleWorker([Queue(name, connection=rq_redis) for name in WORKER_QUEUES], connection=rq_redis)
+    worker.work(burst=True, logging_level="WARNING")
+    # From the first tick's start to the last one's end, as RQ recorded them: the worker's own start-up and
+    # shutdown (about a second of pubsub teardown) is not dialing.
+    finished = FinishedJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
+    jobs = [job for job in Job.fetch_many(finished, connection=rq_redis) if job is not None]
+    elapsed = (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
+    commands = commands_processed(plain)
+    trips = CountingConnection.sent
+    attempts = len(emu.store.calls)
+    return {
+        "cases": cases,
+        "batch": batch,
+        "concurrency": concurrency,
+        "attempts": attempts,
+        "ticks": len(jobs),
+        "seconds": elapsed,
+        "attempts_per_second": attempts / elapsed,
+        "sdk_baseline_per_second": sdk_rate,
+        "ratio_to_sdk_baseline": attempts / elapsed / sdk_rate,
+        "redis_commands_per_attempt": commands / attempts,
+        "redis_round_trips_per_attempt": trips / attempts,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -68,15 +68,36 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
-# Twilio accepted the call. The status callback may have won the race and finalised it already: keep that.
-# KEYS: attempt, placing. ARGV: call_sid, attempt_id.
+# Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
+# KEYS: placing, then per attempt: attempt, case_attempts. ARGV: now, ttl, then per attempt the 9 FIELDS values.
+_OPEN = """
+local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 9
+for i = 0, (#KEYS - 1) / 2 - 1 do
+  local a, id = 3 + i * n, ARGV[3 + i * n]
+  local key, history = KEYS[2 + i * 2], KEYS[3 + i * 2]
+  redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
+    'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
+    'contact_name', ARGV[a + 8], 'state', 'placing', 'placing_since', now)
+  redis.call('EXPIRE', key, ttl)
+  redis.call('ZADD', history, ARGV[a + 6], id)
+  redis.call('ZADD', KEYS[1], now, id)
+end
+return (#KEYS - 1) / 2
+"""
+
+# Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
+# KEYS: placing, then one attempt key per attempt. ARGV: attempt_id, call_sid, … in the same order.
 _PLACED = """
-redis.call('ZREM', KEYS[2], ARGV[2])
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return 0 end
-redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[1])
-if state == 'placing' then redis.call('HSET', KEYS[1], 'state', 'placed') end
-return 1
+for i = 2, #KEYS do
+  local id, sid = ARGV[(i - 2) * 2 + 1], ARGV[(i - 2) * 2 + 2]
+  redis.call('ZREM', KEYS[1], id)
+  local state = redis.call('HGET', KEYS[i], 'state')
+  if state then
+    redis.call('HSETNX', KEYS[i], 'call_sid', sid)
+    if state == 'placing' then redis.call('HSET', KEYS[i], 'state', 'placed') end
+  end
+end
+return #KEYS - 1
 """
 
 # Twilio said "not now" (429/5xx): the call was not accepted, so the attempt may be sent again later.
@@ -190,6 +211,7 @@ class Attempts:
         self._reserve = client.register_script(_RESERVE)
         self._take = client.register_script(_TAKE)
         self._placed = client.register_script(_PLACED)
+        self._open = client.register_script(_OPEN)
         self._pending = client.register_script(_PENDING)
         self._finish = client.register_script(_FINISH)
         self._note = client.register_script(_NOTE)
@@ -212,25 +234,19 @@ class Attempts:
     # --- attempt lifecycle ---------------------------------------------------------------------------------
     def create(self, pipe: redis.client.Pipeline, attempt: Attempt, now: float) -> None:
         """Queue the writes that open an attempt in `placing` (the caller then sends the REST request)."""
-        key = self.keys.attempt(attempt.attempt_id)
-        pipe.hset(
-            key,
-            mapping={
-                "case_id": attempt.case_id,
-                "contact": attempt.contact,
-                "contact_kind": attempt.contact_kind,
-                "to": attempt.to,
-                "crn": attempt.crn,
-                "state": "placing",
-                "created_at": f"{attempt.created_at:.3f}",
-                "placing_since": f"{now:.3f}",
-                "lock": attempt.lock,
-                "contact_name": attempt.contact_name,
-            },
-        )
-        pipe.expire(key, ATTEMPT_TTL_SECONDS)
-        pipe.zadd(self.keys.case_attempts(attempt.case_id), {attempt.attempt_id: attempt.created_at})
-        pipe.zadd(self.keys.attempts_placing(), {attempt.attempt_id: now})
+        self.create_many(pipe, [attempt], now)
+
+    def create_many(self, pipe: redis.client.Pipeline, attempts: Sequence[Attempt], now: float) -> None:
+        """`create` for a whole batch, as one script call on `pipe`."""
+        if not attempts:
+            return
+        keys = [self.keys.attempts_placing()]
+        args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS]
+        for a in attempts:
+            keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
+            args += [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
+            args.append(a.contact_name)
+        self._open(keys=keys, args=args, client=pipe)
 
     def take(self, attempt_id: str, now: float, from_state: str = "pending") -> bool:
         """Become the one sender of this attempt's REST request (False: someone else is or was)."""
@@ -238,8 +254,15 @@ class Attempts:
         return bool(self._take(keys=keys, args=[from_state, f"{now:.3f}", attempt_id]))
 
     def placed(self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None) -> None:
-        keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
-        self._placed(keys=keys, args=[call_sid, attempt_id], client=pipe)
+        self.placed_many({attempt_id: call_sid}, pipe)
+
+    def placed_many(self, call_sids: Mapping[str, str], pipe: redis.client.Pipeline | None = None) -> None:
+        """Record the CallSids Twilio returned (attempt id → CallSid), as one script call."""
+        if not call_sids:
+            return
+        keys = [self.keys.attempts_placing(), *(self.keys.attempt(a) for a in call_sids)]
+        args = [value for pair in call_sids.items() for value in pair]
+        self._placed(keys=keys, args=args, client=pipe)
 
     def back_to_pending(self, attempt_id: str, error: str, pipe: redis.client.Pipeline | None = None) -> None:
         keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]

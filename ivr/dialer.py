@@ -311,8 +311,7 @@ class Dialer:
         ]
 
         pipe = self.redis.pipeline(transaction=False)
-        for plan in plans:
-            self.attempts.create(pipe, plan, now)
+        self.attempts.create_many(pipe, plans, now)
         for case_id, due, why in deferrals:
             report.deferred[case_id] = due
             pipe.zadd(self.keys.cases_due(), {case_id: due})
@@ -372,7 +371,6 @@ class Dialer:
         for attempt, result in outcomes:
             if isinstance(result, str):
                 report.placed[attempt.attempt_id] = result
-                self.attempts.placed(attempt.attempt_id, result, pipe=pipe)
             elif result.failure is Failure.TRANSIENT:
                 report.retrying.append(attempt.attempt_id)
                 self.attempts.back_to_pending(attempt.attempt_id, str(result), pipe=pipe)
@@ -382,6 +380,7 @@ class Dialer:
             else:
                 report.unknown.append(attempt.attempt_id)
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
+        self.attempts.placed_many(report.placed, pipe=pipe)
         pipe.execute()
 
     def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
