@@ -1,0 +1,28 @@
+import pytest
+
+from emulator import Emulator
+from ivr.config import Config
+from ivr.twilio_client import TwilioNotConfigured, rest_client
+
+
+def test_twilio_api_base_sends_the_sdk_to_the_emulator():
+    emu = Emulator()
+    server = emu.serve()
+    try:
+        config = Config.from_env(
+            {"TWILIO_ACCOUNT_SID": emu.account_sid, "TWILIO_AUTH_TOKEN": emu.auth_token, "TWILIO_API_BASE": server.url}
+        )
+        call = rest_client(config).calls.create(to="+12125550101", from_="+18008293903", twiml="<Response/>")
+        assert call.sid in emu.store.calls
+    finally:
+        server.shutdown()
+
+
+def test_without_an_override_it_is_the_real_twilio_client():
+    config = Config.from_env({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_API_BASE": ""})
+    assert type(rest_client(config).http_client).__name__ == "TwilioHttpClient"
+
+
+def test_credentials_are_required():
+    with pytest.raises(TwilioNotConfigured, match="TWILIO_ACCOUNT_SID"):
+        rest_client(Config.from_env({"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""}))
