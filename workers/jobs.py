@@ -63,14 +63,21 @@ def dial_due(scheduled_for: str | None = None) -> str:
     """One pacing tick: dial a batch of due cases, then schedule the next tick."""
     rt = runtime()
     rt.queues.tick_started(scheduled_for)
-    report = rt.dialer.tick()
-    _follow_up(rt, report)
-    now = clock.now()
-    if len(report.claimed) >= rt.settings.tick_limit():
-        rt.queues.schedule_tick(now, now)  # more are due: keep going at once
-    else:
+    report = None
+    try:
+        report = rt.dialer.tick()
+        _follow_up(rt, report)
+    finally:
+        # Even a failed tick (Redis blip, Twilio misconfigured) keeps the heartbeat: RQ records the failure and
+        # the next tick comes after the idle interval.
+        now = clock.now()
         idle = now + rt.settings.idle_tick_seconds
-        rt.queues.schedule_tick(min(report.next_due, idle) if report.next_due is not None else idle, now)
+        if report is not None and len(report.claimed) >= rt.settings.tick_limit():
+            rt.queues.schedule_tick(now, now)  # more are due: keep going at once
+        elif report is not None and report.next_due is not None:
+            rt.queues.schedule_tick(min(report.next_due, idle), now)
+        else:
+            rt.queues.schedule_tick(idle, now)
     log.info("dialer tick: %s", report.summary())
     return report.summary()
 

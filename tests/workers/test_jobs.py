@@ -101,3 +101,12 @@ def test_acs_worker_burst_runs_the_dialer_jobs(app, emu, served):
     result = runner.invoke(cli, ["worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert [record.to for record in emu.store.calls.values()] == ["+13125550102"]
+
+
+def test_a_failing_tick_still_schedules_the_next_one(app, emu, served, rq_redis, redis, keys):
+    redis.delete(keys.cases_due())
+    redis.set(keys.cases_due(), "not a sorted set")  # the claim script fails with WRONGTYPE
+    CliRunner().invoke(cli, ["dial"])
+    work(rq_redis)
+    assert FailedJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
+    assert ScheduledJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
