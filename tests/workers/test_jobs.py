@@ -13,7 +13,7 @@ from emulator.parties import AnsweringMachine
 from ivr import clock
 from ivr.cli import cli
 from workers.jobs import reset_runtime
-from workers.queues import DIALER_QUEUE, RETRY_QUEUE, WORKER_QUEUES
+from workers.queues import DIALER_QUEUE, RETRY_QUEUE, WORKER_QUEUES, DialerQueues
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_acs_worker_burst_runs_the_dialer_jobs(app, emu, served):
 def test_a_failing_tick_still_schedules_the_next_one(app, emu, served, rq_redis, redis, keys):
     redis.delete(keys.cases_due())
     redis.set(keys.cases_due(), "not a sorted set")  # the claim script fails with WRONGTYPE
-    CliRunner().invoke(cli, ["dial"])
+    DialerQueues(rq_redis, keys).tick_now()
     work(rq_redis)
     assert FailedJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
     assert ScheduledJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
