@@ -242,3 +242,20 @@ def test_a_tick_never_takes_more_than_the_cps_ceiling_allows(app, emu, redis, ke
     slow = make_dialer(app, emu, max_cps=1.0, tick_seconds=3.0, batch_size=100)
     assert slow.settings.tick_limit() == 3
     slow.close()
+
+
+def test_a_status_callback_that_beats_the_worker_keeps_its_outcome(app, emu, dialer, redis, keys):
+    from ivr.attempts import Attempt
+    from ivr.dialing_policy import Policy
+    from ivr.outcomes import WRITTEN, record_call_end
+
+    attempt = Attempt("AT" + "c" * 20, "ACS-000101", "taxpayer", "taxpayer", "+12025550104", "4012345675", "", MIDDAY)
+    pipe = redis.pipeline()
+    dialer.attempts.create(pipe, attempt, MIDDAY)
+    pipe.execute()
+    sid = "CA" + "d" * 32
+    assert record_call_end(dialer.attempts, Policy(), attempt.attempt_id, "busy", "", sid, MIDDAY) == WRITTEN
+    dialer.attempts.placed(attempt.attempt_id, sid)  # the worker's write arrives second
+    stored = dialer.attempts.get(attempt.attempt_id)
+    assert stored.state == "final" and stored.outcome == "busy" and stored.call_sid == sid
+    assert not redis.zscore(keys.attempts_placing(), attempt.attempt_id)
