@@ -1,4 +1,5 @@
-"""TwiML documents, parsed with ElementTree: structure, attributes and order, no HTTP involved."""
+"""ivr/twiml.py (named apart from tests/emulator/test_twiml.py: test basenames must be unique), parsed with
+ElementTree: structure, attributes and order, no HTTP involved."""
 
 from __future__ import annotations
 
