@@ -226,7 +226,9 @@ class Attempts:
             args=[f"{now:.3f}", limit, lease, token, scan or limit * 2, *case_ids],
         )
 
-    def reserve_slots(self, now: float, count: int, cps: float, pipe: redis.client.Pipeline | None = None):
+    def reserve_slots(
+        self, now: float, count: int, cps: float, pipe: redis.client.Pipeline | None = None
+    ) -> float | redis.client.Pipeline:
         """First of `count` calls-per-second slots shared by every worker (a float, or queued on `pipe`)."""
         result = self._reserve(keys=[self.keys.dialer_pace()], args=[f"{now:.6f}", count, cps], client=pipe)
         return result if pipe is not None else float(result)
@@ -268,7 +270,7 @@ class Attempts:
         keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
         self._pending(keys=keys, args=[attempt_id, error[:200]], client=pipe)
 
-    def finish(self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None):
+    def finish(self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None) -> int | None:
         """Write the outcome once: 1 written, 0 already final (a duplicate callback), -1 unknown attempt."""
         keys = [
             self.keys.attempt(attempt.attempt_id),
