@@ -270,7 +270,9 @@ class Attempts:
         keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
         self._pending(keys=keys, args=[attempt_id, error[:200]], client=pipe)
 
-    def finish(self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None) -> int | None:
+    def finish(
+        self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None
+    ) -> int | redis.client.Pipeline:
         """Write the outcome once: 1 written, 0 already final (a duplicate callback), -1 unknown attempt."""
         keys = [
             self.keys.attempt(attempt.attempt_id),
