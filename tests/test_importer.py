@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis as redis_lib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stdnum.us import ssn
 
 from ivr.history import History
 from ivr.importer import Importer, format_errors
@@ -371,3 +373,65 @@ def test_changed_tin_moves_the_case_between_taxpayers(importer, redis, keys) -> 
 def test_unknown_kind_is_refused(importer) -> None:
     with pytest.raises(ValueError, match="unknown import kind"):
         importer.import_text("payments", "x\n")
+
+
+ssn_digits = st.builds(
+    lambda area, group, serial: f"{area:03d}-{group:02d}-{serial:04d}",
+    st.integers(1, 899).filter(lambda a: a != 666),
+    st.integers(1, 99),
+    st.integers(1, 9999),
+).filter(ssn.is_valid)
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).map(str.strip).filter(bool)
+balances = st.decimals(min_value=0, max_value=10**11, places=2, allow_nan=False, allow_infinity=False)
+periods = st.lists(st.sampled_from(["1040:2004", "1040:2005", "941:2005Q3", "720:2006Q1", "1120:2019"]), min_size=1,
+                   max_size=4, unique=True)  # fmt: skip
+case_rows = st.lists(
+    st.tuples(st.from_regex(r"\A[A-Za-z0-9_.-]{1,12}\Z"), ssn_digits, names, balances | st.none(), periods),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda row: row[0],
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case_rows)
+def test_valid_rows_round_trip(importer, redis, keys, rows) -> None:
+    redis.flushall()
+    header, body = CASES_HEADER.split(","), []
+    for case_id, tin, name, balance, case_periods in rows:
+        kind = "NON_FILER" if balance is None else "BAL_DUE"
+        body.append(
+            [
+                case_id,
+                kind,
+                tin,
+                f" {name} ",
+                "+1 (206) 555-0148",
+                ";".join(case_periods),
+                "" if balance is None else balance,
+            ]
+        )
+    result = importer.import_text("cases", to_csv(header, [[str(v) for v in row] for row in body]))
+    assert result.ok, format_errors(result.errors)
+    store = Store(redis, keys)
+    for case_id, tin, name, balance, case_periods in rows:
+        case = store.get_case(case_id)
+        assert (case.tin.formatted, case.taxpayer_name, case.periods) == (tin, name, tuple(case_periods))
+        assert case.balance == balance and case.taxpayer_phone == "+12065550148"
+
+
+def test_concurrent_imports_of_one_file_open_each_case_once(redis_url, keys) -> None:
+    """WATCH/MULTI: racing imports of the same file never write a second `case_opened` entry."""
+    clients = [redis_lib.Redis.from_url(redis_url, decode_responses=True) for _ in range(4)]
+    clients[0].flushall()
+    text = (SAMPLE_DATA / "cases.csv").read_text("utf-8")
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = list(pool.map(lambda c: Importer(c, keys).import_text("cases", text), clients))
+        assert all(r.ok for r in results)
+        assert sum(r.created for r in results) == 72
+        history = History(clients[0], keys)
+        assert all(len(history.entries(f"ACS-{n:06d}")) == 1 for n in range(101, 173))
+    finally:
+        for client in clients:
+            client.close()
