@@ -435,3 +435,16 @@ def test_concurrent_imports_of_one_file_open_each_case_once(redis_url, keys) -> 
     finally:
         for client in clients:
             client.close()
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_other_line_endings_keep_line_numbers(importer, newline: str) -> None:
+    text = newline.join([CASES_HEADER, GOOD_CASE, "", "C-2,TDA,015-14-6380,P,+12065550149,1040:2019,1"]) + newline
+    assert [e.line for e in importer.import_text("cases", text).errors] == [4]
+
+
+def test_utf16_file_is_refused_on_line_1(importer, redis, tmp_path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text(f"{CASES_HEADER}\n{GOOD_CASE}\n", encoding="utf-16")
+    assert [(e.line, e.message) for e in importer.import_file("cases", path).errors] == [(1, "file is not UTF-8 text")]
+    assert redis.dbsize() == 0
