@@ -46,9 +46,9 @@ def unexpected_error(error: Exception):
         return error
     log.error("voice webhook %s failed: %s", request.path, type(error).__name__)
     if request.path.startswith(("/voice/acs", "/voice/pps")):
-        from ivr.voice.inbound import fallback_enqueue
+        from ivr.voice.inbound import fallback_for
 
-        return twiml_response(fallback_enqueue())
+        return twiml_response(fallback_for(request.path))
     return twiml_response(twiml.apology_and_hangup())
 
 

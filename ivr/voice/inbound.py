@@ -43,6 +43,18 @@ def fallback_enqueue() -> twiml.VoiceResponse:
     return twiml.enqueue(svc.config.queue_name, acs_urls(svc.config))
 
 
+def fallback_for(path: str) -> twiml.VoiceResponse:
+    """The way forward when a webhook fails: queue the caller, except where an Enqueue would be wrong — on hold
+    (waitUrl), at the bridge (the Queue noun's url) and after leaving the queue (a finished call must not requeue)."""
+    if path == "/voice/acs/queue-result":
+        return twiml.queue_left(request.form.get("QueueResult", "")[:32])
+    if path == "/voice/acs/connect":
+        return twiml.connect_caller()
+    if path == "/voice/acs/wait":
+        return twiml.hold_message(0, 0, services().config.hold_music_url)
+    return fallback_enqueue()
+
+
 def caller_and_line() -> tuple[str, str]:
     return request.form.get("From", "")[:32], request.form.get("To", "")[:32]
 

@@ -215,6 +215,24 @@ def test_redis_down_still_queues_the_caller_and_logs_no_digits(config_overrides,
     assert AVERY_CLIENT_SSN not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "expected"),
+    [
+        ("/voice/acs/queue-result", {"QueueResult": "bridged", "QueueTime": "60"}, ["Hangup"]),
+        ("/voice/acs/queue-result", {"QueueResult": "error"}, ["Say", "Hangup"]),
+        ("/voice/acs/connect", {"DequeingCallSid": AGENT_SID}, ["Say"]),
+        ("/voice/acs/wait", {"QueuePosition": "1"}, ["Say", "Say", "Pause"]),
+        ("/voice/acs", {}, ["Say", "Gather", "Redirect"]),
+    ],
+)
+def test_redis_down_never_requeues_a_finished_call(config_overrides, path, params, expected) -> None:
+    app = create_app(Config.from_env(config_overrides | {"REDIS_URL": "redis://127.0.0.1:1/0"}))
+    client, validator = app.test_client(), RequestValidator(config_overrides["TWILIO_AUTH_TOKEN"])
+    data = CALL | params
+    signature = validator.compute_signature(BASE + path, data)
+    assert tags(xml(client.post(path, data=data, headers={"X-Twilio-Signature": signature}))) == expected
+
+
 def test_no_ssn_leaks_anywhere_in_the_matched_flow(twilio, sample_data, redis, keys, app, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     digits = AVERY_CLIENT_SSN
