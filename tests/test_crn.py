@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis as redis_lib
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import luhn
@@ -114,3 +116,18 @@ def test_resolve_rejects_typos_and_unknown_numbers(redis, keys) -> None:
     unused = next(c for c in iter(new_crn, None) if c != crn)
     assert store.resolve_crn(unused) is None
     assert store.resolve_crn("") is None
+
+
+def test_racing_issuers_agree_on_one_crn(redis_url, keys) -> None:
+    clients = [redis_lib.Redis.from_url(redis_url, decode_responses=True) for _ in range(6)]
+    clients[0].flushall()
+    pairs = [(f"ACS-{n:06d}", "taxpayer") for n in range(30)]
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            issued = list(pool.map(lambda c: [Store(c, keys).issue_crn(*pair) for pair in pairs], clients))
+        assert all(run == issued[0] for run in issued)
+        assert len(set(issued[0])) == len(pairs)
+        assert len(list(clients[0].scan_iter(keys.crn("*")))) == len(pairs)
+    finally:
+        for client in clients:
+            client.close()
