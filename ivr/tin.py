@@ -65,6 +65,8 @@ def parse_tin(text: str) -> Tin:
         return _checked("EIN", digits)
     if _is_ssn_layout(raw):
         return _checked("SSN", digits)
+    if "-" in raw:  # hyphens decide the kind, so misplaced ones (`12-34-56789`) must not be guessed at
+        raise InvalidTin("hyphens misplaced: write an SSN as ###-##-#### and an EIN as ##-#######")
     return parse_keyed_tin(digits)
 
 

@@ -94,7 +94,8 @@ def test_arbitrary_text_is_a_tin_or_a_clean_error(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["000-12-3456", "666-12-3456", "912-34-5678", "123-00-4567", "123-45-0000", "078-05-1120", "00-1234567",
-     "07-1234567", "12345678", "1234567890", "12345678O", "", "   ", "123-45-678٩"],
+     "07-1234567", "12345678", "1234567890", "12-34-56789", "123456-789", "1-23456789", "123-456789", "12345678O",
+     "", "   ", "123-45-678٩"],
 )  # fmt: skip
 def test_known_invalid_numbers(text: str) -> None:
     with pytest.raises(InvalidTin) as info:
