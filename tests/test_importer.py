@@ -448,3 +448,28 @@ def test_utf16_file_is_refused_on_line_1(importer, redis, tmp_path) -> None:
     path.write_text(f"{CASES_HEADER}\n{GOOD_CASE}\n", encoding="utf-16")
     assert [(e.line, e.message) for e in importer.import_file("cases", path).errors] == [(1, "file is not UTF-8 text")]
     assert redis.dbsize() == 0
+
+
+csv_noise = st.lists(
+    st.one_of(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
+        st.sampled_from(['"', '""', ",", ";", "\n", "\r\n", "\x00", "\ufeff", "1040:2004", "+12065550148", "2848",
+                         "015-14-6380", "0401-23456R", "BAL_DUE", "2025-01-01", "1e9", "NaN", "-0"]),
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(KINDS), st.booleans(), csv_noise)
+def test_any_text_gives_a_result_never_an_exception(redis_url, importer, kind, with_header, noise) -> None:
+    if importer.redis.dbsize() == 0:
+        import_samples(importer)
+    before = snapshot(redis_url)
+    header = {"cases": CASES_HEADER, "authorizations": AUTH_HEADER, "practitioners": "caf,name,firm,phone"}[kind]
+    result = importer.import_text(kind, (header + "\n" if with_header else "") + noise)
+    assert all(error.line >= 1 and error.message for error in result.errors)
+    if not result.ok:
+        assert snapshot(redis_url) == before
+    else:  # whatever it was, it was valid: put the samples back for the next example
+        importer.redis.flushall()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ivr.models import CaseStatus
 from ivr.store import Store
 
@@ -52,3 +55,20 @@ def test_key_prefix_is_honoured(redis) -> None:
     store = Store(redis, KeySchema("other"))
     store.issue_crn("C-1", "taxpayer")
     assert all(key.startswith("other:") for key in redis.scan_iter("*"))
+
+
+def test_every_sample_case_is_found_by_its_keyed_digits(sample_data, redis, keys) -> None:
+    store = Store(redis, keys)
+    for case_id in store.all_case_ids():
+        case = store.get_case(case_id)
+        found = store.open_case_for_keyed_tin(case.tin.digits)
+        assert found is not None and found.tin.digits == case.tin.digits, case_id
+        others = [c for c in store.get_cases(store.all_case_ids()) if c.tin.digits == case.tin.digits]
+        assert found.case_id == min(c.case_id for c in others)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(digits=st.text("0123456789", min_size=9, max_size=9))
+def test_keyed_digits_match_only_their_own_case(sample_data, redis, keys, digits: str) -> None:
+    found = Store(redis, keys).open_case_for_keyed_tin(digits)
+    assert found is None or found.tin.digits == digits
