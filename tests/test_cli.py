@@ -93,3 +93,12 @@ def test_case_show_finds_an_all_digit_case_id(runner, redis, keys) -> None:
     result = runner.invoke(cli, ["case", "show", "1234567890"])
     assert result.exit_code == 0, result.output
     assert "Case 1234567890" in result.stdout
+
+
+def test_import_authorizations_before_practitioners_names_every_line(runner, redis) -> None:
+    result = runner.invoke(cli, ["import", "authorizations", str(SAMPLE_DATA / "authorizations.csv")])
+    assert result.exit_code == 1
+    assert result.stderr.count("authorization for unknown CAF") == 60
+    assert "line 2: authorization for unknown CAF 0401-23456R" in result.stderr
+    assert "nothing imported (60 error(s))" in result.stderr
+    assert redis.dbsize() == 0
