@@ -133,6 +133,7 @@ def run(cases: int, batch: int, concurrency: int) -> dict:
         finally:
             use_runtime(None)
             clock.use(None)
+            plain.close()
 
 
 def _measure(url: str, config: Config, keys: KeySchema, plain: redis.Redis, cases: int, batch: int, concurrency: int):
@@ -162,6 +163,9 @@ def _measure(url: str, config: Config, keys: KeySchema, plain: redis.Redis, case
     commands = commands_processed(plain)
     trips = CountingConnection.sent
     attempts = len(emu.store.calls)
+    runtime.dialer.close()
+    for each in (pool, rq_pool):
+        each.disconnect()
     return {
         "cases": cases,
         "batch": batch,

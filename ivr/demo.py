@@ -63,10 +63,21 @@ class DemoWorld:
     config: object
     servers: list = field(default_factory=list)
     redis_server: object = None
+    closables: list = field(default_factory=list)
 
     def stop(self) -> None:
+        """Shut everything down and release sockets (HTTP sessions, Redis clients, the embedded server)."""
+        from workers.jobs import reset_runtime
+
+        reset_runtime()
         for server in self.servers:
             server.shutdown()
+        for closable in self.closables:
+            closable.close()
+        session = getattr(self.emulator.transport, "_session", None)
+        if session is not None:
+            session.close()
+        self.app.extensions["acs"].redis.close()
         if self.redis_server is not None:
             self.redis_server.stop()
 
@@ -154,6 +165,7 @@ class Story:
         self._printed = 0
         from rq import SimpleWorker
 
+        from ivr.twilio_client import rest_client
         from workers.jobs import reset_runtime
         from workers.queues import WORKER_QUEUES, DialerQueues, rq_connection
 
@@ -161,6 +173,8 @@ class Story:
         connection = rq_connection(world.config)
         self.queues = DialerQueues(connection, self.svc.keys)
         self.worker = SimpleWorker(list(WORKER_QUEUES), connection=connection)
+        self.sdk = rest_client(world.config)
+        world.closables += [connection, self.sdk.http_client.session]
 
     # --- driving --------------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -191,12 +205,9 @@ class Story:
     def employee_takes_next_call(self, name: str) -> None:
         """What the console's "take next caller" does: Twilio calls the employee's phone into /voice/agent."""
         from emulator.parties import Employee
-        from ivr.twilio_client import rest_client
 
         self.emu.assign(EMPLOYEE_PHONE, Employee(name, talk_seconds=120))
-        rest_client(self.world.config).calls.create(
-            to=EMPLOYEE_PHONE, from_=FROM_NUMBER, url=self.world.app_url + "/voice/agent"
-        )
+        self.sdk.calls.create(to=EMPLOYEE_PHONE, from_=FROM_NUMBER, url=self.world.app_url + "/voice/agent")
 
     def in_queue(self) -> int:
         return int(self.svc.redis.zcard(self.svc.keys.queue_waiting(self.world.config.queue_name)))

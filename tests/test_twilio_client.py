@@ -12,8 +12,10 @@ def test_twilio_api_base_sends_the_sdk_to_the_emulator():
         config = Config.from_env(
             {"TWILIO_ACCOUNT_SID": emu.account_sid, "TWILIO_AUTH_TOKEN": emu.auth_token, "TWILIO_API_BASE": server.url}
         )
-        call = rest_client(config).calls.create(to="+12125550101", from_="+18008293903", twiml="<Response/>")
+        client = rest_client(config)
+        call = client.calls.create(to="+12125550101", from_="+18008293903", twiml="<Response/>")
         assert call.sid in emu.store.calls
+        client.http_client.session.close()
     finally:
         server.shutdown()
 

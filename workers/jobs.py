@@ -33,7 +33,18 @@ class Runtime:
         placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)
         self.dialer = Dialer(client, keys, placer, self.settings)
         self.queues = DialerQueues(rq_connection(config), keys)
+        self._clients = [client, self.queues.connection]
+        self._http = placer.client.http_client
         self.api_retry_base = float(config.extra.get("ACS_API_RETRY_BASE_SECONDS") or 1.0)
+
+    def close(self) -> None:
+        """Release sockets: the thread pool, the Redis clients and the SDK's HTTP session."""
+        self.dialer.close()
+        for client in self._clients:
+            client.close()
+        session = getattr(self._http, "session", None)
+        if session is not None:
+            session.close()
 
 
 _runtime: Runtime | None = None
@@ -50,7 +61,7 @@ def use_runtime(chosen: Runtime | None) -> None:
     """Install a runtime built elsewhere (the benchmark's in-process emulator); None forgets it."""
     global _runtime
     if _runtime is not None and _runtime is not chosen:
-        _runtime.dialer.close()
+        _runtime.close()
     _runtime = chosen
 
 
