@@ -68,7 +68,10 @@ def config(config_overrides: dict[str, str]) -> Config:
 def app(config: Config, redis: redis_lib.Redis):
     app = create_app(config)
     app.config["TESTING"] = True
-    return app
+    yield app
+    # redis-py's pools sit in reference cycles: left to the GC, their sockets close in __del__ with a
+    # ResourceWarning that pytest reports at some later test (or at exit, failing the run).
+    app.extensions["acs"].redis.close()
 
 
 @pytest.fixture

@@ -169,7 +169,8 @@ def test_every_voice_route_refuses_unsigned_and_wrongly_signed_requests(client, 
 def prefixed_client(config_overrides, redis):
     base = "https://tunnel.example.test/ivr"
     app = create_app(Config.from_env(config_overrides | {"PUBLIC_BASE_URL": base + "/"}))
-    return app.test_client(), base, RequestValidator(config_overrides["TWILIO_AUTH_TOKEN"])
+    yield app.test_client(), base, RequestValidator(config_overrides["TWILIO_AUTH_TOKEN"])
+    app.extensions["acs"].redis.close()
 
 
 def test_public_base_url_with_a_path_prefix(prefixed_client, sample_data) -> None:
