@@ -143,15 +143,26 @@ def _after_queue(leg: Leg, enq: Enqueued, result: str, ignore_twiml: bool = Fals
     leg.queue_results.append(result)
     queue_time = _secs((enq.left_at if enq.left_at is not None else leg.now()) - enq.since)
     leg.note("queue", f"left {enq.queue.friendly_name!r}: QueueResult={result} after {queue_time}s")
-    action = leg.resolve(enq.verb.get("action"), enq.doc_url)
     extra = {"QueueResult": result, "QueueSid": enq.queue.sid, "QueueTime": queue_time}
-    if ignore_twiml or leg.ended:
+    _run_verb_action(leg, enq.verb, enq.doc_url, "enqueue-action", extra, ignore_twiml=ignore_twiml or leg.ended)
+
+
+def _run_verb_action(
+    leg: Leg, verb: twiml.Verb, doc_url: str, kind: str, params: dict, ignore_twiml: bool = False
+) -> None:
+    """After Enqueue or Dial ends: request the verb's action (its TwiML replaces the document) or carry on.
+
+    A leg that has hung up still notifies the action URL, as Twilio does, but its TwiML is not run.
+    """
+    action = leg.resolve(verb.get("action"), doc_url)
+    method = verb.get("method", "POST")
+    if ignore_twiml:
         if action:
-            leg.request(action, enq.verb.get("method", "POST"), leg.params(**extra), "enqueue-action")
+            leg.request(action, method, leg.params(**params), kind)
         return
     if action:
         leg.suspended = []
-        leg.run_document("main", action, enq.verb.get("method", "POST"), "enqueue-action", **extra)
+        leg.run_document("main", action, method, kind, **params)
     else:
         leg.continue_main()
 
@@ -220,17 +231,8 @@ def _after_dial(agent: Leg, status: str, **extra) -> None:
     agent.dialing = None
     agent.dial_statuses.append(status)
     agent.note("queue", f"dial finished: DialCallStatus={status}")
-    action = agent.resolve(dial.verb.get("action"), dial.doc_url)
     params = {"DialCallStatus": status, **extra}
-    if agent.ended:
-        if action:
-            agent.request(action, dial.verb.get("method", "POST"), agent.params(**params), "dial-action")
-        return
-    if action:
-        agent.suspended = []
-        agent.run_document("main", action, dial.verb.get("method", "POST"), "dial-action", **params)
-    else:
-        agent.continue_main()
+    _run_verb_action(agent, dial.verb, dial.doc_url, "dial-action", params, ignore_twiml=agent.ended)
 
 
 def _unbridge(leg: Leg) -> None:

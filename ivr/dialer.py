@@ -158,22 +158,13 @@ class Dialer:
         attempt = self.attempts.get(attempt_id)
         if attempt is None or attempt.state != "pending":
             return
-        now = clock.now()
-        unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0) + 1
-        step = next_step(self.settings.policy, Outcome.FAILED, unanswered, now)
-        self.attempts.finish(
+        self._settle_unplaced(
             attempt,
-            Finish(
-                call_sid="",
-                call_status="not-accepted",
-                outcome=Outcome.FAILED.value,
-                next_due=step.at,
-                unanswered=unanswered,
-                conversation_at=None,
-                at=now,
-                summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error}); {step.reason}",
-                stop_reason=step.reason if step.at is None else "",
-            ),
+            Outcome.FAILED,
+            call_status="not-accepted",
+            outcome=Outcome.FAILED.value,
+            now=clock.now(),
+            summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error})",
         )
 
     def reap(self, now: float) -> int:
@@ -184,23 +175,36 @@ class Dialer:
             if attempt is None:
                 self.redis.zrem(self.keys.attempts_placing(), attempt_id)
                 continue
-            unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0) + 1
-            step = next_step(self.settings.policy, Outcome.NO_ANSWER, unanswered, now)
-            self.attempts.finish(
+            self._settle_unplaced(
                 attempt,
-                Finish(
-                    call_sid="",
-                    call_status="unknown",
-                    outcome="unconfirmed",
-                    next_due=step.at,
-                    unanswered=unanswered,
-                    conversation_at=None,
-                    at=now,
-                    summary=f"Outbound call to {attempt.who}: Twilio never confirmed it; treated as unanswered",
-                    stop_reason=step.reason if step.at is None else "",
-                ),
+                Outcome.NO_ANSWER,
+                call_status="unknown",
+                outcome="unconfirmed",
+                now=now,
+                summary=f"Outbound call to {attempt.who}: Twilio never confirmed it; treated as unanswered",
             )
         return len(stale)
+
+    def _settle_unplaced(
+        self, attempt: Attempt, counted_as: Outcome, call_status: str, outcome: str, now: float, summary: str
+    ) -> None:
+        """Finish an attempt no status callback will ever settle, counting it as unanswered for the retry rules."""
+        unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0) + 1
+        step = next_step(self.settings.policy, counted_as, unanswered, now)
+        self.attempts.finish(
+            attempt,
+            Finish(
+                call_sid="",
+                call_status=call_status,
+                outcome=outcome,
+                next_due=step.at,
+                unanswered=unanswered,
+                conversation_at=None,
+                at=now,
+                summary=f"{summary}; {step.reason}",
+                stop_reason=step.reason if step.at is None else "",
+            ),
+        )
 
     def next_due(self) -> float | None:
         first = self.redis.zrange(self.keys.cases_due(), 0, 0, withscores=True)
