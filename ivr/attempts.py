@@ -17,6 +17,7 @@ import redis
 
 from ivr.history import SYSTEM_ACTOR
 from ivr.keys import KeySchema
+from ivr.redis_conn import read_hashes
 
 ATTEMPT_TTL_SECONDS = 30 * 86_400
 
@@ -325,10 +326,8 @@ class Attempts:
     def for_case(self, case_id: str) -> list[Attempt]:
         """Every attempt on a case, oldest first."""
         ids = self.redis.zrange(self.keys.case_attempts(case_id), 0, -1)
-        pipe = self.redis.pipeline(transaction=False)
-        for attempt_id in ids:
-            pipe.hgetall(self.keys.attempt(attempt_id))
-        found = (attempt_from_hash(a, d) for a, d in zip(ids, pipe.execute(), strict=True))
+        rows = read_hashes(self.redis, [self.keys.attempt(attempt_id) for attempt_id in ids])
+        found = (attempt_from_hash(a, d) for a, d in zip(ids, rows, strict=True))
         return [attempt for attempt in found if attempt is not None]
 
     def dialing_state(self, case_id: str) -> dict[str, str]:

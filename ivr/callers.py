@@ -16,6 +16,7 @@ from enum import StrEnum
 import redis
 
 from ivr.keys import KeySchema
+from ivr.redis_conn import read_hashes
 
 CONTEXT_TTL_SECONDS = 2 * 24 * 3600
 
@@ -109,10 +110,8 @@ class Callers:
     def waiting(self, queue_name: str) -> list[CallerContext]:
         """Callers in the queue, longest waiting first."""
         sids = self.redis.zrange(self.keys.queue_waiting(queue_name), 0, -1)
-        pipe = self.redis.pipeline(transaction=False)
-        for sid in sids:
-            pipe.hgetall(self.keys.call(sid))
-        found = (context_from_hash(sid, data) for sid, data in zip(sids, pipe.execute(), strict=True))
+        rows = read_hashes(self.redis, [self.keys.call(sid) for sid in sids])
+        found = (context_from_hash(sid, data) for sid, data in zip(sids, rows, strict=True))
         return [context for context in found if context is not None]
 
     def for_agent_call(self, agent_call_sid: str) -> CallerContext | None:

@@ -28,6 +28,7 @@ from ivr.keys import KeySchema
 from ivr.models import TAXPAYER_CONTACT
 from ivr.placing import CallPlacer, CallRequest, Failure, PlacementError
 from ivr.poa import preferred_poa
+from ivr.redis_conn import read_hashes
 from ivr.store import Store, authorization_from_hash, case_from_hash
 
 log = logging.getLogger(__name__)
@@ -252,10 +253,8 @@ class Dialer:
             pipe.smembers(self.keys.taxpayer_authorizations(case.tin.ref))
         auth_ids = dict(zip(cases, pipe.execute(), strict=True))
         every_auth = sorted({a for ids in auth_ids.values() for a in ids})
-        pipe = self.redis.pipeline(transaction=False)
-        for authorization_id in every_auth:
-            pipe.hgetall(self.keys.authorization(authorization_id))
-        auth_rows = dict(zip(every_auth, pipe.execute(), strict=True))
+        auth_keys = [self.keys.authorization(authorization_id) for authorization_id in every_auth]
+        auth_rows = dict(zip(every_auth, read_hashes(self.redis, auth_keys), strict=True))
         today = datetime.fromtimestamp(now, UTC).date()
         poa_caf: dict[str, str] = {}
         for case_id, case in cases.items():
@@ -268,10 +267,8 @@ class Dialer:
             if poa is not None:
                 poa_caf[case_id] = poa.caf
         cafs = sorted(set(poa_caf.values()))
-        pipe = self.redis.pipeline(transaction=False)
-        for caf in cafs:
-            pipe.hgetall(self.keys.practitioner(caf))
-        practitioners = dict(zip(cafs, pipe.execute(), strict=True))
+        practitioner_keys = [self.keys.practitioner(caf) for caf in cafs]
+        practitioners = dict(zip(cafs, read_hashes(self.redis, practitioner_keys), strict=True))
 
         # Decide per case; a record the rules cannot read takes that case off the list, never the tick down.
         to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone

