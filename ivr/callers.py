@@ -52,7 +52,9 @@ class Callers:
         pipe.hsetnx(key, "entered_at", f"{time.time():.3f}")
         pipe.hsetnx(key, "state", CallerState.SILENT.value)
         if caller:
-            pipe.hset(key, mapping={"caller": caller, "line": line})
+            # First write wins here too: on a press-1 outbound leg /voice/acs/queue sees From = our caller ID.
+            pipe.hsetnx(key, "caller", caller)
+            pipe.hsetnx(key, "line", line)
         pipe.expire(key, CONTEXT_TTL_SECONDS)
         return key
 

@@ -113,6 +113,17 @@ def test_press_1_queues_the_callee_with_the_case_attached(twilio, attempts, redi
     assert attempts.get(attempt.attempt_id).pressed == "1"
 
 
+def test_after_press_1_the_queue_still_shows_the_callee_not_our_caller_id(twilio, attempts, redis, keys, app):
+    """On an outbound leg From is the office's number: /voice/acs/queue must not overwrite the callee's number."""
+    attempt = open_attempt(attempts, redis, keys)
+    sid = "CA" + "2" * 32
+    params = {"CallSid": sid, "Digits": "1", "To": "+12125550101", "From": "+12025550100"}
+    xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
+    xml(twilio.post("/voice/acs/queue", {"CallSid": sid, "To": "+12125550101", "From": "+12025550100"}))
+    (waiting,) = app.extensions["acs"].callers.waiting("acs")
+    assert (waiting.caller, waiting.line, waiting.case_id) == ("+12125550101", "+12025550100", "ACS-000101")
+
+
 def test_any_other_key_says_goodbye(twilio, attempts, redis, keys):
     attempt = open_attempt(attempts, redis, keys)
     params = {"CallSid": "CA" + "2" * 32, "Digits": "9"}
