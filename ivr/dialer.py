@@ -130,7 +130,7 @@ class Dialer:
         return self._process(claimed, token, now)
 
     def resend(self, attempt_id: str) -> str:
-        """Send an attempt Twilio refused for a moment; `placed`, `skipped`, `rejected` or `unknown`.
+        """Send an attempt Twilio refused for a moment; `placed`, `skipped`, `deferred`, `rejected` or `unknown`.
 
         Raises PlacementError(TRANSIENT) when Twilio refuses again, so the job's RQ Retry backs off and retries.
         """
@@ -140,6 +140,9 @@ class Dialer:
         attempt = self.attempts.get(attempt_id)
         if attempt is None:
             return "skipped"
+        if not self.settings.window.allows(attempt.to, datetime.fromtimestamp(now, UTC)):
+            self._defer_unplaced(attempt, now)  # the backoff ran past the callee's calling hours
+            return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
         try:
             call_sid = self._require_placer().place(CallRequest(attempt.attempt_id, attempt.to))
@@ -166,6 +169,28 @@ class Dialer:
             outcome=Outcome.FAILED.value,
             now=clock.now(),
             summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error})",
+        )
+
+    def _defer_unplaced(self, attempt: Attempt, now: float) -> None:
+        """Settle an attempt that may no longer be sent now and put its case back for the next allowed moment."""
+        try:
+            due = self.settings.window.next_allowed(attempt.to, datetime.fromtimestamp(now, UTC)).timestamp()
+        except ValueError:
+            due = now  # no common window: the next tick defers or flags the case
+        unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0)
+        self.attempts.finish(
+            attempt,
+            Finish(
+                call_sid="",
+                call_status="not-placed",
+                outcome="deferred",
+                next_due=due,
+                unanswered=unanswered,
+                conversation_at=None,
+                at=now,
+                summary=f"Outbound call to {attempt.who} not placed: outside the calling hours when Twilio "
+                f"accepted calls again; due {_fmt(due)}",
+            ),
         )
 
     def reap(self, now: float) -> int:

@@ -154,6 +154,20 @@ def test_twilio_busy_signals_are_retried_and_the_attempt_is_sent_once(app, emu, 
     assert len(emu.store.calls) == 1
 
 
+def test_a_resend_that_would_fall_outside_the_callees_hours_is_deferred_not_placed(app, emu, dialer, redis, keys):
+    emu.faults.fail_next("calls.create", count=1, status=429)
+    (attempt_id,) = dialer.dial_cases(["ACS-000101"]).retrying  # 15:00 in New York
+    late = MIDDAY + 7 * HOUR  # 22:00 in New York: RQ's backoff brought the resend past the window
+    clock.use(lambda: late)
+    assert dialer.resend(attempt_id) == "deferred"
+    assert not emu.store.calls
+    attempt = dialer.attempts.get(attempt_id)
+    assert attempt.state == "final" and attempt.outcome == "deferred"
+    assert redis.zscore(keys.cases_due(), "ACS-000101") == MIDDAY + 17 * HOUR  # 08:00 New York
+    assert not redis.hexists(keys.dialer_locks(), "ACS-000101")
+    assert dialer.attempts.dialing_state("ACS-000101").get("unanswered", "0") == "0"
+
+
 def test_a_5xx_is_transient_too(app, emu, dialer):
     emu.faults.fail_next("calls.create", count=1, status=503)
     assert len(dialer.dial_cases(["ACS-000101"]).retrying) == 1
