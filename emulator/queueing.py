@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from emulator import twiml
+from emulator.parties import HangUp
 from emulator.resources import QueueMember
 
 if TYPE_CHECKING:
@@ -88,12 +89,31 @@ def enqueue(leg: Leg, verb: twiml.Verb, frame: Frame) -> None:
         _after_queue(leg, enq, "queue-full")
         return
     leg.note("queue", f"enqueued in {queue.friendly_name!r} at position {queue.position(leg.sid)}")
-    leg.perform(leg.party.on_enqueued(leg))
+    _perform_while_waiting(leg, enq, leg.party.on_enqueued(leg))
     waiters = leg.emu.dial_waiters.get(queue.sid)
     if waiters:
         _start_dequeue(waiters.pop(0), leg)
         return
     wait_loop(leg)
+
+
+def _perform_while_waiting(leg: Leg, enq: Enqueued, actions: list) -> None:
+    """Schedule a party's on-hold reactions: a hold-patience hangup only fires while the caller still waits.
+
+    Once connected to an agent the caller is no longer on hold, so giving up on the queue no longer applies.
+    """
+    for action in actions:
+        if isinstance(action, HangUp):
+            leg.engine.schedule(action.after, _hold_hangup, leg, enq)
+        else:
+            leg.perform([action])
+
+
+def _hold_hangup(leg: Leg, enq: Enqueued) -> None:
+    connected = leg.bridge is not None and leg.bridge.connected_at is not None
+    if leg.queued is enq and not connected and not leg.ended:
+        leg.note("call", f"{leg.party.describe()} hangs up")
+        leg.hangup("completed")
 
 
 def wait_loop(leg: Leg) -> None:

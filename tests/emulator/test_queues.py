@@ -171,3 +171,15 @@ def test_agent_hanging_up_during_the_queue_url_puts_the_caller_back_in_front(emu
     assert caller.queue_results == ["hangup"]
     assert webapp.to("/result")[0]["QueueTime"] == "400"
     assert len(webapp.to("/wait")) > 5  # back on hold after the aborted connection
+
+
+def test_hold_patience_does_not_end_a_connected_call(emu, webapp):
+    # hangup_after_in_queue is hold patience: once the agent is connected the caller is no longer on hold, and
+    # the call lasts as long as the conversation (https://www.twilio.com/docs/voice/twiml/enqueue: the caller
+    # leaves the queue when dequeued by <Dial>).
+    setup(emu, webapp, agent_at=10, talk=600)
+    caller = emu.dial_in("+12025550001", NUMBER, Caller("caller", hangup_after_in_queue=300))
+    emu.run()
+    assert caller.queue_results == ["bridged"]
+    assert emu.leg("agent").dial_statuses == ["completed"]
+    assert webapp.to("/dialed")[0]["DialCallDuration"] == "600"
