@@ -246,17 +246,20 @@ def _connect(bridge: Bridge) -> None:
     bridge.agent.perform(bridge.agent.party.on_bridged(bridge.agent, bridge.caller))
 
 
-def _after_dial(agent: Leg, status: str, **extra) -> None:
+def _after_dial(agent: Leg, status: str, ignore_twiml: bool = False, **extra) -> None:
     dial = agent.dialing
     agent.dialing = None
     agent.dial_statuses.append(status)
     agent.note("queue", f"dial finished: DialCallStatus={status}")
     params = {"DialCallStatus": status, **extra}
-    _run_verb_action(agent, dial.verb, dial.doc_url, "dial-action", params, ignore_twiml=agent.ended)
+    _run_verb_action(agent, dial.verb, dial.doc_url, "dial-action", params, ignore_twiml=ignore_twiml or agent.ended)
 
 
-def _unbridge(leg: Leg) -> None:
-    """`leg` leaves a bridge (hangup or REST redirect): the other side carries on."""
+def _unbridge(leg: Leg, result: str = "hangup") -> None:
+    """`leg` leaves a bridge (hangup or REST redirect): the other side carries on.
+
+    The leaving leg's own action TwiML is never run: it hung up, or the REST API gave it a new document.
+    """
     bridge = leg.bridge
     caller, agent = bridge.caller, bridge.agent
     caller.bridge = agent.bridge = None
@@ -264,7 +267,7 @@ def _unbridge(leg: Leg) -> None:
     if bridge.connected_at is None:
         # Dropped while the Queue url was playing to the caller: the agent keeps dialing, the caller requeues.
         if leg is caller:
-            _after_queue(caller, enq, "hangup", ignore_twiml=True)
+            _after_queue(caller, enq, result, ignore_twiml=True)
             _redial(agent)
         else:
             with caller.emu.store.lock:
@@ -274,8 +277,8 @@ def _unbridge(leg: Leg) -> None:
         return
     talk = _secs(leg.now() - bridge.connected_at)
     caller.note("bridge", f"bridge with {agent.label} ended after {talk}s")
-    _after_queue(caller, enq, "bridged", ignore_twiml=caller.ended)
-    _after_dial(agent, "completed", DialCallSid=caller.sid, DialCallDuration=talk)
+    _after_queue(caller, enq, "bridged", ignore_twiml=caller.ended or leg is caller)
+    _after_dial(agent, "completed", ignore_twiml=leg is agent, DialCallSid=caller.sid, DialCallDuration=talk)
 
 
 def _redial(agent: Leg) -> None:
@@ -298,7 +301,7 @@ def detach(leg: Leg, result: str = "redirected") -> None:
 
         dialing.detach(leg, quiet=result == "redirected")
     if leg.bridge is not None:
-        _unbridge(leg)
+        _unbridge(leg, result)
     elif leg.queued is not None:
         enq = leg.queued
         _remove_member(leg)

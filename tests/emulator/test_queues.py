@@ -183,3 +183,34 @@ def test_hold_patience_does_not_end_a_connected_call(emu, webapp):
     assert caller.queue_results == ["bridged"]
     assert emu.leg("agent").dial_statuses == ["completed"]
     assert webapp.to("/dialed")[0]["DialCallDuration"] == "600"
+
+
+def test_redirecting_a_bridged_call_runs_only_the_new_document(emu, webapp, sdk):
+    # https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource: the call continues with the new
+    # Url's TwiML. The Enqueue and Dial actions are still notified, but only the other side runs its action TwiML.
+    setup(emu, webapp, agent_at=10, talk=600)
+    webapp.docs["/result"] = "<Response><Enqueue>elsewhere</Enqueue></Response>"
+    webapp.docs["/moved"] = "<Response><Say>You have been moved</Say><Pause length='30'/></Response>"
+    caller = emu.dial_in("+12025550001", NUMBER, Caller("caller"))
+    emu.run(until=100)
+    sdk.calls(caller.sid).update(url="https://app.test/moved")
+    emu.run()
+    assert caller.queue_results == ["bridged"]
+    assert webapp.to("/result")[0]["QueueResult"] == "bridged"
+    assert emu.queue_named(emu.account_sid, "elsewhere") is None  # the caller's action TwiML did not run
+    assert caller.heard[-1] == "You have been moved" and caller.record.status == "completed"
+    assert webapp.to("/dialed")[0]["DialCallStatus"] == "completed"
+    assert emu.leg("agent").record.status == "completed"  # the agent ran its own Dial action (Hangup)
+
+
+def test_redirecting_the_agent_of_a_bridge_leaves_its_dial_action_twiml_unrun(emu, webapp, sdk):
+    setup(emu, webapp, agent_at=10, talk=600)
+    webapp.docs["/dialed"] = "<Response><Enqueue>elsewhere</Enqueue></Response>"
+    webapp.docs["/moved"] = "<Response><Say>Agent moved</Say></Response>"
+    caller = emu.dial_in("+12025550001", NUMBER, Caller("caller"))
+    emu.run(until=100)
+    sdk.calls(emu.leg("agent").sid).update(url="https://app.test/moved")
+    emu.run()
+    assert emu.queue_named(emu.account_sid, "elsewhere") is None
+    assert emu.leg("agent").heard[-1] == "Agent moved"
+    assert caller.heard[-1] == "Result bridged"
