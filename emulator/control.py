@@ -25,9 +25,18 @@ def _json(payload, status: int = 200) -> Response:
 
 
 def handle(emu: Emulator, request: Request) -> Response:
-    """Dispatch one /_emulator/ request (authentication already checked)."""
+    """Dispatch one /_emulator/ request (authentication already checked); a malformed body is a 400, not a 500."""
+    try:
+        return _handle(emu, request)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TwilioError(400, 20001, f"Invalid request body for {request.path}: {exc!r}") from None
+
+
+def _handle(emu: Emulator, request: Request) -> Response:
     name = request.path[len(PREFIX) :].strip("/")
     body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise TypeError("the body must be a JSON object")
     if request.method == "GET" and name == "transcript":
         if request.args.get("format") == "json":
             return Response(emu.transcript.to_json(), mimetype="application/json")
@@ -47,7 +56,8 @@ def handle(emu: Emulator, request: Request) -> Response:
     if request.method == "POST" and name == "run":
         if emu.engine.running:
             raise TwilioError(409, 20409, "the engine runs in its own thread; nothing to drive")
-        return _json({"events": emu.run(until=body.get("until"))})
+        until = body.get("until")
+        return _json({"events": emu.run(until=None if until is None else float(until))})
     raise not_found(request.path)
 
 

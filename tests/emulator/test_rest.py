@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
+from werkzeug.test import Client
 
 from emulator import Emulator, InvalidNumber
 from emulator.sdk import BaseUrlHttpClient, WsgiHttpClient, twilio_client
@@ -173,3 +174,23 @@ def test_create_is_cheap_and_fetches_no_webhook(emu, sdk, webapp):
         sdk.calls.create(to=f"+1202556{i:04d}", from_=FROM, url="https://app.test/answer")
     assert webapp.requests == []  # nothing happens until the engine runs
     assert emu.engine.pending() == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("faults", {}),
+        ("faults", {"operation": "calls.create", "count": "many"}),
+        ("parties", {"number": TO, "profile": {"type": "robot"}}),
+        ("parties", {"number": TO, "profile": {"type": "human", "volume": 11}}),
+        ("inbound", {"to": FROM}),
+        ("run", {"until": "later"}),
+        ("faults", ["not", "an", "object"]),
+    ],
+)
+def test_emulator_endpoints_answer_400_to_a_malformed_body(emu, path, body):
+    # A bad body is the client's error (400 with Twilio's error shape), never an exception that drops the socket.
+    client = Client(emu.wsgi_app)
+    response = client.post(f"/_emulator/{path}", json=body, auth=(emu.account_sid, emu.auth_token))
+    assert response.status_code == 400
+    assert response.json["code"] == 20001 and response.json["status"] == 400
