@@ -218,8 +218,8 @@ class Casework:
         )
 
 
-# An SSN or EIN typed into a note (with or without dashes) is masked before it reaches the history.
-_TIN_LIKE = re.compile(r"(?<![\d-])(\d{3}-?\d{2}-?\d{4}|\d{2}-\d{7})(?![\d-])")
+# An SSN or EIN typed into a note (bare, or split by dashes, dots or spaces) is masked before it reaches the history.
+_TIN_LIKE = re.compile(r"(?<![\d-])(\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{2}[-. ]\d{7})(?![\d-])")
 
 
 def clean_text(note: str) -> str:

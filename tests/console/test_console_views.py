@@ -195,6 +195,13 @@ def test_a_reason_never_carries_an_ssn_into_the_audit_log(signed_in: Console, sa
     assert [e.detail["reason"] for e in _audit(redis, keys, "reveal_tin")] == ["caller read ***-**-6789"]
 
 
+@pytest.mark.parametrize("typed", ["123 45 6789", "123.45.6789", "12 3456789"])
+def test_a_note_masks_an_ssn_or_ein_typed_with_spaces_or_dots(signed_in: Console, sample_data, redis, keys, typed):
+    signed_in.post("/console/cases/ACS-000101/note", {"note": f"caller read {typed} to me"})
+    assert typed not in str(redis.xrange(keys.case_history("ACS-000101")))
+    assert "caller read ***-**-6789 to me" in signed_in.get("/console/cases/ACS-000101").get_data(as_text=True)
+
+
 def test_reveal_needs_a_reason(signed_in: Console, sample_data):
     response = signed_in.post("/console/cases/ACS-000101/reveal", {"reason": " "}, follow_redirects=True)
     assert "Say why" in response.get_data(as_text=True)
