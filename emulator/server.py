@@ -8,6 +8,8 @@ whose responses always carry a Content-Length.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,14 +76,45 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """Keeps track of open connections so shutdown can close idle keep-alive sockets and join their threads."""
+
+    daemon_threads = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        with self._open_lock:
+            self._open[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request) -> None:
+        with self._open_lock:
+            self._open.pop(request, None)
+        super().shutdown_request(request)
+
+    def close_connections(self, timeout: float = 5.0) -> None:
+        """Wake every handler blocked reading a keep-alive connection (the client keeps it open) and join it."""
+        with self._open_lock:
+            open_now = list(self._open.items())
+        for sock, _ in open_now:
+            with contextlib.suppress(OSError):  # already closed by the client
+                sock.shutdown(socket.SHUT_RDWR)
+        for _, thread in open_now:
+            thread.join(timeout)
+
+
 class ServerThread(threading.Thread):
     """A threaded keep-alive server; `url` is known once constructed (port 0 picks a free port)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(name="emulator-rest", daemon=True)
         handler = type("Handler", (_Handler,), {"app": staticmethod(app)})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self.host = host
         self.port = self.server.server_address[1]
         self.url = f"http://{host}:{self.port}"
@@ -90,6 +123,10 @@ class ServerThread(threading.Thread):
         self.server.serve_forever(poll_interval=0.1)
 
     def shutdown(self) -> None:
-        self.server.shutdown()
+        """Stop serving, close open keep-alive connections and join every thread (safe if never started)."""
+        if self.is_alive():
+            self.server.shutdown()  # blocks until serve_forever returns: only when it is running
+        self.server.close_connections()
         self.server.server_close()
-        self.join(timeout=5)
+        if self.is_alive():
+            self.join(timeout=5)
