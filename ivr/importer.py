@@ -27,7 +27,7 @@ from ivr.periods import InvalidPeriod, parse_periods
 from ivr.phones import InvalidPhone, normalize_phone
 from ivr.poa import FORMS, Authorization
 from ivr.store import authorization_to_hash, case_to_hash
-from ivr.tin import InvalidTin, Tin, parse_tin
+from ivr.tin import InvalidTin, Tin, parse_tin, redact
 
 CASE_COLUMNS = ("case_id", "case_type", "tin", "taxpayer_name", "taxpayer_phone", "periods", "balance")
 PRACTITIONER_COLUMNS = ("caf", "name", "firm", "phone")
@@ -248,8 +248,8 @@ def _parse(
         result.rows += 1
         try:
             record = parse_row({k: v.strip() for k, v in row.items()})
-        except _ROW_ERRORS as exc:
-            result.errors.append(RowError(line_start, str(exc)))
+        except _ROW_ERRORS as exc:  # messages quote values: a TIN in the wrong column must not be echoed
+            result.errors.append(RowError(line_start, redact(str(exc))))
             continue
         record_key = key(record)
         if record_key in first_seen:

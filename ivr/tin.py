@@ -7,6 +7,7 @@ A TIN is never logged or spoken: `mask()` is the only way one leaves this module
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,6 +50,15 @@ class Tin:
 def mask_digits(kind: TinKind, digits: str) -> str:
     last4 = digits[-4:]
     return f"***-**-{last4}" if kind == "SSN" else f"**-***{last4}"
+
+
+# Nine digits, bare or split 3-2-4 / 2-7 by dashes, dots or spaces, not inside a longer run of digits.
+_TIN_SHAPED = re.compile(r"(?<![\d-])(\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{2}[-. ]\d{7})(?![\d-])")
+
+
+def redact(text: str) -> str:
+    """Mask anything shaped like an SSN/EIN in free text (an error message echoing a value from a wrong column)."""
+    return _TIN_SHAPED.sub(lambda m: "***-**-" + m.group(0)[-4:], text)
 
 
 def tin_ref(digits: str) -> str:

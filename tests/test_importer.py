@@ -275,6 +275,22 @@ def test_each_case_error_names_line_and_reason(importer, redis, row: str, reason
     assert redis.dbsize() == 0
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        "C-2,015-14-6380,BAL_DUE,Pat,+12065550149,1040:2019,1",  # tin and case_type swapped
+        "C-2,BAL_DUE,015-14-6380,Pat,015-14-6380,1040:2019,1",  # the tin pasted into the phone column
+        "C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,015 14 6380",
+        "C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,01-5146380",
+    ],
+)
+def test_an_ssn_or_ein_in_the_wrong_column_is_never_echoed(importer, redis, row: str) -> None:
+    result = importer.import_text("cases", f"{CASES_HEADER}\n{GOOD_CASE}\n{row}\n")
+    assert [e.line for e in result.errors] == [3], result.errors
+    for fragment in ("0151", "015-14", "146380", "015 14", "5146380"):
+        assert fragment not in result.errors[0].message
+
+
 AUTH_HEADER = "caf,tin,form,periods,received,revoked"
 
 
