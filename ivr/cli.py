@@ -64,11 +64,13 @@ def case() -> None:
 def case_show(crn_or_case_id: str, as_json: bool) -> None:
     """Show a case by CRN or case id, with the SSN/EIN masked."""
     from ivr.case_view import build_case_view, find_case, render_text
+    from ivr.tin import redact
 
     svc = _services()
     found, crn = find_case(svc.store, crn_or_case_id)
     if found is None:
-        click.echo(f"no case for {crn_or_case_id!r} (check the CRN's digits or the case id)", err=True)
+        shown = redact(crn_or_case_id)  # someone may type the SSN/EIN itself
+        click.echo(f"no case for {shown!r} (check the CRN's digits or the case id)", err=True)
         sys.exit(1)
     view = build_case_view(svc.store, svc.history, found)
     if crn:

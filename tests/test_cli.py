@@ -86,6 +86,13 @@ def test_case_show_unknown(runner, sample_data, text: str) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("text", ["015-14-6380", "015146380", "75-7986364"])
+def test_case_show_never_echoes_an_ssn_or_ein_typed_by_mistake(runner, sample_data, text: str) -> None:
+    result = runner.invoke(cli, ["case", "show", text])
+    assert result.exit_code == 1 and "no case for" in result.stderr
+    assert text not in result.stderr and text[-4:] in result.stderr
+
+
 def test_case_show_finds_an_all_digit_case_id(runner, redis, keys) -> None:
     header = "case_id,case_type,tin,taxpayer_name,taxpayer_phone,periods,balance"
     text = f"{header}\n1234567890,NON_FILER,015-14-6380,Pat Doe,+12065550148,1040:2019,\n"
