@@ -214,6 +214,11 @@ class Emulator:
         if status == "completed":
             leg.hangup("completed" if leg.answered_at is not None else "canceled")
             return
+        if leg.answered_at is None and leg.record.direction == "outbound-api":
+            # Nobody has picked up yet: the new instructions are what runs once the call connects.
+            leg.note("call", f"answer URL changed by the REST API to {url or 'inline TwiML'}")
+            leg.callbacks.extra["redirect"] = (url, method, twiml)
+            return
         leg.note("call", f"redirected by the REST API to {url or 'inline TwiML'}")
         queueing.detach(leg, "redirected")
         leg.cancel()

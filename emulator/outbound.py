@@ -52,6 +52,7 @@ def _answered(leg: Leg, url: str | None, method: str, body: str | None) -> None:
     if on_answer is not None:  # a <Dial> child leg: its parent decides what happens next
         on_answer(leg)
         return
+    url, method, body = leg.callbacks.extra.pop("redirect", (url, method, body))  # updated while ringing
     mode = leg.callbacks.machine_detection
     if not mode:
         run_main(leg, url, method, body)

@@ -147,3 +147,29 @@ def test_inline_twiml(emu, sdk, webapp):
     call = sdk.calls.create(to=TO, from_=FROM, twiml="<Response><Say>Inline hello</Say></Response>")
     emu.run()
     assert emu.leg(call.sid).heard == ["Inline hello"]
+
+
+def test_updating_the_url_of_a_ringing_call_changes_what_runs_on_answer(emu, sdk, webapp):
+    # https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource: Url is the TwiML "we call when
+    # the call connects". A ringing call is not connected: the update neither answers it nor stops the ringing.
+    webapp.docs["/answer"] = "<Response><Say>Original</Say></Response>"
+    webapp.docs["/new"] = "<Response><Say>New document</Say></Response>"
+    emu.assign(TO, Human(ring_seconds=6))
+    call = sdk.calls.create(to=TO, from_=FROM, url="https://app.test/answer")
+    emu.run(until=3)
+    assert sdk.calls(call.sid).update(url="https://app.test/new").status == "ringing"
+    emu.run()
+    leg = emu.leg(call.sid)
+    assert webapp.paths() == ["/new"]
+    assert leg.heard == ["New document"]
+    assert leg.answered_at == 7.0  # 1 s setup + 6 s ringing, as without the update
+
+
+def test_updating_a_call_that_is_never_answered_runs_nothing(emu, sdk, webapp):
+    emu.assign(TO, NoAnswerLine())
+    call = sdk.calls.create(to=TO, from_=FROM, url="https://app.test/answer", timeout=20)
+    emu.run(until=3)
+    sdk.calls(call.sid).update(twiml="<Response><Say>Nobody hears this</Say></Response>")
+    emu.run()
+    leg = emu.leg(call.sid)
+    assert (leg.record.status, leg.heard, webapp.requests) == ("no-answer", [], [])
