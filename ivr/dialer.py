@@ -141,7 +141,7 @@ class Dialer:
         if attempt is None:
             return "skipped"
         if not self.settings.window.allows(attempt.to, datetime.fromtimestamp(now, UTC)):
-            self._defer_unplaced(attempt, now)  # the backoff ran past the callee's calling hours
+            self._defer_unplaced(attempt, now, "outside the calling hours when Twilio accepted calls again")
             return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
         try:
@@ -171,8 +171,8 @@ class Dialer:
             summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error})",
         )
 
-    def _defer_unplaced(self, attempt: Attempt, now: float) -> None:
-        """Settle an attempt that may no longer be sent now and put its case back for the next allowed moment."""
+    def _defer_unplaced(self, attempt: Attempt, now: float, why: str) -> float:
+        """Settle an attempt that may no longer be sent now; its case is due again at the returned moment."""
         try:
             due = self.settings.window.next_allowed(attempt.to, datetime.fromtimestamp(now, UTC)).timestamp()
         except ValueError:
@@ -188,10 +188,10 @@ class Dialer:
                 unanswered=unanswered,
                 conversation_at=None,
                 at=now,
-                summary=f"Outbound call to {attempt.who} not placed: outside the calling hours when Twilio "
-                f"accepted calls again; due {_fmt(due)}",
+                summary=f"Outbound call to {attempt.who} not placed: {why}; due {_fmt(due)}",
             ),
         )
+        return due
 
     def reap(self, now: float) -> int:
         """Settle attempts whose REST request never came back (a worker died mid-request) and got no callback."""
@@ -377,9 +377,12 @@ class Dialer:
         interval = 1.0 / self.settings.max_cps
         lead = first_slot - now
         started = time.monotonic()
+        window = self.settings.window
 
-        def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError]:
+        def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError | None]:
             self._wait_for_slot(started + lead + index * interval - time.monotonic())
+            if not window.allows(attempt.to, datetime.fromtimestamp(clock.now(), UTC)):
+                return attempt, None  # the paced slot came after the callee's calling hours closed
             try:
                 return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
@@ -394,8 +397,11 @@ class Dialer:
 
         pipe = self.redis.pipeline(transaction=False)
         at = clock.now()
+        late: list[Attempt] = []
         for attempt, result in outcomes:
-            if isinstance(result, str):
+            if result is None:
+                late.append(attempt)
+            elif isinstance(result, str):
                 report.placed[attempt.attempt_id] = result
             elif result.failure is Failure.TRANSIENT:
                 report.retrying.append(attempt.attempt_id)
@@ -408,6 +414,10 @@ class Dialer:
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
         self.attempts.placed_many(report.placed, pipe=pipe)
         pipe.execute()
+        for attempt in late:
+            report.deferred[attempt.case_id] = self._defer_unplaced(
+                attempt, at, "its turn came after the calling hours"
+            )
 
     def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
         return Finish(

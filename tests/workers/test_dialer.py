@@ -106,6 +106,36 @@ def test_a_callee_outside_their_hours_is_deferred_to_the_next_allowed_moment(app
     assert not redis.hexists(keys.dialer_locks(), "ACS-000103")
 
 
+def test_a_call_whose_slot_comes_after_the_callees_hours_is_deferred_not_placed(app, redis, keys, sample_data):
+    """A tick checks the window when it plans, but places on paced slots: the check must hold at the slot too."""
+    nine_pm_new_york = MIDDAY + 6 * HOUR
+    emu = make_emulator(app, at=nine_pm_new_york - 5)
+    manual = clock.ManualClock(nine_pm_new_york - 5)
+    dialer = make_dialer(app, emu)
+
+    class SlowTwilio:  # each REST request takes 10 s of the clock
+        def __init__(self, real):
+            self.real = real
+
+        def place(self, call: CallRequest) -> str:
+            manual.advance(10)
+            return self.real.place(call)
+
+    dialer.placer = SlowTwilio(dialer.placer)
+    clock.use(manual)
+    try:
+        report = dialer.dial_cases(["ACS-000104", "ACS-000111"])  # two taxpayers in New York
+    finally:
+        clock.use(None)
+        dialer.close()
+    assert len(report.placed) == 1 and len(emu.store.calls) == 1
+    (called,) = {dialer.attempts.get(a).case_id for a in report.placed}
+    (deferred,) = {"ACS-000104", "ACS-000111"} - {called}
+    assert redis.zscore(keys.cases_due(), deferred) == MIDDAY + 17 * HOUR  # 08:00 New York
+    assert not redis.hexists(keys.dialer_locks(), deferred)
+    assert not calls_to(emu, taxpayer_phone(app, deferred))
+
+
 def test_seven_attempts_in_seven_days_then_wait(app, emu, dialer, redis, keys):
     redis.zadd(keys.case_attempts("ACS-000101"), {f"AT{n:020d}": MIDDAY - n * DAY + 60 for n in range(7)})
     report = dialer.dial_cases(["ACS-000101"])
