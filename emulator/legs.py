@@ -234,6 +234,9 @@ class Leg:
         self.note("error", f"{code}: {message}", code=code)
         if self.ended:
             return None
+        from emulator import queueing
+
+        queueing.on_app_error(self)
         if self.answered_at is None:
             self.answer()  # Twilio answers an inbound call to play the apology
         self.cancel()

@@ -142,11 +142,21 @@ def _fetch_wait(leg: Leg) -> None:
 
 
 def _remove_member(leg: Leg) -> None:
+    """Take the leg off its queue's member list (idempotent: the first removal fixes QueueTime)."""
     enq = leg.queued
     with leg.emu.store.lock:
-        enq.queue.members = [m for m in enq.queue.members if m.call_sid != leg.sid]
+        remaining = [m for m in enq.queue.members if m.call_sid != leg.sid]
+        if len(remaining) == len(enq.queue.members):
+            return
+        enq.queue.members = remaining
         enq.queue.waits.append(leg.now() - enq.since)
     enq.left_at = leg.now()
+
+
+def on_app_error(leg: Leg) -> None:
+    """The app failed a queued call: it hangs up after the apology, so no agent may dequeue it meanwhile."""
+    if leg.queued is not None and leg.bridge is None:
+        _remove_member(leg)
 
 
 def leave(leg: Leg, result: str) -> None:

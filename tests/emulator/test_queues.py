@@ -214,3 +214,21 @@ def test_redirecting_the_agent_of_a_bridge_leaves_its_dial_action_twiml_unrun(em
     assert emu.queue_named(emu.account_sid, "elsewhere") is None
     assert emu.leg("agent").heard[-1] == "Agent moved"
     assert caller.heard[-1] == "Result bridged"
+
+
+def test_a_failed_wait_url_takes_the_caller_out_of_the_queue_before_the_apology(emu, webapp):
+    # A failing webhook (11200) ends the call after the apology; an agent dialing the queue meanwhile must not
+    # bridge to a caller who is being told goodbye (https://www.twilio.com/docs/api/errors/11200).
+    setup(emu, webapp, agent_at=0)
+    webapp.statuses["/wait"] = 500
+    webapp.docs["/agent"] = "<Response><Dial timeout='20' action='/dialed'><Queue>acs</Queue></Dial></Response>"
+    caller = emu.dial_in("+12025550001", NUMBER, Caller("caller"), at=2)
+    emu.run()
+    assert [e["code"] for e in caller.errors] == [11200]
+    assert caller.queue_results == ["hangup"]
+    result = webapp.to("/result")[0]
+    assert (result["QueueResult"], result["QueueTime"]) == ("hangup", "0")  # left the queue at the error
+    assert caller.heard[-1].startswith("We are sorry")
+    assert caller.record.duration == 5  # "Please hold" 0.8 s + the apology 3.6 s, then hangup (rounded up)
+    assert webapp.to("/dialed")[0]["DialCallStatus"] == "no-answer"  # nobody left to dequeue
+    assert emu.store.queue_by_name(emu.account_sid, "acs").members == []
