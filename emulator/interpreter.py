@@ -149,6 +149,9 @@ def dtmf(leg: Leg, digits: str) -> None:
 
 def _redirect(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     url = leg.resolve(verb.text, frame.url)
+    if not url:  # https://www.twilio.com/docs/api/errors/11100: bad URL in a Redirect verb body
+        leg.app_error(11100, "Invalid URL format: <Redirect> has no URL")
+        return False
     context = frame.kind if frame.kind in ("main", "wait", "announce") else "main"
     leg.run_document(context, url, verb.get("method", "POST"), "redirect")
     return False

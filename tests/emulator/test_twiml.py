@@ -107,6 +107,14 @@ def test_redirect_and_get_method(emu, webapp):
     assert leg.heard == ["Second"]
 
 
+def test_redirect_without_a_url_is_an_application_error(emu, webapp):
+    # https://www.twilio.com/docs/api/errors/11100: "Bad URL in Play or Redirect Verb Body" (not an engine crash)
+    leg = call_in(emu, webapp, "<Response><Say>Hello</Say><Redirect/></Response>")
+    assert [e["code"] for e in leg.errors] == [11100]
+    assert leg.heard == ["Hello", APPLICATION_ERROR]
+    assert leg.record.status == "completed"
+
+
 def test_non_2xx_is_an_application_error(emu, webapp):
     # https://www.twilio.com/docs/errors/11200
     webapp.statuses["/voice"] = 500
