@@ -201,6 +201,8 @@ class Emulator:
             raise TwilioError(400, 20001, f"Invalid Status {status}")
         if (url or twiml) and leg.record.status not in ("queued", "ringing", "in-progress"):
             raise TwilioError(400, 21220, "Call is not in-progress. Cannot redirect.")
+        if not url and twiml is None and not status:
+            return leg.record  # e.g. only StatusCallback or Method: nothing to redirect to
         self.engine.schedule(0, self._apply_update, leg, url, method or "POST", twiml, status)
         return leg.record
 

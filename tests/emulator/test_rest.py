@@ -194,3 +194,16 @@ def test_emulator_endpoints_answer_400_to_a_malformed_body(emu, path, body):
     response = client.post(f"/_emulator/{path}", json=body, auth=(emu.account_sid, emu.auth_token))
     assert response.status_code == 400
     assert response.json["code"] == 20001 and response.json["status"] == 400
+
+
+def test_update_without_url_twiml_or_status_leaves_the_call_alone(emu, sdk, webapp):
+    # Only Url/Twiml redirect a call and only Status ends it (https://www.twilio.com/docs/voice/api/call-resource
+    # #update-a-call-resource); an update carrying neither must not leave the leg redirected to nothing.
+    webapp.docs["/answer"] = "<Response><Say>Still here</Say><Pause length='30'/></Response>"
+    call = sdk.calls.create(to=TO, from_=FROM, url="https://app.test/answer")
+    emu.run(until=10)
+    assert sdk.calls(call.sid).update(status_callback="https://app.test/status").status == "in-progress"
+    emu.run()
+    leg = emu.leg(call.sid)
+    assert webapp.paths() == ["/answer"] and leg.errors == []
+    assert leg.record.duration == 31  # the Say (0.8 s) and the whole Pause, uninterrupted
