@@ -40,8 +40,13 @@ def manager_only(view: Callable) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only ever redirect inside the console (no open redirect through ?next=)."""
-    if target and target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
+    """Only ever redirect inside the console (no open redirect through ?next=, no header-breaking characters)."""
+    if (
+        target
+        and target.startswith("/console/")
+        and "\\" not in target
+        and all("!" <= ch <= "~" for ch in target)  # a newline in Location is a 500, not a redirect
+    ):
         return target
     return url_for("console.queue")
 

@@ -69,6 +69,13 @@ def test_next_parameter_cannot_redirect_off_site(console: Console, alice):
     assert response.location.endswith("/console/queue")
 
 
+@pytest.mark.parametrize("target", ["/console/cases/x\r\nSet-Cookie: a=b", "/console/\tqueue", "/console/\x00"])
+def test_a_next_parameter_with_control_characters_goes_to_the_queue(console: Console, alice, target: str):
+    console.get("/console/sign-in")
+    response = console.post("/console/sign-in", {"username": "alice", "password": PASSWORD, "next": target})
+    assert response.status_code == 302 and response.location.endswith("/console/queue")
+
+
 def test_sign_out_ends_the_session(signed_in: Console):
     assert signed_in.post("/console/sign-out").status_code == 302
     assert signed_in.get("/console/queue").status_code == 302
