@@ -301,7 +301,10 @@ def _redial(agent: Leg) -> None:
         if front:
             _start_dequeue(agent, agent.emu.legs[front])
         else:
+            # Waiting again for a caller: the Dial timeout applies as it did the first time (it was cancelled
+            # when the dequeue started), so an empty queue cannot hold the agent forever.
             agent.emu.dial_waiters.setdefault(dial.queue.sid, []).append(agent)
+            agent.after(dial.verb.number("timeout", 30.0), _dial_timeout, agent)
 
 
 def detach(leg: Leg, result: str = "redirected") -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from emulator import Caller, Employee
 
 NUMBER, AGENT = "+18005550100", "+12025550999"
@@ -232,3 +234,21 @@ def test_a_failed_wait_url_takes_the_caller_out_of_the_queue_before_the_apology(
     assert caller.record.duration == 5  # "Please hold" 0.8 s + the apology 3.6 s, then hangup (rounded up)
     assert webapp.to("/dialed")[0]["DialCallStatus"] == "no-answer"  # nobody left to dequeue
     assert emu.store.queue_by_name(emu.account_sid, "acs").members == []
+
+
+def test_agent_left_waiting_after_the_caller_hangs_up_during_the_queue_url_still_times_out(emu, webapp):
+    # https://www.twilio.com/docs/voice/twiml/queue: on an empty queue Dial waits "until the next person joins the
+    # queue or until the <Dial> timeout duration is reached" - also after a dequeue fell through.
+    setup(emu, webapp, agent_at=100)
+    webapp.docs["/announce"] = "<Response><Say>Please wait while we connect you</Say><Pause length='10'/></Response>"
+    webapp.docs["/agent"] = (
+        "<Response><Dial timeout='60' action='/dialed'><Queue url='/announce'>acs</Queue></Dial></Response>"
+    )
+    first = emu.dial_in("+12025550001", NUMBER, Caller("first", hangup_after_in_queue=107))
+    emu.run()
+    agent = emu.leg("agent")
+    assert first.queue_results == ["hangup"]
+    assert agent.dial_statuses == ["no-answer"]
+    assert agent.record.status == "completed"  # the Dial action (<Hangup/>) ran once the wait timed out
+    # Enqueued at 0.8 s, the caller hung up 107 s later; then 60 s of waiting on an empty queue.
+    assert emu.engine.now() == pytest.approx(107.8 + 60)
