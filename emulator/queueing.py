@@ -281,7 +281,7 @@ def _unbridge(leg: Leg, result: str = "hangup") -> None:
             _redial(agent)
         else:
             with caller.emu.store.lock:
-                enq.queue.members.insert(0, QueueMember(caller.sid, enq.since, caller.record.date_created))
+                enq.queue.members.insert(0, QueueMember(caller.sid, enq.since, caller.engine.clock.datetime(enq.since)))
             enq.left_at = None
             wait_loop(caller)
         return

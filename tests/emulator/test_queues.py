@@ -252,3 +252,15 @@ def test_agent_left_waiting_after_the_caller_hangs_up_during_the_queue_url_still
     assert agent.record.status == "completed"  # the Dial action (<Hangup/>) ran once the wait timed out
     # Enqueued at 0.8 s, the caller hung up 107 s later; then 60 s of waiting on an empty queue.
     assert emu.engine.now() == pytest.approx(107.8 + 60)
+
+
+def test_a_caller_put_back_in_front_keeps_its_enqueue_date(emu, webapp, sdk):
+    # https://www.twilio.com/docs/voice/api/member-resource: date_enqueued is when the member entered the queue.
+    setup(emu, webapp, agent_at=100, hangup_after=5)
+    webapp.docs["/announce"] = "<Response><Say>Please wait while we connect you</Say><Pause length='10'/></Response>"
+    emu.dial_in("+12025550001", NUMBER, Caller("caller", hangup_after_in_queue=400), at=30)
+    emu.run(until=200)
+    queue = emu.queue_named(emu.account_sid, "acs")
+    member = sdk.queues(queue.sid).members("Front").fetch()
+    assert member.date_enqueued == emu.engine.clock.datetime(30.8).replace(microsecond=0)  # after "Please hold"
+    assert member.wait_time == 169
