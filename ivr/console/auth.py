@@ -9,6 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 
 from ivr.console import console, console_services
 from ivr.employees import LOCKOUT_SECONDS
+from ivr.tin import redact
 
 
 def signed_in(view: Callable) -> Callable:
@@ -64,7 +65,8 @@ def sign_in():
             session["version"] = result.employee.session_version
             cs.audit.record(result.employee.username, "sign_in")
             return redirect(_safe_next(request.form.get("next")))
-        cs.audit.record(username or "(blank)", "sign_in_locked" if result.locked else "sign_in_failed")
+        # Whatever was typed is logged, and people type the wrong thing into a username field: mask a TIN.
+        cs.audit.record(redact(username) or "(blank)", "sign_in_locked" if result.locked else "sign_in_failed")
         if result.locked:
             message = f"Too many failed sign-ins: this account is locked for {LOCKOUT_SECONDS // 60} minutes."
         else:

@@ -47,6 +47,12 @@ def test_wrong_password_is_refused_and_audited(console: Console, alice, redis, k
     assert [e.employee for e in _audit(redis, keys, "sign_in_failed")] == ["alice"]
 
 
+def test_an_ssn_typed_as_the_username_is_masked_in_the_audit_log(console: Console, alice, redis, keys):
+    console.get("/console/sign-in")
+    console.post("/console/sign-in", {"username": "123-45-6789", "password": "nope nope nope"})
+    assert [e.employee for e in _audit(redis, keys, "sign_in_failed")] == ["***-**-6789"]
+
+
 def test_lockout_after_repeated_failures(console: Console, alice):
     console.get("/console/sign-in")
     for _ in range(5):
