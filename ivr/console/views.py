@@ -17,6 +17,7 @@ from ivr.crn import clean_crn
 from ivr.models import Case
 from ivr.phones import mask_phone
 from ivr.services import services
+from ivr.tin import redact
 
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -113,7 +114,7 @@ def find():
                 "error",
             )
         else:
-            flash(f"No case with id {text}.", "error")
+            flash(f"No case with id {redact(text)}.", "error")  # the flash rides in the (readable) session cookie
         return redirect(url_for("console.queue"))
     if crn:
         session["opened_by_crn"] = {"case_id": case.case_id, "crn": crn}

@@ -185,6 +185,12 @@ def test_crn_lookups_are_rate_limited_per_employee(signed_in: Console, sample_da
     assert 0 < redis.ttl(keys.crn_lookups("alice")) <= 60
 
 
+def test_an_ssn_typed_into_the_find_box_is_not_echoed(signed_in: Console, sample_data):
+    signed_in.post("/console/find", {"crn_or_case_id": "123.45.6789"})  # flashed through the session cookie
+    page = signed_in.get("/console/queue").get_data(as_text=True)
+    assert "No case with id ***-**-6789" in page and "123.45.6789" not in page
+
+
 def test_unknown_case_is_404(signed_in: Console, sample_data):
     assert signed_in.get("/console/cases/ACS-999999").status_code == 404
 
