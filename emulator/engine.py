@@ -83,6 +83,9 @@ class Engine:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        #: One driver at a time: run() may be called from several threads (POST /_emulator/run is served on a
+        #: thread per request); re-entrant so a callback of the running thread could still drive it.
+        self._driver = threading.RLock()
         self.events_run = 0
 
     def now(self) -> float:
@@ -109,6 +112,10 @@ class Engine:
         """Run due events until none are left, time passes `until`, or `max_events` ran; return the count."""
         if self._thread is not None:
             raise RuntimeError("the engine is running in its own thread (start()); stop() it before run()")
+        with self._driver:
+            return self._run(until, max_events)
+
+    def _run(self, until: float | None, max_events: int) -> int:
         count = 0
         while count < max_events:
             with self._cond:

@@ -82,3 +82,28 @@ def test_emulator_in_real_time(make_twiml_app):
         assert webapp.requests[0]["signed"]
     finally:
         emu.engine.stop()
+
+
+def test_concurrent_run_calls_never_run_two_events_at_once():
+    """POST /_emulator/run is served on a thread per request: two drivers must take turns, not race the legs."""
+    import time
+
+    engine = Engine(VirtualClock())
+    active, overlaps = [], []
+
+    def event():
+        if active:
+            overlaps.append(engine.now())
+        active.append(1)
+        time.sleep(0.002)  # long enough for another driver to pop the next event if nothing stops it
+        active.pop()
+
+    for i in range(40):
+        engine.schedule(i, event)
+    drivers = [threading.Thread(target=engine.run) for _ in range(2)]
+    for driver in drivers:
+        driver.start()
+    for driver in drivers:
+        driver.join(timeout=10)
+    assert engine.events_run == 40 and engine.pending() == 0
+    assert overlaps == []
