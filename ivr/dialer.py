@@ -282,12 +282,14 @@ class Dialer:
         auth_rows = dict(zip(every_auth, read_hashes(self.redis, auth_keys), strict=True))
         today = datetime.fromtimestamp(now, UTC).date()
         poa_caf: dict[str, str] = {}
-        for case_id, case in cases.items():
+        for case_id, case in list(cases.items()):
             try:
                 found = [authorization_from_hash(auth_rows[a]) for a in auth_ids[case_id] if auth_rows.get(a)]
-            except (KeyError, ValueError):
-                found = []
-                log.warning("case %s: unreadable authorization record skipped", case_id)
+            except (KeyError, ValueError) as exc:
+                # It may be the valid POA: calling the taxpayer instead would break the contact rule.
+                report.dropped[case_id] = f"unreadable authorization record ({type(exc).__name__})"
+                del cases[case_id]
+                continue
             poa = preferred_poa(found, case.periods, today)
             if poa is not None:
                 poa_caf[case_id] = poa.caf

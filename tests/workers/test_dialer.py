@@ -274,6 +274,18 @@ def test_bad_data_never_crashes_a_tick(app, emu, dialer, redis, keys):
     assert "unreadable" in redis.hget(keys.dialer_flagged(), "BROKEN-1")
 
 
+def test_an_unreadable_authorization_never_sends_the_call_to_the_taxpayer(app, emu, dialer, redis, keys):
+    """With a POA on file the taxpayer must not be called directly: a record we cannot read flags the case."""
+    case = dialer.store.get_case("ACS-000101")
+    for authorization_id in redis.smembers(keys.taxpayer_authorizations(case.tin.ref)):
+        redis.hset(keys.authorization(authorization_id), "received", "last spring")
+    report = dialer.dial_cases(["ACS-000101"])
+    assert not report.placed and not emu.store.calls
+    assert "authorization" in report.dropped["ACS-000101"]
+    assert "authorization" in redis.hget(keys.dialer_flagged(), "ACS-000101")
+    assert not redis.hexists(keys.dialer_locks(), "ACS-000101")
+
+
 def test_the_calls_per_second_ceiling_is_shared_through_redis(dialer, redis):
     now = MIDDAY
     first = dialer.attempts.reserve_slots(now, 5, 10.0)
