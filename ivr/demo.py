@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,8 +79,9 @@ class DemoWorld:
         if session is not None:
             session.close()
         self.app.extensions["acs"].redis.close()
-        if self.redis_server is not None:
+        if self.redis_server is not None and self.redis_server.owner_pid == os.getpid():
             self.redis_server.stop()
+            shutil.rmtree(self.config.data_dir, ignore_errors=True)  # the run's AOF: nothing to keep
 
     def urls(self) -> list[tuple[str, str]]:
         with contextlib.suppress(ImportError):

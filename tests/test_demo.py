@@ -35,3 +35,4 @@ def test_the_story_plays_green_end_to_end(restored_environment):
     finally:
         world.stop()
         _URL_PROVIDERS.remove(provider)
+    assert not os.path.exists(world.config.data_dir)  # no AOF of the sample data left behind in /tmp
