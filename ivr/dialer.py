@@ -33,6 +33,9 @@ from ivr.store import Store, authorization_from_hash, case_from_hash
 
 log = logging.getLogger(__name__)
 
+#: Longest wait for a shared slot reserved by another worker, so a worker with a skewed clock cannot stall this one.
+MAX_SLOT_WAIT_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class DialerSettings:
@@ -377,12 +380,15 @@ class Dialer:
     def _place(self, attempts: list[Attempt], now: float, first_slot: float, report: TickReport) -> None:
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
-        lead = first_slot - now
+        # Only the wait for slots other workers hold is capped; this batch's own slots follow each other exactly.
+        lead = min(first_slot - now, MAX_SLOT_WAIT_SECONDS)
         started = time.monotonic()
         window = self.settings.window
 
         def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError | None]:
-            self._wait_for_slot(started + lead + index * interval - time.monotonic())
+            delay = started + lead + index * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
             if not window.allows(attempt.to, datetime.fromtimestamp(clock.now(), UTC)):
                 return attempt, None  # the paced slot came after the callee's calling hours closed
             try:
@@ -451,7 +457,7 @@ class Dialer:
     def _wait_for_slot(seconds: float) -> None:
         """Pace to the shared calls-per-second slots (bounded, so a skewed clock cannot stall a worker)."""
         if seconds > 0:
-            time.sleep(min(seconds, 10.0))
+            time.sleep(min(seconds, MAX_SLOT_WAIT_SECONDS))
 
     def close(self) -> None:
         if self._pool is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from dialer_support import MIDDAY, MORNING_EAST, emulator_clock, make_dialer, make_emulator
@@ -292,6 +293,29 @@ def test_the_calls_per_second_ceiling_is_shared_through_redis(dialer, redis):
     second = dialer.attempts.reserve_slots(now, 5, 10.0)
     third = dialer.attempts.reserve_slots(now + 100, 1, 10.0)
     assert first == now and second == pytest.approx(now + 0.5) and third == now + 100
+
+
+def test_a_batch_keeps_to_the_cps_ceiling_beyond_the_wait_cap(app, emu, virtual_clock, sample_data, monkeypatch):
+    """The cap guards against another worker's skewed clock; it must not let a batch's own later slots bunch up."""
+    monkeypatch.setattr("ivr.dialer.MAX_SLOT_WAIT_SECONDS", 0.01)
+    paced = make_dialer(app, emu, max_cps=50.0, concurrency=8)
+    sent: list[float] = []
+
+    class Recording:
+        def __init__(self, real):
+            self.real = real
+
+        def place(self, call: CallRequest) -> str:
+            sent.append(time.monotonic())
+            return self.real.place(call)
+
+    paced.placer = Recording(paced.placer)
+    cases = ["ACS-000101", "ACS-000102", "ACS-000104", "ACS-000105", "ACS-000106", "ACS-000108", "ACS-000109"]
+    try:
+        assert len(paced.dial_cases(cases).placed) == len(cases)
+    finally:
+        paced.close()
+    assert max(sent) - min(sent) >= (len(cases) - 1) / 50.0 * 0.99  # a lower bound: sleeps never end early
 
 
 def test_a_tick_never_takes_more_than_the_cps_ceiling_allows(app, emu, redis, keys, virtual_clock, sample_data):
