@@ -39,6 +39,7 @@ class CallerContext:
     queued_at: float | None
     agent_call_sid: str | None
     crn: str | None = None
+    queue_result: str | None = None  # set when the caller left the queue; after a bridge, when the call ended
 
 
 class Callers:
@@ -136,4 +137,5 @@ def context_from_hash(call_sid: str, data: dict[str, str]) -> CallerContext | No
         queued_at=float(data["queued_at"]) if data.get("queued_at") else None,
         agent_call_sid=data.get("agent_call_sid") or None,
         crn=data.get("crn") or None,
+        queue_result=data.get("queue_result") or None,
     )

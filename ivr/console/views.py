@@ -137,7 +137,7 @@ def _link_current_caller(case: Case, crn: str) -> None:
     svc = services()
     agent_sid = telephony.current_agent_call(svc, g.employee)
     caller = svc.callers.for_agent_call(agent_sid) if agent_sid else None
-    if caller is not None:
+    if caller is not None and caller.queue_result is None:  # a call that has ended is not "on the line"
         svc.callers.attach_case(caller.call_sid, case.case_id, crn)
         svc.history.append(
             case.case_id,

@@ -146,6 +146,18 @@ def test_current_caller_shows_the_bridged_callers_context(signed_in: Console, tw
     assert any("gave CRN" in e.summary for e in History(redis, keys).entries("ACS-000102"))
 
 
+def test_a_crn_looked_up_after_the_call_ended_is_not_linked_to_it(signed_in: Console, twilio, sample_data, redis, keys):
+    agent_sid = "CA" + "a" * 32
+    params = _queue_caller(twilio, CALLER_SID, "+13125550102")
+    redis.set(keys.employee_agent_call("alice"), agent_sid)  # the employee never pressed "Done with this caller"
+    twilio.post("/voice/acs/connect", {**params, "DequeingCallSid": agent_sid})
+    twilio.post("/voice/acs/queue-result", {**params, "QueueResult": "bridged", "QueueTime": "30"})  # call over
+    crn = Store(redis, keys).issue_crn("ACS-000102", "061178903")
+    signed_in.post("/console/find", {"crn_or_case_id": crn})
+    assert Callers(redis, keys).get(CALLER_SID).crn is None
+    assert not any("gave CRN" in e.summary for e in History(redis, keys).entries("ACS-000102"))
+
+
 # --- case by CRN ---------------------------------------------------------------------------------------------
 def test_open_case_by_crn(signed_in: Console, sample_data, redis, keys):
     store = Store(redis, keys)
