@@ -7,7 +7,6 @@ audit log. The rules themselves are in ivr.actions; the PDFs come from ivr.lette
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ivr.letters import Letter, Recipient, render_pdf
 from ivr.models import Case
 from ivr.poa import AuthorizationStatus
 from ivr.services import Services
+from ivr.tin import redact
 
 MAX_NOTE_LENGTH = 2000
 
@@ -218,13 +218,9 @@ class Casework:
         )
 
 
-# An SSN or EIN typed into a note (bare, or split by dashes, dots or spaces) is masked before it reaches the history.
-_TIN_LIKE = re.compile(r"(?<![\d-])(\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{2}[-. ]\d{7})(?![\d-])")
-
-
 def clean_text(note: str) -> str:
-    """Collapse whitespace and mask anything shaped like an SSN/EIN."""
-    text = _TIN_LIKE.sub(lambda m: "***-**-" + m.group(0)[-4:], " ".join((note or "").split()))
+    """Collapse whitespace and mask anything shaped like an SSN/EIN before it reaches the history."""
+    text = redact(" ".join((note or "").split()))
     if len(text) > MAX_NOTE_LENGTH:
         raise ValueError(f"notes are limited to {MAX_NOTE_LENGTH} characters")
     return text
