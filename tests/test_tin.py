@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.us import ein, ssn
 
-from ivr.tin import InvalidTin, Tin, keyed_candidates, parse_keyed_tin, parse_tin
+from ivr.tin import InvalidTin, Tin, keyed_candidates, parse_keyed_tin, parse_tin, redact
 
 nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
 valid_ssn_digits = st.builds(
@@ -122,3 +122,21 @@ def test_keyed_tin_rejects_non_digits() -> None:
         with pytest.raises(InvalidTin):
             parse_keyed_tin(text)
         assert keyed_candidates(text) == []
+
+
+@given(
+    digits=st.text("0123456789", min_size=9, max_size=9),
+    layout=st.sampled_from(["{a}{b}{c}", "{a}-{b}-{c}", "{a} {b} {c}", "{a}.{b}.{c}", "{e}-{f}", "{e} {f}"]),
+    before=st.sampled_from(["", "SSN ", "caller read: ", "(", "x"]),
+    after=st.sampled_from(["", ".", " twice", ")", ", ok"]),
+)
+def test_redact_never_leaves_more_than_the_last_four_digits(digits, layout, before, after) -> None:
+    typed = layout.format(a=digits[:3], b=digits[3:5], c=digits[5:], e=digits[:2], f=digits[2:])
+    text = redact(before + typed + after)
+    assert typed not in text and digits[:5] not in re.sub(r"\D", "", text)
+    assert text == before + "***-**-" + digits[-4:] + after
+
+
+@pytest.mark.parametrize("text", ["+1 212 555 0101", "(212) 555-0101", "4012345675", "45984.98", "0401-23456R"])
+def test_redact_leaves_phones_crns_amounts_and_cafs_alone(text) -> None:
+    assert redact(text) == text
