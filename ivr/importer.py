@@ -220,7 +220,8 @@ def _parse(
     extra = [c for c in header if c not in columns]
     if missing or extra:
         parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
-            [f"unexpected column(s) {', '.join(extra)}"] if extra else []
+            # a file without its header row gets here with a data row: never echo its SSN/EIN
+            [f"unexpected column(s) {redact(', '.join(extra))}"] if extra else []
         )
         result.errors.append(RowError(1, "; ".join(parts) + " — expected " + ",".join(columns)))
         return result, []

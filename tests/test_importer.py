@@ -291,6 +291,15 @@ def test_an_ssn_or_ein_in_the_wrong_column_is_never_echoed(importer, redis, row:
         assert fragment not in result.errors[0].message
 
 
+def test_a_file_without_its_header_row_never_echoes_the_first_rows_tin(importer, redis) -> None:
+    result = importer.import_text("cases", f"{GOOD_CASE}\n")
+    assert [e.line for e in result.errors] == [1] and "unexpected column" in result.errors[0].message
+    assert "015-14-6380" not in result.errors[0].message and "***-**-6380" in result.errors[0].message
+    result = importer.import_text("authorizations", "0401-23456R,015146380,2848,1040:2019,2025-01-01,\n")
+    assert "015146380" not in result.errors[0].message
+    assert redis.dbsize() == 0
+
+
 AUTH_HEADER = "caf,tin,form,periods,received,revoked"
 
 
