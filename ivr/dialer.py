@@ -61,8 +61,11 @@ class DialerSettings:
             return kind(value) if value not in (None, "") else default
 
         d = cls()
+        max_cps = get("ACS_MAX_CPS", d.max_cps, float)
+        if not max_cps > 0 or math.isinf(max_cps):  # also refuses nan: pacing divides by it
+            raise ValueError(f"ACS_MAX_CPS must be a positive number of calls per second, not {max_cps}")
         return cls(
-            max_cps=get("ACS_MAX_CPS", d.max_cps, float),
+            max_cps=max_cps,
             batch_size=get("ACS_DIALER_BATCH", d.batch_size),
             tick_seconds=get("ACS_DIALER_TICK_SECONDS", d.tick_seconds, float),
             concurrency=get("ACS_DIALER_CONCURRENCY", d.concurrency),

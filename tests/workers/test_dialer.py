@@ -318,6 +318,15 @@ def test_a_batch_keeps_to_the_cps_ceiling_beyond_the_wait_cap(app, emu, virtual_
     assert max(sent) - min(sent) >= (len(cases) - 1) / 50.0 * 0.99  # a lower bound: sleeps never end early
 
 
+@pytest.mark.parametrize("cps", ["0", "-1", "nan"])
+def test_a_calls_per_second_ceiling_that_cannot_pace_is_a_clear_error(cps):
+    from ivr.config import Config
+    from ivr.dialer import DialerSettings
+
+    with pytest.raises(ValueError, match="ACS_MAX_CPS"):
+        DialerSettings.from_config(Config.from_env({"ACS_MAX_CPS": cps}))
+
+
 def test_a_tick_never_takes_more_than_the_cps_ceiling_allows(app, emu, redis, keys, virtual_clock, sample_data):
     slow = make_dialer(app, emu, max_cps=1.0, tick_seconds=3.0, batch_size=100)
     assert slow.settings.tick_limit() == 3
