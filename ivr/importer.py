@@ -274,7 +274,10 @@ def _required(row: dict[str, str], column: str) -> str:
 def parse_case_row(row: dict[str, str]) -> Case:
     case_id = _required(row, "case_id")
     if not all(ch.isalnum() or ch in "-_." for ch in case_id) or len(case_id) > 40:
-        raise ValueError(f"case_id {case_id!r} may hold only letters, digits, '-', '_' and '.' (max 40)")
+        raise ValueError(f"case_id {redact(case_id)!r} may hold only letters, digits, '-', '_' and '.' (max 40)")
+    if redact(case_id) != case_id:
+        # A case id travels in URLs, key names and logs; one shaped like an SSN/EIN would leak it there.
+        raise ValueError(f"case_id {redact(case_id)!r} is shaped like an SSN/EIN; use the office's case number")
     try:
         case_type = CaseType(row["case_type"].upper())
     except ValueError:

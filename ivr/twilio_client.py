@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ivr.config import Config
+
+# A REST request that hangs must not hold a dialer worker or a console page forever.
+REQUEST_TIMEOUT_SECONDS = 15.0
 
 
 class TwilioNotConfigured(RuntimeError):
@@ -23,5 +27,7 @@ def rest_client(config: Config, http_client: HttpClient | None = None) -> Client
     if http_client is None and config.twilio_api_base:
         from emulator.sdk import BaseUrlHttpClient
 
-        http_client = BaseUrlHttpClient(config.twilio_api_base)
+        http_client = BaseUrlHttpClient(config.twilio_api_base, timeout=REQUEST_TIMEOUT_SECONDS)
+    elif http_client is None:
+        http_client = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS)
     return Client(config.twilio_account_sid, config.twilio_auth_token, http_client=http_client)

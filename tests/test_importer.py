@@ -282,6 +282,8 @@ def test_each_case_error_names_line_and_reason(importer, redis, row: str, reason
         "C-2,BAL_DUE,015-14-6380,Pat,015-14-6380,1040:2019,1",  # the tin pasted into the phone column
         "C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,015 14 6380",
         "C-2,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,01-5146380",
+        "015-14-6380,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,1",  # the tin pasted as the case id
+        "015146380,BAL_DUE,015-14-6380,Pat,+12065550149,1040:2019,1",
     ],
 )
 def test_an_ssn_or_ein_in_the_wrong_column_is_never_echoed(importer, redis, row: str) -> None:
