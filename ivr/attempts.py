@@ -183,14 +183,14 @@ class Attempt:
 class Finish:
     """What `Attempts.finish` writes: the outcome, the next step and the history line."""
 
-    call_sid: str
     call_status: str
     outcome: str
     next_due: float | None
     unanswered: int
-    conversation_at: float | None
     at: float
     summary: str
+    call_sid: str = ""  # empty for an attempt Twilio never took
+    conversation_at: float | None = None
     stop_reason: str = ""
     flag: str = ""
     detail: dict | None = None

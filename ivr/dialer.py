@@ -187,12 +187,10 @@ class Dialer:
         self.attempts.finish(
             attempt,
             Finish(
-                call_sid="",
                 call_status="not-placed",
                 outcome="deferred",
                 next_due=due,
                 unanswered=unanswered,
-                conversation_at=None,
                 at=now,
                 summary=f"Outbound call to {attempt.who} not placed: {why}; due {_fmt(due)}",
             ),
@@ -226,12 +224,10 @@ class Dialer:
         self.attempts.finish(
             attempt,
             Finish(
-                call_sid="",
                 call_status=call_status,
                 outcome=outcome,
                 next_due=step.at,
                 unanswered=unanswered,
-                conversation_at=None,
                 at=now,
                 summary=f"{summary}; {step.reason}",
                 stop_reason=step.reason if step.at is None else "",
@@ -432,12 +428,10 @@ class Dialer:
 
     def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
         return Finish(
-            call_sid="",
             call_status="rejected",
             outcome=Outcome.REJECTED.value,
             next_due=None,
             unanswered=0,
-            conversation_at=None,
             at=at,
             summary=f"Outbound call to {attempt.who} refused by Twilio ({error}); case flagged, no retry",
             stop_reason="phone number refused",
