@@ -67,10 +67,12 @@ class Callers:
         pipe.hset(key, "state", CallerState.UNMATCHED.value)
         return int(pipe.execute()[-2])
 
-    def matched(self, call_sid: str, case_id: str, caller: str = "", line: str = "") -> None:
+    def matched(self, call_sid: str, case_id: str, caller: str = "", line: str = "", crn: str | None = None) -> None:
+        """The caller is known to be about `case_id` (keyed its SSN/EIN, or pressed 1 on our call with `crn`)."""
         pipe = self.redis.pipeline(transaction=False)
         key = self._touch(pipe, call_sid, caller, line)
-        pipe.hset(key, mapping={"state": CallerState.MATCHED.value, "case_id": case_id})
+        fields = {"state": CallerState.MATCHED.value, "case_id": case_id} | ({"crn": crn} if crn else {})
+        pipe.hset(key, mapping=fields)
         pipe.execute()
 
     def attach_case(self, call_sid: str, case_id: str, crn: str | None = None) -> None:

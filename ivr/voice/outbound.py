@@ -78,8 +78,9 @@ def outbound_press():
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
     svc = services()
     # The callee is `To` on an outbound leg; the case travels with the call so the employee sees it.
-    svc.callers.matched(sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""))
-    svc.callers.attach_case(sid, attempt.case_id, attempt.crn)
+    svc.callers.matched(
+        sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""), crn=attempt.crn
+    )
     return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue")))
 
 
