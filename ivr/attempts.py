@@ -8,14 +8,13 @@ does nothing when the attempt is already final: duplicate and out-of-order statu
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
 
-from ivr.history import SYSTEM_ACTOR
+from ivr.history import SYSTEM_ACTOR, encode_detail
 from ivr.keys import KeySchema
 from ivr.redis_conn import read_hashes
 
@@ -300,7 +299,7 @@ class Attempts:
             "call_out",
             SYSTEM_ACTOR,
             result.summary,
-            json.dumps(detail, sort_keys=True),
+            encode_detail(detail),
             result.stop_reason,
             result.flag,
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 
 import redis
 
@@ -38,7 +39,7 @@ class History:
             "kind": kind,
             "actor": actor,
             "summary": summary,
-            "detail": json.dumps({k: v for k, v in detail.items() if v is not None}, sort_keys=True),
+            "detail": encode_detail({k: v for k, v in detail.items() if v is not None}),
         }
         (pipe or self.redis).xadd(self.keys.case_history(case_id), fields)
 
@@ -46,6 +47,11 @@ class History:
         """Oldest first."""
         rows = self.redis.xrange(self.keys.case_history(case_id), count=count)
         return [entry_from_fields(entry_id, fields) for entry_id, fields in rows]
+
+
+def encode_detail(detail: Mapping[str, object]) -> str:
+    """The `detail` field of an entry, for writers that append without History (e.g. inside a Lua script)."""
+    return json.dumps(detail, sort_keys=True)
 
 
 def entry_from_fields(entry_id: str, fields: dict[str, str]) -> HistoryEntry:
