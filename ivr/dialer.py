@@ -49,6 +49,7 @@ class DialerSettings:
     lease_seconds: int = 3600
     idle_tick_seconds: int = 60
     reap_after_seconds: int = 900
+    api_retry_base_seconds: float = 1.0
     window: CallingWindow = field(default_factory=CallingWindow)
     policy: Policy = field(default_factory=Policy)
 
@@ -73,6 +74,7 @@ class DialerSettings:
             lease_seconds=get("ACS_DIALER_LEASE_SECONDS", d.lease_seconds),
             idle_tick_seconds=get("ACS_DIALER_IDLE_SECONDS", d.idle_tick_seconds),
             reap_after_seconds=get("ACS_DIALER_REAP_SECONDS", d.reap_after_seconds),
+            api_retry_base_seconds=get("ACS_API_RETRY_BASE_SECONDS", d.api_retry_base_seconds, float),
             window=CallingWindow.parse(env.get("ACS_CALL_WINDOW")),
             policy=Policy.from_env(env),
         )

@@ -35,7 +35,6 @@ class Runtime:
         self.queues = DialerQueues(rq_connection(config), keys)
         self._clients = [client, self.queues.connection]
         self._http = placer.client.http_client
-        self.api_retry_base = float(config.extra.get("ACS_API_RETRY_BASE_SECONDS") or 1.0)
 
     def close(self) -> None:
         """Release sockets: the thread pool, the Redis clients and the SDK's HTTP session."""
@@ -115,4 +114,4 @@ def resend_attempt(attempt_id: str) -> str:
 
 def _follow_up(rt: Runtime, report: TickReport) -> None:
     for attempt_id in report.retrying:
-        rt.queues.resend_later(attempt_id, rt.api_retry_base)
+        rt.queues.resend_later(attempt_id, rt.settings.api_retry_base_seconds)
