@@ -22,7 +22,7 @@ import redis
 from ivr.caf import InvalidCaf, normalize_caf
 from ivr.history import History
 from ivr.keys import KeySchema
-from ivr.models import Case, CaseStatus, CaseType, Practitioner
+from ivr.models import CASE_ID_RULE, Case, CaseStatus, CaseType, Practitioner, is_case_id
 from ivr.periods import InvalidPeriod, parse_periods
 from ivr.phones import InvalidPhone, normalize_phone
 from ivr.poa import FORMS, Authorization
@@ -273,8 +273,8 @@ def _required(row: dict[str, str], column: str) -> str:
 
 def parse_case_row(row: dict[str, str]) -> Case:
     case_id = _required(row, "case_id")
-    if not all(ch.isalnum() or ch in "-_." for ch in case_id) or len(case_id) > 40:
-        raise ValueError(f"case_id {redact(case_id)!r} may hold only letters, digits, '-', '_' and '.' (max 40)")
+    if not is_case_id(case_id):
+        raise ValueError(f"case_id {redact(case_id)!r} must be {CASE_ID_RULE}")
     if redact(case_id) != case_id:
         # A case id travels in URLs, key names and logs; one shaped like an SSN/EIN would leak it there.
         raise ValueError(f"case_id {redact(case_id)!r} is shaped like an SSN/EIN; use the office's case number")

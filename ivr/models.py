@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from ivr.tin import Tin
+
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+CASE_ID_RULE = "a letter or digit, then letters, digits, '-', '_' or '.' (ASCII, max 40)"
+
+
+def is_case_id(text: str) -> bool:
+    """The one rule for case ids: they travel in URLs and Redis key names, so plain ASCII only."""
+    return _CASE_ID.fullmatch(text) is not None
 
 
 class CaseType(StrEnum):

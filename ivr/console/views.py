@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 
@@ -14,12 +13,10 @@ from ivr.console import console, console_services, telephony
 from ivr.console.auth import signed_in
 from ivr.console.casework import ActionBusy, ActionRefused, clean_text
 from ivr.crn import clean_crn
-from ivr.models import Case
+from ivr.models import Case, is_case_id
 from ivr.phones import mask_phone
 from ivr.services import services
 from ivr.tin import redact
-
-_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @console.get("/")
@@ -101,7 +98,7 @@ def find():
             "error",
         )
         return _render_queue(429)
-    if not by_crn and not _CASE_ID.match(text):
+    if not by_crn and not is_case_id(text):
         flash("That is neither a CRN (10 digits) nor a case id.", "error")
         return redirect(url_for("console.queue"))
     case, crn = find_case(svc.store, text)
@@ -149,7 +146,7 @@ def _link_current_caller(case: Case, crn: str) -> None:
 
 
 def _load_case(case_id: str) -> Case:
-    if not _CASE_ID.match(case_id):
+    if not is_case_id(case_id):
         abort(404)
     case = services().store.get_case(case_id)
     if case is None:
