@@ -117,7 +117,7 @@ def build_world(data_dir: str, start: datetime) -> DemoWorld:
     from ivr import create_app
     from ivr.config import Config
     from ivr.redis_conn import EmbeddedRedis
-    from ivr.simulate import seed_sample_data
+    from ivr.sample_data import load_sample_data
 
     embedded = EmbeddedRedis(Path(data_dir))
     redis_url = embedded.ensure_running()
@@ -147,7 +147,7 @@ def build_world(data_dir: str, start: datetime) -> DemoWorld:
     server = ServerThread(app, "127.0.0.1", port)
     server.start()
     svc = app.extensions["acs"]
-    seed_sample_data(svc.redis, svc.keys)
+    load_sample_data(svc.redis, svc.keys)
     # The story dials the cast; the other 68 cases stay off this morning's list.
     svc.redis.delete(svc.keys.cases_due())
     svc.redis.zadd(svc.keys.cases_due(), dict.fromkeys(CAST, 0))

@@ -23,7 +23,6 @@ from emulator.scenario import ScenarioResult, load_scenario, run_scenario
 from emulator.sdk import WsgiHttpClient
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
-SAMPLE_DATA = Path(__file__).resolve().parent / "sample_data"
 IN_PROCESS_BASE_URL = "https://acs.emulator.test"
 #: Virtual time zero for in-process runs: 20:00 UTC, inside the 8:00-21:00 calling window from Maine to Hawaii,
 #: and after every sample authorization's received date.
@@ -48,16 +47,6 @@ def resolve_scenario(name_or_path: str) -> dict:
     return load_scenario(path)
 
 
-def seed_sample_data(client, keys) -> None:
-    from ivr.importer import Importer
-
-    importer = Importer(client, keys)
-    for kind in ("practitioners", "cases", "authorizations"):
-        result = importer.import_file(kind, SAMPLE_DATA / f"{kind}.csv")
-        if not result.ok:
-            raise RuntimeError(f"sample {kind} failed to import: {result.errors}")
-
-
 def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioResult:
     """Run `spec` against `create_app` on `redis_url`, or on a throw-away embedded Redis when None.
 
@@ -66,6 +55,7 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
     """
     from ivr import clock, create_app
     from ivr.redis_conn import EmbeddedRedis
+    from ivr.sample_data import load_sample_data
 
     emu = Emulator(clock=VirtualClock(SIMULATION_EPOCH))
     with tempfile.TemporaryDirectory(prefix="acs-simulate-") as tmp:
@@ -89,7 +79,7 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
             )
             if spec.get("sample_data"):
                 svc = app.extensions["acs"]
-                seed_sample_data(svc.redis, svc.keys)
+                load_sample_data(svc.redis, svc.keys)
             setup = _dialer_setup(app) if spec.get("dial") else None
             return run_scenario(spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu, setup=setup)
         finally:

@@ -50,10 +50,10 @@ def test_failed_expectation_exits_non_zero(tmp_path):
 
 def test_against_a_running_app_over_http(config, redis, monkeypatch):
     """--app-url: webhooks go over loopback HTTP, signed for PUBLIC_BASE_URL (routed to the local server)."""
-    from ivr.simulate import seed_sample_data
+    from ivr.sample_data import load_sample_data
 
     app = create_app(config)
-    seed_sample_data(redis, app.extensions["acs"].keys)
+    load_sample_data(redis, app.extensions["acs"].keys)
     server = ServerThread(app)
     server.start()
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", config.twilio_account_sid)
