@@ -8,6 +8,7 @@ import redis
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
+from ivr.attempts import Attempts
 from ivr.callers import Callers
 from ivr.config import Config
 from ivr.history import History
@@ -24,6 +25,7 @@ class Services:
     store: Store
     history: History
     callers: Callers
+    attempts: Attempts
     validator: RequestValidator | None
 
     @classmethod
@@ -37,6 +39,7 @@ class Services:
             store=Store(client, keys),
             history=History(client, keys),
             callers=Callers(client, keys),
+            attempts=Attempts(client, keys),
             validator=RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None,
         )
 

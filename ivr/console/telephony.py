@@ -14,12 +14,13 @@ from flask import current_app
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
+from ivr.callers import CONTEXT_TTL_SECONDS
 from ivr.employees import Employee
 from ivr.services import Services
 
 log = logging.getLogger(__name__)
 
-AGENT_CALL_TTL_SECONDS = 2 * 24 * 3600
+AGENT_CALL_TTL_SECONDS = CONTEXT_TTL_SECONDS  # the employee's leg lives as long as the caller context it bridges
 
 
 class CannotRing(RuntimeError):

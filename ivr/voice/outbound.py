@@ -7,7 +7,6 @@ import re
 from flask import current_app, request
 
 from ivr import clock, twiml
-from ivr.attempts import Attempts
 from ivr.calling_window import CallingWindow
 from ivr.dialing_policy import MACHINE_ANSWERS, Policy
 from ivr.outcomes import record_call_end
@@ -17,15 +16,6 @@ from ivr.services import services
 from ivr.voice import call_sid, twiml_response, voice
 
 _ATTEMPT_ID = re.compile(r"^AT[0-9a-f]{20}$")
-
-
-def _attempts() -> Attempts:
-    """One Attempts (its Lua scripts registered once) per app."""
-    found = current_app.extensions.get("acs.attempts")
-    if found is None:
-        svc = services()
-        found = current_app.extensions["acs.attempts"] = Attempts(svc.redis, svc.keys)
-    return found
 
 
 def _rules() -> tuple[Policy, CallingWindow]:
@@ -51,10 +41,10 @@ def outbound_answer():
         return twiml_response(twiml.hang_up())
     answered_by = request.form.get("AnsweredBy", "unknown")[:32]
     if answered_by == "fax":
-        _attempts().answered(attempt_id, answered_by, message_played=False)
+        services().attempts.answered(attempt_id, answered_by, message_played=False)
         return twiml_response(twiml.hang_up())
     machine = answered_by in MACHINE_ANSWERS
-    attempt = _attempts().answered(attempt_id, answered_by, message_played=True)
+    attempt = services().attempts.answered(attempt_id, answered_by, message_played=True)
     if attempt is None:
         return twiml_response(twiml.hang_up())
     config = services().config
@@ -73,7 +63,7 @@ def outbound_press():
     digits = request.form.get("Digits", "")[:4]
     if attempt_id is None or sid is None or digits != twiml.CONNECT_OPTION:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
-    attempt = _attempts().pressed(attempt_id, digits)
+    attempt = services().attempts.pressed(attempt_id, digits)
     if attempt is None:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
     svc = services()
@@ -91,7 +81,7 @@ def outbound_status():
     if attempt_id is not None:
         policy, window = _rules()
         record_call_end(
-            _attempts(),
+            services().attempts,
             policy,
             attempt_id,
             request.form.get("CallStatus", "")[:32],
