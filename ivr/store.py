@@ -86,11 +86,7 @@ class Store:
         """Return the CRN for (case, contact), issuing a fresh random one the first time."""
         now = str(time.time())
         for _ in range(20):
-            candidate = crn_rules.new_crn()
-            value, _created = self._issue_crn(
-                keys=[self.keys.case_crns(case_id), self.keys.crn(candidate)],
-                args=[contact, candidate, case_id, now],
-            )
+            value, _created = self._try_issue_crn(case_id, contact, now)
             if value:
                 return value
         raise RuntimeError("could not draw an unused CRN in 20 tries")
@@ -100,18 +96,22 @@ class Store:
         now = str(time.time())
         pipe = self.redis.pipeline(transaction=False)
         for case_id, contact in pairs:
-            candidate = crn_rules.new_crn()
-            self._issue_crn(
-                keys=[self.keys.case_crns(case_id), self.keys.crn(candidate)],
-                args=[contact, candidate, case_id, now],
-                client=pipe,
-            )
+            self._try_issue_crn(case_id, contact, now, client=pipe)
         results = pipe.execute()
         # A drawn number already taken (rare): fall back to the one-at-a-time path, which draws again.
         return [
             value if value else self.issue_crn(case_id, contact)
             for (value, _created), (case_id, contact) in zip(results, pairs, strict=True)
         ]
+
+    def _try_issue_crn(self, case_id: str, contact: str, now: str, client: redis.client.Pipeline | None = None):
+        """One draw: ([crn on file or the new one, created?]) or ([None, 0]) when the drawn number is taken."""
+        candidate = crn_rules.new_crn()
+        return self._issue_crn(
+            keys=[self.keys.case_crns(case_id), self.keys.crn(candidate)],
+            args=[contact, candidate, case_id, now],
+            client=client,
+        )
 
     def resolve_crn(self, text: str) -> CrnRecord | None:
         crn = crn_rules.clean_crn(text)
