@@ -240,7 +240,4 @@ def _spoken_phone(e164: str) -> str:
 
 
 def apology_and_hangup() -> VoiceResponse:
-    response = VoiceResponse()
-    _say(response, "We are sorry, we cannot take your call right now. Please call again later. Goodbye.")
-    response.hangup()
-    return response
+    return hang_up("We are sorry, we cannot take your call right now. Please call again later. Goodbye.")
