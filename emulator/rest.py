@@ -153,11 +153,14 @@ class RestApi:
         with self.emu.store.lock:
             return record.to_json(), 201
 
+    def _or_404(self, found, resource: str):
+        """`found`, or Twilio's 404 for the account's `resource` path (e.g. `Calls/CA…`)."""
+        if found is None:
+            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/{resource}.json")
+        return found
+
     def _call(self, sid: str):
-        record = self.emu.store.calls.get(sid)
-        if record is None:
-            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Calls/{sid}.json")
-        return record
+        return self._or_404(self.emu.store.calls.get(sid), f"Calls/{sid}")
 
     def calls_fetch(self, request: Request, sid: str):
         with self.emu.store.lock:
@@ -188,10 +191,7 @@ class RestApi:
 
     # -- queues ------------------------------------------------------------------------------------------
     def _queue(self, sid: str):
-        queue = self.emu.store.queues.get(sid)
-        if queue is None:
-            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Queues/{sid}.json")
-        return queue
+        return self._or_404(self.emu.store.queues.get(sid), f"Queues/{sid}")
 
     def queues_create(self, request: Request):
         name = request.form.get("FriendlyName")
@@ -221,9 +221,7 @@ class RestApi:
         queue = self._queue(sid)
         members = queue.members
         member = members[0] if call == "Front" and members else next((m for m in members if m.call_sid == call), None)
-        if member is None:
-            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/Queues/{sid}/Members/{call}.json")
-        return queue, member
+        return queue, self._or_404(member, f"Queues/{sid}/Members/{call}")
 
     def members_list(self, request: Request, sid: str):
         now = self.emu.engine.now()
@@ -249,10 +247,7 @@ class RestApi:
 
     # -- incoming phone numbers --------------------------------------------------------------------------
     def _number(self, sid: str):
-        number = self.emu.store.numbers.get(sid)
-        if number is None:
-            raise not_found(f"/2010-04-01/Accounts/{self.emu.account_sid}/IncomingPhoneNumbers/{sid}.json")
-        return number
+        return self._or_404(self.emu.store.numbers.get(sid), f"IncomingPhoneNumbers/{sid}")
 
     @staticmethod
     def _number_fields(form) -> dict:
