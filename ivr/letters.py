@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 OFFICE = "Automated Collection System (ACS)"
 OFFICE_LINES = ("Department of the Treasury", "Internal Revenue Service", OFFICE)
@@ -44,6 +45,8 @@ class Letter:
 
 def render_pdf(letter: Letter) -> bytes:
     """The original for the taxpayer, then one page per representative marked as their copy."""
+    from fpdf import FPDF  # imported here: fpdf costs a third of a second at every process start, letters are rare
+
     pdf = FPDF(format="Letter")
     pdf.set_title(letter.title)
     pdf.set_author(OFFICE)
@@ -72,6 +75,8 @@ def _text(font: str, value: str) -> str:
 
 
 def _page(pdf: FPDF, font: str, letter: Letter, addressee: Recipient, copy: bool) -> None:
+    from fpdf.enums import XPos, YPos
+
     pdf.add_page()
     width = pdf.epw
 

