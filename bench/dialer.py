@@ -31,13 +31,13 @@ from emulator import Emulator
 from emulator.engine import VirtualClock
 from emulator.sdk import WsgiHttpClient
 from ivr import clock
+from ivr.cases.models import Case, CaseType
+from ivr.cases.poa import Authorization
+from ivr.cases.store import authorization_to_hash, case_to_hash
+from ivr.cases.tin import Tin
 from ivr.config import Config
-from ivr.dialer import Dialer
+from ivr.dialer.batch import Dialer
 from ivr.keys import KeySchema
-from ivr.models import Case, CaseType
-from ivr.poa import Authorization
-from ivr.store import authorization_to_hash, case_to_hash
-from ivr.tin import Tin
 from ivr.twilio_client import rest_client
 from workers.jobs import Runtime, use_runtime
 from workers.queues import DIALER_QUEUE, TICK_JOB, WORKER_QUEUES, DialerQueues

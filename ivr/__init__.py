@@ -10,7 +10,6 @@ from flask import Flask
 
 from ivr.config import Config
 from ivr.services import Services
-from ivr.sessions import LazySessionInterface
 
 
 def create_app(config: Config | Mapping[str, str] | None = None, client: redis.Redis | None = None) -> Flask:
@@ -18,13 +17,15 @@ def create_app(config: Config | Mapping[str, str] | None = None, client: redis.R
     cfg = config if isinstance(config, Config) else Config.from_env(config)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = cfg.secret_key or secrets.token_hex(32)
-    app.session_interface = LazySessionInterface()
     app.extensions["acs"] = Services.from_config(cfg, client)
 
-    from ivr import console, health
-    from ivr.voice import voice
+    from ivr import health
+    from ivr.console import app as console_app
+    from ivr.console.sessions import LazySessionInterface
+    from ivr.voice import app as voice_app
 
-    app.register_blueprint(voice)
-    console.init_app(app)
+    app.session_interface = LazySessionInterface()
+    voice_app.init_app(app)
+    console_app.init_app(app)
     health.init_app(app)
     return app

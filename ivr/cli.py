@@ -8,16 +8,11 @@ import sys
 import click
 
 from emulator.cli import emulator_command
-from ivr.config import Config
 from ivr.console.commands import employee
 from ivr.demo import demo
-from ivr.services import Services
+from ivr.services import services_from_env
 from ivr.simulate import simulate
 from workers.cli import dial, worker
-
-
-def _services() -> Services:
-    return Services.from_config(Config.from_env())
 
 
 @click.group()
@@ -41,9 +36,9 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_(kind: str, path: str) -> None:
     """Import a CSV file: all rows or none; bad rows are listed with their line numbers."""
-    from ivr.importer import Importer
+    from ivr.cases.importer import Importer
 
-    svc = _services()
+    svc = services_from_env()
     result = Importer(svc.redis, svc.keys).import_file(kind, path)
     if not result.ok:
         for error in result.errors:
@@ -63,10 +58,10 @@ def case() -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def case_show(crn_or_case_id: str, as_json: bool) -> None:
     """Show a case by CRN or case id, with the SSN/EIN masked."""
-    from ivr.case_view import build_case_view, find_case, render_text
-    from ivr.tin import redact
+    from ivr.cases.tin import redact
+    from ivr.cases.view import build_case_view, find_case, render_text
 
-    svc = _services()
+    svc = services_from_env()
     found, crn = find_case(svc.store, crn_or_case_id)
     if found is None:
         shown = redact(crn_or_case_id)  # someone may type the SSN/EIN itself

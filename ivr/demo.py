@@ -9,7 +9,6 @@ goes out; the practitioner who got a voicemail calls back and an employee opens 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import secrets
@@ -39,7 +38,7 @@ PPS_NUMBER = "+18668604259"
 EMPLOYEE_PHONE = "+12025550170"
 TRANSCRIPT_KINDS = {"call", "status", "say", "dtmf", "amd", "machine", "recorded", "queue", "bridge", "gather"}
 
-#: Extra lines for `--keep-running` (label, url): other surfaces (the console) add theirs with `add_url`.
+#: Extra lines for `--keep-running` (label, url): other surfaces add theirs with `add_url`.
 _URL_PROVIDERS: list[Callable[[DemoWorld], tuple[str, str]]] = []
 
 
@@ -84,15 +83,15 @@ class DemoWorld:
             shutil.rmtree(self.config.data_dir, ignore_errors=True)  # the run's AOF: nothing to keep
 
     def urls(self) -> list[tuple[str, str]]:
-        with contextlib.suppress(ImportError):
-            import ivr.console.demo  # noqa: F401  (registers the console's line with add_url)
+        from ivr.console.demo import console_line
+
         lines = [
             ("app (Twilio webhooks)", self.app_url + "/voice/pps"),
             ("health", self.app_url + "/healthz"),
             ("Twilio emulator REST API", self.emulator_url + "/2010-04-01"),
             ("Redis", self.redis_url),
         ]
-        return lines + [provider(self) for provider in _URL_PROVIDERS]
+        return lines + [console_line(self, EMPLOYEE_PHONE)] + [provider(self) for provider in _URL_PROVIDERS]
 
 
 @dataclass
@@ -319,7 +318,7 @@ class Story:
 
     def _employee_opens_by_crn(self, crn: str | None) -> bool:
         """The employee types the CRN the practitioner reads out; the case opens and the call is linked to it."""
-        from ivr.case_view import build_case_view, find_case, render_text
+        from ivr.cases.view import build_case_view, find_case, render_text
 
         if not crn:
             return False

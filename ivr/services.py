@@ -8,13 +8,13 @@ import redis
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
-from ivr.attempts import Attempts
-from ivr.callers import Callers
+from ivr.cases.history import History
+from ivr.cases.store import Store
 from ivr.config import Config
-from ivr.history import History
+from ivr.dialer.attempts import Attempts
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
-from ivr.store import Store
+from ivr.voice.callers import Callers
 
 
 @dataclass
@@ -42,6 +42,11 @@ class Services:
             attempts=Attempts(client, keys),
             validator=RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None,
         )
+
+
+def services_from_env() -> Services:
+    """Services for a command run from the shell: configuration from the environment."""
+    return Services.from_config(Config.from_env())
 
 
 def services() -> Services:

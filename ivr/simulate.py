@@ -91,8 +91,8 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
 def _dialer_setup(app):
     """Schedule the scenario's `dial:` entries: `{cases: [ID...], at: s}` dials cases, `{tick: true, at: s}`
     runs one dialer tick (due retries and follow-ups), both through the emulator's REST API in-process."""
-    from ivr.dialer import Dialer, DialerSettings
-    from ivr.placing import TwilioPlacer
+    from ivr.dialer.batch import Dialer, DialerSettings
+    from ivr.dialer.placing import TwilioPlacer
     from ivr.twilio_client import rest_client
 
     def setup(emu: Emulator, spec: dict) -> None:

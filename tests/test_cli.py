@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ivr.cases.history import History
+from ivr.cases.importer import Importer
+from ivr.cases.store import Store
 from ivr.cli import cli
-from ivr.history import History
-from ivr.importer import Importer
-from ivr.store import Store
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "ivr" / "sample_data"
 

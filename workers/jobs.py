@@ -12,9 +12,9 @@ from rq import get_current_job
 
 from ivr import clock
 from ivr.config import Config
-from ivr.dialer import Dialer, DialerSettings, TickReport
+from ivr.dialer.batch import Dialer, DialerSettings, TickReport
+from ivr.dialer.placing import PlacementError, TwilioPlacer
 from ivr.keys import KeySchema
-from ivr.placing import PlacementError, TwilioPlacer
 from ivr.redis_conn import connect, redis_url_for
 from ivr.twilio_client import rest_client
 from workers.queues import DialerQueues, rq_connection

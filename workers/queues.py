@@ -8,7 +8,7 @@ import redis
 from rq import Queue, Retry
 
 from ivr.config import Config
-from ivr.dialing_policy import backoff
+from ivr.dialer.policy import backoff
 from ivr.keys import KeySchema
 from ivr.redis_conn import redis_url_for
 

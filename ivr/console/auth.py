@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
-from ivr.console import console, console_services
-from ivr.employees import LOCKOUT_SECONDS
-from ivr.tin import redact
+from ivr.cases.tin import redact
+from ivr.console.blueprint import console, console_services
+from ivr.console.employees import LOCKOUT_SECONDS
 
 
 def signed_in(view: Callable) -> Callable:

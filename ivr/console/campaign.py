@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ivr.history import entry_from_fields
+from ivr.cases.history import entry_from_fields
 from ivr.services import Services
 
 REACHED = frozenset({"conversation", "human", "reached", "answered"})

@@ -1,7 +1,7 @@
 """What an employee does to a case, over Redis: outcomes, notes, follow-ups, enforcement actions and letters.
 
 Routes stay thin by calling these; each change lands in the case history (attributed to the employee) and the
-audit log. The rules themselves are in ivr.actions; the PDFs come from ivr.letters.
+audit log. The rules themselves are in ivr.cases.actions; the PDFs come from ivr.cases.letters.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ivr.actions import OUTCOMES, ActionKind, Decision, decide, decide_all, prior_actions
-from ivr.audit import AuditLog
-from ivr.case_view import CaseView, build_case_view
-from ivr.employees import Employee
-from ivr.letters import Letter, Recipient, render_pdf
-from ivr.models import Case
-from ivr.poa import AuthorizationStatus
+from ivr.cases.actions import OUTCOMES, ActionKind, Decision, decide, decide_all, prior_actions
+from ivr.cases.letters import Letter, Recipient, render_pdf
+from ivr.cases.models import Case
+from ivr.cases.poa import AuthorizationStatus
+from ivr.cases.tin import redact
+from ivr.cases.view import CaseView, build_case_view
+from ivr.console.audit import AuditLog
+from ivr.console.employees import Employee
 from ivr.services import Services
-from ivr.tin import redact
 
 MAX_NOTE_LENGTH = 2000
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ivr.employees import EmployeeError, Employees, Role
+from ivr.console.employees import EmployeeError, Employees, Role
+from ivr.services import services_from_env
 
 
 @click.group()
@@ -29,9 +30,7 @@ def employee() -> None:
 )
 def add(username: str, name: str, role: str, phone: str, password: str) -> None:
     """Create an employee, or replace one (resetting the password)."""
-    from ivr.cli import _services
-
-    svc = _services()
+    svc = services_from_env()
     try:
         created = Employees(svc.redis, svc.keys).add(username, name, password, role, phone)
     except EmployeeError as error:
@@ -43,8 +42,6 @@ def add(username: str, name: str, role: str, phone: str, password: str) -> None:
 @employee.command("list")
 def list_() -> None:
     """List employees (never their password hashes)."""
-    from ivr.cli import _services
-
-    svc = _services()
+    svc = services_from_env()
     for person in Employees(svc.redis, svc.keys).all():
         click.echo(f"{person.username:<16} {person.role.value:<9} {person.phone:<16} {person.name}")

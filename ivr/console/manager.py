@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import render_template, request
 
-from ivr.audit import AuditFilter
-from ivr.console import console, console_services
+from ivr.console.audit import AuditFilter
 from ivr.console.auth import manager_only, signed_in
+from ivr.console.blueprint import console, console_services
 from ivr.console.campaign import campaign_stats
 from ivr.console.telephony import queue_figures
 from ivr.services import services

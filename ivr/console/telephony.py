@@ -14,9 +14,9 @@ from flask import current_app
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from ivr.callers import CONTEXT_TTL_SECONDS
-from ivr.employees import Employee
+from ivr.console.employees import Employee
 from ivr.services import Services
+from ivr.voice.callers import CONTEXT_TTL_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,17 @@ from datetime import UTC, datetime
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
-from ivr.actions import OUTCOMES, ActionKind
-from ivr.case_view import find_case
-from ivr.console import console, console_services, telephony
+from ivr.cases.actions import OUTCOMES, ActionKind
+from ivr.cases.crn import clean_crn
+from ivr.cases.models import Case, is_case_id
+from ivr.cases.phones import mask_phone
+from ivr.cases.tin import redact
+from ivr.cases.view import find_case
+from ivr.console import telephony
 from ivr.console.auth import signed_in
+from ivr.console.blueprint import console, console_services
 from ivr.console.casework import ActionBusy, ActionRefused, clean_text
-from ivr.crn import clean_crn
-from ivr.models import Case, is_case_id
-from ivr.phones import mask_phone
 from ivr.services import services
-from ivr.tin import redact
 
 
 @console.get("/")

@@ -15,7 +15,7 @@ IMPORT_ORDER = ("practitioners", "cases", "authorizations")
 
 def load_sample_data(client: redis.Redis, keys: KeySchema) -> None:
     """Import the three sample CSVs (idempotent), as `acs import` would."""
-    from ivr.importer import Importer
+    from ivr.cases.importer import Importer
 
     importer = Importer(client, keys)
     for kind in IMPORT_ORDER:

@@ -6,11 +6,10 @@ from functools import lru_cache
 
 from flask import abort, request
 
-from ivr import twiml
 from ivr.config import Config
-from ivr.security import validate_twilio_request
 from ivr.services import services
-from ivr.voice import call_sid, form_int, is_call_sid, twiml_response, voice
+from ivr.voice.blueprint import call_sid, form_int, is_call_sid, twiml, twiml_response, voice
+from ivr.voice.security import validate_twilio_request
 
 MAX_TIN_ATTEMPTS = 2
 

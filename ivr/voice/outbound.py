@@ -6,14 +6,15 @@ import re
 
 from flask import current_app, request
 
-from ivr import clock, twiml
-from ivr.calling_window import CallingWindow
-from ivr.dialing_policy import MACHINE_ANSWERS, Policy
-from ivr.outcomes import record_call_end
-from ivr.placing import PRESS_PATH
-from ivr.security import validate_twilio_request
+from ivr import clock
+from ivr.dialer.outcomes import record_call_end
+from ivr.dialer.placing import PRESS_PATH
+from ivr.dialer.policy import MACHINE_ANSWERS, Policy
+from ivr.dialer.window import CallingWindow
 from ivr.services import services
-from ivr.voice import call_sid, twiml_response, voice
+from ivr.voice import twiml
+from ivr.voice.blueprint import call_sid, twiml_response, voice
+from ivr.voice.security import validate_twilio_request
 
 _ATTEMPT_ID = re.compile(r"^AT[0-9a-f]{20}$")
 

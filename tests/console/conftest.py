@@ -7,7 +7,7 @@ from console_support import PASSWORD, Console
 
 from emulator import Emulator
 from ivr import create_app
-from ivr.employees import Employees, Role
+from ivr.console.employees import Employees, Role
 
 
 @pytest.fixture

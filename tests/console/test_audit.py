@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from ivr.audit import AuditFilter, AuditLog
+from ivr.console.audit import AuditFilter, AuditLog
 
 
 def test_search_newest_first_with_filters(redis, keys):

@@ -20,10 +20,10 @@ from werkzeug.serving import make_server
 from emulator import Emulator
 from emulator.parties import Employee as EmployeePhone
 from ivr import create_app
+from ivr.cases.history import History
+from ivr.cases.store import Store
 from ivr.config import Config
-from ivr.employees import Employees, Role
-from ivr.history import History
-from ivr.store import Store
+from ivr.console.employees import Employees, Role
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from ivr.cli import cli
-from ivr.employees import Employees, Role
+from ivr.console.employees import Employees, Role
 
 
 def test_employee_add_prompts_for_the_password_and_list_shows_no_hash(redis_url, redis, keys, monkeypatch):

@@ -3,13 +3,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ivr.console.demo import DEMO_USERNAME, console_line
-from ivr.demo import _URL_PROVIDERS
-from ivr.employees import Employees
+from ivr.console.employees import Employees
 
 
 def test_demo_line_gives_the_console_url_and_a_working_sign_in(app, redis, keys):
-    assert console_line in _URL_PROVIDERS
-    label, url = console_line(SimpleNamespace(app=app, app_url="http://127.0.0.1:5001"))
+    label, url = console_line(SimpleNamespace(app=app, app_url="http://127.0.0.1:5001"), "+12025550170")
     assert url == "http://127.0.0.1:5001/console/"
     password = label.split(" / ")[1].rstrip(")")
     employee = Employees(redis, keys).sign_in(DEMO_USERNAME, password).employee

@@ -10,17 +10,17 @@ import pypdf
 import pytest
 from console_support import PASSWORD, Console
 
-from ivr.audit import AuditLog
-from ivr.callers import Callers
-from ivr.history import History
-from ivr.store import Store
+from ivr.cases.history import History
+from ivr.cases.store import Store
+from ivr.console.audit import AuditLog
+from ivr.voice.callers import Callers
 
 CALL_SID = "CA" + "1" * 32
 CALLER_SID = "CA" + "2" * 32
 
 
 def _audit(redis, keys, action: str | None = None):
-    from ivr.audit import AuditFilter
+    from ivr.console.audit import AuditFilter
 
     return AuditLog(redis, keys).search(AuditFilter(action=action or ""))
 

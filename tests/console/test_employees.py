@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from console_support import PASSWORD
 
-from ivr.employees import LOCKOUT_SECONDS, MAX_FAILED_SIGN_INS, EmployeeError, Employees, Role
+from ivr.console.employees import LOCKOUT_SECONDS, MAX_FAILED_SIGN_INS, EmployeeError, Employees, Role
 
 
 def test_add_stores_an_argon2_hash_never_the_password(employees: Employees, redis, keys):

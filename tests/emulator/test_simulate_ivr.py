@@ -30,7 +30,7 @@ def test_builtin_scenario_passes_in_process(name, redis_url, redis):
 
 
 def test_valid_ssn_caller_is_queued_with_the_case_as_context(redis_url, redis, keys):
-    from ivr.history import History
+    from ivr.cases.history import History
 
     result = simulate_in_process(resolve_scenario("valid-ssn"), redis_url=redis_url)
     assert result.ok, result.report()
@@ -67,7 +67,7 @@ def test_against_a_running_app_over_http(config, redis, monkeypatch):
 
 def test_dialer_scenario_records_the_outcome(redis_url, redis, keys):
     """The dialer's calls run on the emulator's virtual clock; the status callback closes the attempt."""
-    from ivr.history import History
+    from ivr.cases.history import History
 
     result = simulate_in_process(resolve_scenario("voicemail"), redis_url=redis_url)
     assert result.ok, result.report()

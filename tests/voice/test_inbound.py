@@ -9,9 +9,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.callers import CallerState
+from ivr.cases.history import History
 from ivr.config import Config
-from ivr.history import History
+from ivr.voice.callers import CallerState
 
 SID = "CA" + "a" * 32
 AGENT_SID = "CA" + "b" * 32

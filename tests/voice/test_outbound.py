@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr import clock
-from ivr.attempts import Attempt, Attempts
-from ivr.dialing_policy import DAY, HOUR
+from ivr.dialer.attempts import Attempt, Attempts
+from ivr.dialer.policy import DAY, HOUR
 
 NOW = 1_795_701_600.0
 CRN = "4012345675"

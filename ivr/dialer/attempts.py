@@ -1,0 +1,359 @@
+"""Call attempts in Redis: the per-case lock, claiming due cases, pacing, and idempotent outcomes.
+
+An attempt moves `placing` → `placed` → `final` (or back to `pending` when Twilio refused it for a moment).
+The REST request for an attempt is sent only by whoever moved it into `placing`, so a retried job, a second
+worker or a restarted one never places the same attempt twice. Outcomes are written by one Lua script that
+does nothing when the attempt is already final: duplicate and out-of-order status callbacks are harmless.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import redis
+
+from ivr.cases.history import SYSTEM_ACTOR, encode_detail
+from ivr.keys import KeySchema
+from ivr.redis_conn import read_hashes
+
+ATTEMPT_TTL_SECONDS = 30 * 86_400
+
+# Claim up to ARGV[2] cases: the given ids (ARGV[6..]) or those due by ARGV[1]. A case is skipped while another
+# holder's lock is unexpired; a claimed one is locked and pushed a lease into the future so no tick sees it again.
+# KEYS: cases_due, locks. ARGV: now, limit, lease, token, scan, ids…
+_CLAIM = """
+local now, limit, lease, token = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local candidates = {}
+if #ARGV > 5 then
+  for i = 6, #ARGV do candidates[#candidates + 1] = ARGV[i] end
+else
+  candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
+end
+local claimed = {}
+for _, id in ipairs(candidates) do
+  if #claimed >= limit then break end
+  local held = redis.call('HGET', KEYS[2], id)
+  local free = true
+  if held then
+    local sep = string.find(held, '|', 1, true)
+    local expires = sep and tonumber(string.sub(held, sep + 1)) or 0
+    free = expires <= now
+  end
+  if free then
+    redis.call('HSET', KEYS[2], id, token .. '|' .. string.format('%.3f', now + lease))
+    redis.call('ZADD', KEYS[1], now + lease, id)
+    claimed[#claimed + 1] = id
+  end
+end
+return claimed
+"""
+
+# Reserve ARGV[2] calls-per-second slots shared by every worker; returns the first slot's time.
+# KEYS: pace. ARGV: now, count, cps.
+_RESERVE = """
+local now, count, cps = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format('%.6f', start + count / cps), 'EX', 3600)
+return string.format('%.6f', start)
+"""
+
+# Move an attempt from ARGV[1] to `placing` (only from that state); 1 when this caller now owns the REST request.
+# KEYS: attempt, placing. ARGV: from_state, now, attempt_id.
+_TAKE = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'placing', 'placing_since', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+# Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
+# KEYS: placing, then per attempt: attempt, case_attempts. ARGV: now, ttl, then per attempt the 9 FIELDS values.
+_OPEN = """
+local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 9
+for i = 0, (#KEYS - 1) / 2 - 1 do
+  local a, id = 3 + i * n, ARGV[3 + i * n]
+  local key, history = KEYS[2 + i * 2], KEYS[3 + i * 2]
+  redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
+    'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
+    'contact_name', ARGV[a + 8], 'state', 'placing', 'placing_since', now)
+  redis.call('EXPIRE', key, ttl)
+  redis.call('ZADD', history, ARGV[a + 6], id)
+  redis.call('ZADD', KEYS[1], now, id)
+end
+return (#KEYS - 1) / 2
+"""
+
+# Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
+# KEYS: placing, then one attempt key per attempt. ARGV: attempt_id, call_sid, … in the same order.
+_PLACED = """
+for i = 2, #KEYS do
+  local id, sid = ARGV[(i - 2) * 2 + 1], ARGV[(i - 2) * 2 + 2]
+  redis.call('ZREM', KEYS[1], id)
+  local state = redis.call('HGET', KEYS[i], 'state')
+  if state then
+    redis.call('HSETNX', KEYS[i], 'call_sid', sid)
+    if state == 'placing' then redis.call('HSET', KEYS[i], 'state', 'placed') end
+  end
+end
+return #KEYS - 1
+"""
+
+# Twilio said "not now" (429/5xx): the call was not accepted, so the attempt may be sent again later.
+# KEYS: attempt, placing. ARGV: attempt_id, error.
+_PENDING = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[1], 'state') ~= 'placing' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'pending', 'last_error', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'api_retries', 1)
+return 1
+"""
+
+# Note fields on an existing attempt (never create one from a forged id) and return all of it.
+# KEYS: attempt. ARGV: field, value, ….
+_NOTE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# Record an attempt's outcome once and decide the case's next step, atomically.
+# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged.
+# ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
+#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none).
+_FINISH = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+if state == 'final' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'final', 'outcome', ARGV[5], 'call_status', ARGV[4], 'ended_at', ARGV[9])
+if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[3]) end
+redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('HSET', KEYS[2], 'unanswered', ARGV[7], 'last_outcome', ARGV[5], 'last_attempt', ARGV[1])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'last_conversation_at', ARGV[8]) end
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2])
+  redis.call('HDEL', KEYS[2], 'stopped')
+else
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  redis.call('HSET', KEYS[2], 'stopped', ARGV[14])
+end
+if ARGV[15] ~= '' then redis.call('HSET', KEYS[7], ARGV[2], ARGV[15]) end
+local mine = redis.call('HGET', KEYS[1], 'lock')
+local held = redis.call('HGET', KEYS[4], ARGV[2])
+if mine and held and string.sub(held, 1, #mine + 1) == mine .. '|' then redis.call('HDEL', KEYS[4], ARGV[2]) end
+redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[11], 'summary', ARGV[12],
+  'detail', ARGV[13])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    attempt_id: str
+    case_id: str
+    contact: str  # a CAF, or `taxpayer`
+    contact_kind: str  # practitioner | taxpayer
+    to: str
+    crn: str
+    state: str
+    created_at: float
+    lock: str = ""
+    contact_name: str = ""
+    call_sid: str | None = None
+    answered_by: str | None = None
+    message_played: bool = False
+    pressed: str | None = None
+    outcome: str | None = None
+
+    @property
+    def for_practitioner(self) -> bool:
+        return self.contact_kind == "practitioner"
+
+    @property
+    def who(self) -> str:
+        """The callee as history lines name them."""
+        if self.for_practitioner:
+            return f"practitioner {self.contact_name} (CAF {self.contact})"
+        return "the taxpayer"
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What `Attempts.finish` writes: the outcome, the next step and the history line."""
+
+    call_status: str
+    outcome: str
+    next_due: float | None
+    unanswered: int
+    at: float
+    summary: str
+    call_sid: str = ""  # empty for an attempt Twilio never took
+    conversation_at: float | None = None
+    stop_reason: str = ""
+    flag: str = ""
+    detail: dict | None = None
+
+
+def new_attempt_id() -> str:
+    return "AT" + secrets.token_hex(10)
+
+
+def new_lock_token() -> str:
+    return secrets.token_hex(8)
+
+
+class Attempts:
+    def __init__(self, client: redis.Redis, keys: KeySchema):
+        self.redis = client
+        self.keys = keys
+        self._claim = client.register_script(_CLAIM)
+        self._reserve = client.register_script(_RESERVE)
+        self._take = client.register_script(_TAKE)
+        self._placed = client.register_script(_PLACED)
+        self._open = client.register_script(_OPEN)
+        self._pending = client.register_script(_PENDING)
+        self._finish = client.register_script(_FINISH)
+        self._note = client.register_script(_NOTE)
+
+    # --- claiming and pacing -------------------------------------------------------------------------------
+    def claim(
+        self, now: float, limit: int, lease: float, token: str, case_ids: Sequence[str] = (), scan: int | None = None
+    ) -> list[str]:
+        """Lock up to `limit` cases (the given ones, or the due ones) for one tick."""
+        return self._claim(
+            keys=[self.keys.cases_due(), self.keys.dialer_locks()],
+            args=[f"{now:.3f}", limit, lease, token, scan or limit * 2, *case_ids],
+        )
+
+    def reserve_slots(
+        self, now: float, count: int, cps: float, pipe: redis.client.Pipeline | None = None
+    ) -> float | redis.client.Pipeline:
+        """First of `count` calls-per-second slots shared by every worker (a float, or queued on `pipe`)."""
+        result = self._reserve(keys=[self.keys.dialer_pace()], args=[f"{now:.6f}", count, cps], client=pipe)
+        return result if pipe is not None else float(result)
+
+    # --- attempt lifecycle ---------------------------------------------------------------------------------
+    def create(self, pipe: redis.client.Pipeline, attempt: Attempt, now: float) -> None:
+        """Queue the writes that open an attempt in `placing` (the caller then sends the REST request)."""
+        self.create_many(pipe, [attempt], now)
+
+    def create_many(self, pipe: redis.client.Pipeline, attempts: Sequence[Attempt], now: float) -> None:
+        """`create` for a whole batch, as one script call on `pipe`."""
+        if not attempts:
+            return
+        keys = [self.keys.attempts_placing()]
+        args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS]
+        for a in attempts:
+            keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
+            args += [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
+            args.append(a.contact_name)
+        self._open(keys=keys, args=args, client=pipe)
+
+    def take(self, attempt_id: str, now: float, from_state: str = "pending") -> bool:
+        """Become the one sender of this attempt's REST request (False: someone else is or was)."""
+        keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
+        return bool(self._take(keys=keys, args=[from_state, f"{now:.3f}", attempt_id]))
+
+    def placed(self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None) -> None:
+        self.placed_many({attempt_id: call_sid}, pipe)
+
+    def placed_many(self, call_sids: Mapping[str, str], pipe: redis.client.Pipeline | None = None) -> None:
+        """Record the CallSids Twilio returned (attempt id → CallSid), as one script call."""
+        if not call_sids:
+            return
+        keys = [self.keys.attempts_placing(), *(self.keys.attempt(a) for a in call_sids)]
+        args = [value for pair in call_sids.items() for value in pair]
+        self._placed(keys=keys, args=args, client=pipe)
+
+    def back_to_pending(self, attempt_id: str, error: str, pipe: redis.client.Pipeline | None = None) -> None:
+        keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
+        self._pending(keys=keys, args=[attempt_id, error[:200]], client=pipe)
+
+    def finish(
+        self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None
+    ) -> int | redis.client.Pipeline:
+        """Write the outcome once: 1 written, 0 already final (a duplicate callback), -1 unknown attempt."""
+        keys = [
+            self.keys.attempt(attempt.attempt_id),
+            self.keys.case_dialing(attempt.case_id),
+            self.keys.cases_due(),
+            self.keys.dialer_locks(),
+            self.keys.case_history(attempt.case_id),
+            self.keys.attempts_placing(),
+            self.keys.dialer_flagged(),
+        ]
+        detail = {"attempt_id": attempt.attempt_id, "outcome": result.outcome, **(result.detail or {})}
+        if result.call_sid:
+            detail["call_sid"] = result.call_sid
+        args = [
+            attempt.attempt_id,
+            attempt.case_id,
+            result.call_sid,
+            result.call_status,
+            result.outcome,
+            "" if result.next_due is None else f"{result.next_due:.3f}",
+            result.unanswered,
+            "" if result.conversation_at is None else f"{result.conversation_at:.3f}",
+            f"{result.at:.3f}",
+            "call_out",
+            SYSTEM_ACTOR,
+            result.summary,
+            encode_detail(detail),
+            result.stop_reason,
+            result.flag,
+        ]
+        return self._finish(keys=keys, args=args, client=pipe)
+
+    # --- answer webhook ------------------------------------------------------------------------------------
+    def answered(self, attempt_id: str, answered_by: str, message_played: bool) -> Attempt | None:
+        """Note who answered and return the attempt the answer belongs to (one round trip)."""
+        fields = ["answered_by", answered_by or "unknown"] + (["message_played", "1"] if message_played else [])
+        return self._note_fields(attempt_id, fields)
+
+    def pressed(self, attempt_id: str, digits: str) -> Attempt | None:
+        return self._note_fields(attempt_id, ["pressed", digits[:4]])
+
+    def _note_fields(self, attempt_id: str, fields: list[str]) -> Attempt | None:
+        flat = self._note(keys=[self.keys.attempt(attempt_id)], args=fields)
+        return attempt_from_hash(attempt_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+
+    # --- reads ---------------------------------------------------------------------------------------------
+    def get(self, attempt_id: str) -> Attempt | None:
+        return attempt_from_hash(attempt_id, self.redis.hgetall(self.keys.attempt(attempt_id)))
+
+    def for_case(self, case_id: str) -> list[Attempt]:
+        """Every attempt on a case, oldest first."""
+        ids = self.redis.zrange(self.keys.case_attempts(case_id), 0, -1)
+        rows = read_hashes(self.redis, [self.keys.attempt(attempt_id) for attempt_id in ids])
+        found = (attempt_from_hash(a, d) for a, d in zip(ids, rows, strict=True))
+        return [attempt for attempt in found if attempt is not None]
+
+    def dialing_state(self, case_id: str) -> dict[str, str]:
+        return self.redis.hgetall(self.keys.case_dialing(case_id))
+
+    def stale_placing(self, older_than: float) -> list[str]:
+        """Attempts whose REST request started before `older_than` and never came back (a worker died)."""
+        return self.redis.zrangebyscore(self.keys.attempts_placing(), "-inf", older_than)
+
+
+def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:
+    if not data or "case_id" not in data:
+        return None
+    return Attempt(
+        attempt_id=attempt_id,
+        case_id=data["case_id"],
+        contact=data.get("contact", ""),
+        contact_kind=data.get("contact_kind", "taxpayer"),
+        to=data.get("to", ""),
+        crn=data.get("crn", ""),
+        state=data.get("state", ""),
+        created_at=float(data.get("created_at") or 0),
+        lock=data.get("lock", ""),
+        contact_name=data.get("contact_name", ""),
+        call_sid=data.get("call_sid") or None,
+        answered_by=data.get("answered_by") or None,
+        message_played=data.get("message_played") == "1",
+        pressed=data.get("pressed") or None,
+        outcome=data.get("outcome") or None,
+    )

@@ -1,0 +1,84 @@
+"""Turning Twilio's final call status into the case's history line and next step (the status callback's logic).
+
+Kept apart from the Flask view so it can be tested and reused without HTTP; idempotency comes from
+`Attempts.finish`, which writes nothing for an attempt that is already final.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from ivr.dialer.attempts import Attempt, Attempts, Finish
+from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
+from ivr.dialer.window import CallingWindow
+
+WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, NOT_FINAL = 1, 0, -1, None
+
+_DESCRIBED = {
+    Outcome.CONVERSATION: "spoke with {who} and gave CRN {crn}",
+    Outcome.VOICEMAIL: "voicemail left for {who} with CRN {crn}",
+    Outcome.NO_ANSWER: "no answer from {who}",
+    Outcome.BUSY: "{who}'s line was busy",
+    Outcome.FAILED: "the call to {who} failed",
+    Outcome.CANCELED: "the call to {who} was canceled",
+    Outcome.MACHINE_NO_MESSAGE: "a machine answered for {who}; no message could be left",
+}
+
+
+def record_call_end(
+    attempts: Attempts,
+    policy: Policy,
+    attempt_id: str,
+    call_status: str,
+    answered_by: str,
+    call_sid: str,
+    now: float,
+    window: CallingWindow | None = None,
+) -> int | None:
+    """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored).
+
+    With `window`, the next attempt is moved to the callee's next allowed moment right away, so the history says
+    when the call will really happen and no tick wakes up only to defer it.
+    """
+    if call_status not in FINAL_CALL_STATUSES:
+        return NOT_FINAL
+    attempt = attempts.get(attempt_id)
+    if attempt is None:
+        return UNKNOWN_ATTEMPT
+    if attempt.state == "final":
+        return DUPLICATE
+    state = attempts.dialing_state(attempt.case_id)
+    outcome = classify(call_status, answered_by or attempt.answered_by, attempt.message_played)
+    unanswered = 0 if outcome in CONTACTS else int(state.get("unanswered") or 0) + 1
+    step = next_step(policy, outcome, unanswered, now)
+    if step.at is not None and window is not None:
+        with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
+            step = replace(step, at=window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp())
+    return attempts.finish(
+        attempt,
+        Finish(
+            call_sid=call_sid,
+            call_status=call_status,
+            outcome=outcome.value,
+            next_due=step.at,
+            unanswered=unanswered,
+            conversation_at=now if outcome is Outcome.CONVERSATION else None,
+            at=now,
+            summary=summary(attempt, outcome, step.action, step.at, step.reason),
+            stop_reason=step.reason if step.action is Action.STOP else "",
+            detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
+        ),
+    )
+
+
+def summary(attempt: Attempt, outcome: Outcome, action: Action, at: float | None, reason: str) -> str:
+    """One history line, for people: what happened and what the dialer does next (never an SSN/EIN or amount)."""
+    text = "Outbound call: " + _DESCRIBED[outcome].format(who=attempt.who, crn=attempt.crn)
+    if attempt.pressed == "1":
+        text += "; they pressed 1 for a collection employee"
+    if action is Action.STOP or at is None:
+        return f"{text}. Dialer stopped: {reason}."
+    when = f"{datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M} UTC"
+    return f"{text}. {'Follow-up' if action is Action.FOLLOW_UP else 'Retry'} due {when}."

@@ -1,0 +1,52 @@
+"""The voice blueprint and what its views share: the TwiML response, CallSid checks, the error handler."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, request
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from ivr.voice import twiml
+
+log = logging.getLogger(__name__)
+
+voice = Blueprint("voice", __name__, url_prefix="/voice")
+
+_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+
+
+def twiml_response(document: VoiceResponse | str) -> Response:
+    return Response(str(document), mimetype="text/xml")
+
+
+def is_call_sid(value: str) -> bool:
+    """Twilio's CallSid shape; fullmatch, because `$` would let a trailing newline into a Redis key."""
+    return _CALL_SID.fullmatch(value) is not None
+
+
+def call_sid() -> str | None:
+    """The request's CallSid when it has Twilio's shape, else None (junk never reaches Redis keys)."""
+    value = request.form.get("CallSid", "")
+    return value if is_call_sid(value) else None
+
+
+def form_int(name: str) -> int:
+    """An integer Twilio parameter; junk and absence read as 0."""
+    value = request.form.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0  # "²".isdigit() is True
+
+
+@voice.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    """Never a 500 and a stack trace to Twilio: log the failure's type, give the caller a way forward."""
+    if isinstance(error, HTTPException):
+        return error
+    log.error("voice webhook %s failed: %s", request.path, type(error).__name__)
+    if request.path.startswith(("/voice/acs", "/voice/pps")):
+        from ivr.voice.inbound import fallback_for
+
+        return twiml_response(fallback_for(request.path))
+    return twiml_response(twiml.apology_and_hangup())

@@ -1,0 +1,243 @@
+"""TwiML documents as pure functions returning VoiceResponse: no Flask, no Redis, easy to test by parsing.
+
+Every URL is passed in absolute (built from PUBLIC_BASE_URL by the caller), so the documents behave the same
+behind ngrok, a TLS proxy or the local emulator. Nothing here ever speaks an SSN/EIN, an amount or a name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from ivr.cases.crn import spoken as spoken_crn
+
+OFFICE = "the Internal Revenue Service Automated Collection System"
+VOICE = "Polly.Joanna"
+HOLD_PAUSE_SECONDS = 20
+PPS_ACS_OPTION = "3"
+
+
+@dataclass(frozen=True)
+class AcsUrls:
+    """The absolute webhook URLs the inbound line points Twilio at."""
+
+    acs: str
+    tin: str
+    queue: str
+    wait: str
+    queue_result: str
+    connect: str
+
+
+def _say(target: VoiceResponse | Gather, text: str) -> None:
+    target.say(text, voice=VOICE, language="en-US")
+
+
+def pps_menu(menu_url: str, acs_url: str, replay: int = 0) -> VoiceResponse:
+    """The practitioner priority menu; option 3 goes to ACS. Silence replays it once, then goes to ACS anyway."""
+    response = VoiceResponse()
+    if replay == 0:
+        _say(response, "Thank you for calling the Practitioner Priority Service.")
+    gather = Gather(input="dtmf", num_digits=1, timeout=6, action=menu_url, method="POST")
+    _say(
+        gather,
+        "For an individual taxpayer account, press 1. For a business account, press 2. "
+        "If you are returning a call from the Automated Collection System, or for a collection matter, press 3.",
+    )
+    response.append(gather)
+    if replay >= 1:
+        response.redirect(acs_url, method="POST")
+    else:
+        response.redirect(f"{menu_url}?replay={replay + 1}", method="POST")
+    return response
+
+
+def pps_option_unavailable(menu_url: str) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, "That service is not available on this line.")
+    response.redirect(f"{menu_url}?replay=1", method="POST")
+    return response
+
+
+def redirect_to(url: str) -> VoiceResponse:
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return response
+
+
+def acs_greeting(urls: AcsUrls, timeout: int) -> VoiceResponse:
+    """Greeting and the SSN/EIN prompt. A silent caller's Gather times out and falls through to the queue."""
+    response = VoiceResponse()
+    _say(response, f"Thank you for calling {OFFICE}.")
+    response.append(_tin_gather(urls, timeout, reprompt=False))
+    response.redirect(urls.queue, method="POST")
+    return response
+
+
+def tin_reprompt(urls: AcsUrls, timeout: int) -> VoiceResponse:
+    """One more chance after an entry we could not match; then the caller is queued whatever happens."""
+    response = VoiceResponse()
+    response.append(_tin_gather(urls, timeout, reprompt=True))
+    response.redirect(urls.queue, method="POST")
+    return response
+
+
+def _tin_gather(urls: AcsUrls, timeout: int, reprompt: bool) -> Gather:
+    gather = Gather(
+        input="dtmf",
+        num_digits=9,
+        timeout=timeout,
+        finish_on_key="#",
+        action=urls.tin,
+        method="POST",
+        action_on_empty_result=False,
+    )
+    if reprompt:
+        _say(gather, "We could not match that number to an open account. Please enter it again, or stay on the line.")
+    else:
+        _say(
+            gather,
+            "If you are returning a call from us, please stay on the line and a collection employee will help you. "
+            "Otherwise, enter the nine digit Social Security number or Employer Identification number "
+            "of the taxpayer you are calling about.",
+        )
+    return gather
+
+
+def tin_accepted(urls: AcsUrls) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, "Thank you. We found the account.")
+    response.redirect(urls.queue, method="POST")
+    return response
+
+
+def tin_given_up(urls: AcsUrls) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, "We still could not match that number. A collection employee will help you.")
+    response.redirect(urls.queue, method="POST")
+    return response
+
+
+def enqueue(queue_name: str, urls: AcsUrls) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, "Please hold for the next available collection employee.")
+    response.enqueue(queue_name, wait_url=urls.wait, wait_url_method="POST", action=urls.queue_result, method="POST")
+    return response
+
+
+def estimated_wait_minutes(position: int, average_wait_seconds: int, queue_size: int) -> int:
+    """Average wait of the callers now holding, scaled by where this caller stands among them."""
+    if average_wait_seconds <= 0 or position <= 0:
+        return 0
+    return max(1, math.ceil(average_wait_seconds * position / max(queue_size, position) / 60))
+
+
+def hold_message(position: int, wait_minutes: int, hold_music_url: str | None) -> VoiceResponse:
+    """What a queued caller hears on each waitUrl loop."""
+    response = VoiceResponse()
+    if position > 0:
+        ordinal = "the next caller" if position == 1 else f"caller number {position}"
+        _say(response, f"You are {ordinal} in line.")
+    if wait_minutes > 0:
+        unit = "minute" if wait_minutes == 1 else "minutes"
+        _say(response, f"Your estimated wait is about {wait_minutes} {unit}.")
+    else:
+        _say(response, "A collection employee will be with you shortly.")
+    if hold_music_url:
+        response.play(hold_music_url)
+    else:
+        response.pause(length=HOLD_PAUSE_SECONDS)
+    return response
+
+
+def queue_left(result: str) -> VoiceResponse:
+    """After the caller leaves the queue: bridged calls are over; a queue that failed them gets an apology."""
+    response = VoiceResponse()
+    if result not in ("bridged", "hangup", "redirected", "redirected-from-bridged"):
+        _say(response, "We are sorry, no collection employee can take your call now. Please call again later. Goodbye.")
+    response.hangup()
+    return response
+
+
+def connect_caller() -> VoiceResponse:
+    """Played to the caller just before the bridge (the Queue noun's url)."""
+    response = VoiceResponse()
+    _say(response, "You are now being connected to a collection employee.")
+    return response
+
+
+def agent_dial(queue_name: str, connect_url: str) -> VoiceResponse:
+    """The employee's leg: take the longest-waiting caller from the queue."""
+    response = VoiceResponse()
+    _say(response, "Connecting you to the next caller.")
+    dial = Dial()
+    dial.queue(queue_name, url=connect_url, method="POST")
+    response.append(dial)
+    _say(response, "The call has ended.")
+    response.hangup()
+    return response
+
+
+def contact_message(crn: str, callback_numbers: Sequence[str], for_practitioner: bool) -> str:
+    """The message left for a contact: office, CRN digit by digit, callback numbers — no tax information."""
+    numbers = " or ".join(_spoken_phone(n) for n in callback_numbers)
+    purpose = "about a client's account" if for_practitioner else "about an important matter"
+    return (
+        f"This is {OFFICE} calling {purpose}. Your case reference number is {spoken_crn(crn)}. "
+        f"Again, your case reference number is {spoken_crn(crn)}. "
+        f"Please call us back at {numbers}, and have the case reference number ready."
+    )
+
+
+CONNECT_OPTION = "1"
+
+
+def outbound_to_person(message: str, press_url: str) -> VoiceResponse:
+    """A person answered: the message (CRN twice, callback numbers), then press 1 to reach an employee now."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=5, action=press_url, method="POST")
+    _say(gather, message)
+    _say(gather, f"To speak with a collection employee now, press {CONNECT_OPTION}.")
+    response.append(gather)
+    _say(response, "Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def outbound_to_machine(message: str) -> VoiceResponse:
+    """Voicemail: Twilio runs this after the beep (DetectMessageEnd), so the whole message is recorded."""
+    response = VoiceResponse()
+    _say(response, message)
+    _say(response, "Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def outbound_connect(queue_url: str) -> VoiceResponse:
+    """The callee pressed 1: join the inbound line's queue (its /voice/acs/queue flow) with the case attached."""
+    response = VoiceResponse()
+    _say(response, "Please hold while we connect you to a collection employee.")
+    response.redirect(queue_url, method="POST")
+    return response
+
+
+def hang_up(text: str | None = None) -> VoiceResponse:
+    response = VoiceResponse()
+    if text:
+        _say(response, text)
+    response.hangup()
+    return response
+
+
+def _spoken_phone(e164: str) -> str:
+    digits = e164.removeprefix("+1") if e164.startswith("+1") else e164.lstrip("+")
+    if len(digits) == 10:
+        return f"{' '.join(digits[:3])}, {' '.join(digits[3:6])}, {' '.join(digits[6:])}"
+    return " ".join(digits)
+
+
+def apology_and_hangup() -> VoiceResponse:
+    return hang_up("We are sorry, we cannot take your call right now. Please call again later. Goodbye.")
