@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from emulator import twiml
-from emulator.parties import HangUp, Party, Press
+from emulator.parties import HangUp, Party, Press, Speak
 from emulator.resources import API_VERSION, CallRecord
 
 if TYPE_CHECKING:
@@ -74,6 +74,11 @@ class Leg:
         self.bridge = None  # queueing.Bridge while connected to another leg
         self.dialing = None  # queueing.DialWait while Dial > Queue waits for a caller
         self.dial_link = None  # dialing.DialLink while a Dial > Number rings or is connected
+        self.recording = None  # recording.RecordState while a <Record> records
+        self.conference = None  # conference.Participant while in a conference room
+        #: Who hears the party talk right now (a <Record>, a speech <Gather>): called with (text, seconds).
+        self.on_speech: Callable[[str, float], None] | None = None
+        self.speech: list[tuple[float, float, str]] = []  # (start, seconds, text) of everything the party said
         self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
@@ -140,12 +145,23 @@ class Leg:
                 self.engine.schedule(action.after, self._party_press, action.digits)
             elif isinstance(action, HangUp):
                 self.engine.schedule(action.after, self._party_hangup)
+            elif isinstance(action, Speak):
+                self.engine.schedule(action.after, self._party_speak, action.text, action.seconds)
 
     def _party_press(self, digits: str) -> None:
         if not self.ended:
             from emulator import interpreter
 
             interpreter.dtmf(self, digits)
+
+    def _party_speak(self, text: str, seconds: float) -> None:
+        if self.ended:
+            return
+        self.speech.append((self.now(), seconds, text))
+        listener = self.on_speech
+        self.note("speech", text if listener else f"{text} (nobody listening)", seconds=seconds)
+        if listener is not None:
+            listener(text, seconds)
 
     def _party_hangup(self) -> None:
         if not self.ended:

@@ -35,6 +35,19 @@ class HangUp:
 
 
 @dataclass
+class Speak:
+    """The party talks: `text` for `seconds`, starting `after` seconds from now.
+
+    What listens is up to the program: an active <Record> records it, a speech <Gather> (input="speech")
+    hears it as SpeechResult; otherwise it is lost, as words said to a line nobody listens to.
+    """
+
+    text: str
+    seconds: float = 3.0
+    after: float = 0.0
+
+
+@dataclass
 class Answer:
     after: float
 
@@ -64,6 +77,17 @@ class KeyRule:
     times: int = 1
 
 
+@dataclass
+class SpeechRule:
+    """Say `text` for `seconds`, `after` seconds once a prompt containing `heard` (case-insensitive) ended."""
+
+    heard: str
+    text: str
+    seconds: float = 3.0
+    after: float = 0.5
+    times: int = 1
+
+
 class Party:
     """Listens, optionally presses keys on cue, optionally hangs up on a timer."""
 
@@ -77,10 +101,14 @@ class Party:
         hangup_after: float | None = None,
         hangup_after_in_queue: float | None = None,
         ring_seconds: float | None = None,
+        say: list[SpeechRule] | tuple = (),
+        say_after: list[Speak] | tuple = (),
     ) -> None:
         self.name = name
         self.rules = list(press)
         self.press_after = list(press_after)
+        self.speech_rules = list(say)
+        self.say_after = list(say_after)
         self.hangup_after = hangup_after
         self.hangup_after_in_queue = hangup_after_in_queue
         if ring_seconds is not None:
@@ -102,6 +130,7 @@ class Party:
     # -- reactions ---------------------------------------------------------------------------------------
     def on_connected(self, leg: Leg) -> list:
         actions: list = [Press(digits, after) for after, digits in self.press_after]
+        actions += [Speak(s.text, s.seconds, s.after) for s in self.say_after]
         if self.hangup_after is not None:
             actions.append(HangUp(self.hangup_after))
         return actions
@@ -115,6 +144,11 @@ class Party:
             if rule.heard.lower() in lowered and self._fired[key] < rule.times:
                 self._fired[key] += 1
                 actions.append(Press(rule.digits, seconds + rule.after))
+        for i, rule in enumerate(self.speech_rules):
+            key = (leg.sid, -1 - i)
+            if rule.heard.lower() in lowered and self._fired[key] < rule.times:
+                self._fired[key] += 1
+                actions.append(Speak(rule.text, rule.seconds, seconds + rule.after))
         return actions
 
     def on_enqueued(self, leg: Leg) -> list:
@@ -243,4 +277,9 @@ def make_party(spec: dict) -> Party:
         for r in spec.pop("press", [])
     ]
     press_after = [(float(p["after"]), str(p["digits"])) for p in spec.pop("press_after", [])]
-    return cls(press=rules, press_after=press_after, **spec)
+    say = [
+        SpeechRule(r["heard"], str(r["text"]), float(r.get("seconds", 3)), float(r.get("after", 0.5)), int(r.get("times", 1)))
+        for r in spec.pop("say", [])
+    ]
+    say_after = [Speak(str(s["text"]), float(s.get("seconds", 3)), float(s.get("after", 0))) for s in spec.pop("say_after", [])]
+    return cls(press=rules, press_after=press_after, say=say, say_after=say_after, **spec)
