@@ -79,6 +79,9 @@ class Leg:
         #: Who hears the party talk right now (a <Record>, a speech <Gather>): called with (text, seconds).
         self.on_speech: Callable[[str, float], None] | None = None
         self.speech: list[tuple[float, float, str]] = []  # (start, seconds, text) of everything the party said
+        self.conferences: list[str] = []  # names of the rooms joined
+        self.talked_with: set[str] = set()  # labels of legs met in a started conference
+        self.holds = 0  # times put on hold in a conference
         self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
@@ -270,11 +273,12 @@ class Leg:
         self.start_frames(kind, verbs, url)
 
     def start_frames(self, kind: str, verbs: list[twiml.Verb], url: str | None) -> None:
-        from emulator import dialing, queueing
+        from emulator import conference, dialing, queueing
 
         self.cancel()
         self.gather = None
         on_end = {
+            "conference": lambda: conference.wait_done(self),
             "main": lambda: self.hangup("completed"),
             "wait": lambda: queueing.wait_loop(self),
             "announce": lambda: queueing.announce_done(self),

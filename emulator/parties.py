@@ -109,6 +109,8 @@ class Party:
         self.press_after = list(press_after)
         self.speech_rules = list(say)
         self.say_after = list(say_after)
+        self.messages_received: list[str] = []  # bodies of the SMS delivered to this party
+        self.digits_received: list[str] = []  # SendDigits of calls.create, as this party heard them
         self.hangup_after = hangup_after
         self.hangup_after_in_queue = hangup_after_in_queue
         if ring_seconds is not None:
@@ -278,8 +280,12 @@ def make_party(spec: dict) -> Party:
     ]
     press_after = [(float(p["after"]), str(p["digits"])) for p in spec.pop("press_after", [])]
     say = [
-        SpeechRule(r["heard"], str(r["text"]), float(r.get("seconds", 3)), float(r.get("after", 0.5)), int(r.get("times", 1)))
+        SpeechRule(
+            r["heard"], str(r["text"]), float(r.get("seconds", 3)), float(r.get("after", 0.5)), int(r.get("times", 1))
+        )
         for r in spec.pop("say", [])
     ]
-    say_after = [Speak(str(s["text"]), float(s.get("seconds", 3)), float(s.get("after", 0))) for s in spec.pop("say_after", [])]
+    say_after = [
+        Speak(str(s["text"]), float(s.get("seconds", 3)), float(s.get("after", 0))) for s in spec.pop("say_after", [])
+    ]
     return cls(press=rules, press_after=press_after, say=say, say_after=say_after, **spec)

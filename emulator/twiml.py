@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 WORDS_PER_SECOND = 2.5
 #: Assumed length of one pass of an audio file we never download.
 PLAY_SECONDS = 5.0
-KNOWN_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Enqueue", "Dial", "Leave"})
+KNOWN_VERBS = frozenset(
+    {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Enqueue", "Dial", "Leave", "Record"}
+)
 
 
 class TwimlError(ValueError):
