@@ -132,7 +132,7 @@ def _start(leg: Leg, state: RecordState) -> None:
     state.started_at = state.speech_until = leg.now()
     leg.on_speech = lambda text, seconds: _heard(leg, state, text, seconds)
     for start, seconds, text in leg.speech:  # the party was already talking when the beep ended
-        if start < state.started_at < start + seconds:
+        if start <= state.started_at < start + seconds:
             _heard(leg, state, text, start + seconds - state.started_at)
     _status_callback(leg, state.verb, "in-progress", None)
     leg.after(state.max_length, _finish, leg, state, None)
@@ -201,7 +201,8 @@ def _finish(leg: Leg, state: RecordState, digits: str | None, run_action: bool =
     method = state.verb.get("method", "POST")
     if leg.ended:
         if action and run_action:
-            leg.request(action, method, leg.params(**params), "record-action")
+            # The hangup hook runs before the leg's REST status changes; the request already says completed.
+            leg.request(action, method, leg.params(CallStatus=leg.final_status, **params), "record-action")
         return
     if not run_action:
         return
@@ -254,7 +255,7 @@ def _send_status(leg: Leg, url: str, method: str, status: str, rec: Recording | 
         "CallSid": leg.sid,
         "RecordingStatus": status,
         "RecordingSource": source,
-        "RecordingChannels": 1,
+        "RecordingChannels": "1",
     }
     if rec is not None:
         params.update(
@@ -263,7 +264,7 @@ def _send_status(leg: Leg, url: str, method: str, status: str, rec: Recording | 
             RecordingDuration=rec.duration,
             RecordingStartTime=rfc2822(rec.start_time),
         )
-    leg.request(url, method, params, "recording-status")
+    leg.request(url, method, {k: str(v) for k, v in params.items()}, "recording-status")
 
 
 def _transcribed(leg: Leg, rec: Recording, url: str | None) -> None:
