@@ -296,6 +296,7 @@ def _wait(part: Participant) -> None:
         leg.hear("play", HOLD_MUSIC, HOLD_MUSIC_SECONDS)
         leg.after(HOLD_MUSIC_SECONDS, _wait, part)
         return
+    url = leg.resolve(url)
     now = leg.now()
     if now - part.last_fetch < MIN_WAIT_ITERATION:
         leg.after(MIN_WAIT_ITERATION, _wait, part)
