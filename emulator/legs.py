@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from emulator import twiml
-from emulator.parties import HangUp, Party, Press
+from emulator.parties import HangUp, Party, Press, Speak
 from emulator.resources import API_VERSION, CallRecord
 
 if TYPE_CHECKING:
@@ -67,8 +67,12 @@ class Leg:
         self.answered_at: float | None = None
         self.heard: list[str] = []
         self.pressed: list[str] = []
+        self.spoken: list[str] = []  # what the party said (Speak actions)
+        #: Who hears the party speak besides a speech <Gather>, e.g. a <Record>: called with a `Speak`.
+        self.speech_listener: Callable | None = None
         self.recorded: list[str] = []
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []  # TwiML schema warnings (12200, 13xxx): noted, the call carries on
         self.gather = None  # interpreter.GatherState while a Gather listens
         self.queued = None  # queueing.Enqueued while waiting in a queue
         self.bridge = None  # queueing.Bridge while connected to another leg
@@ -89,6 +93,12 @@ class Leg:
 
     def note(self, kind: str, text: str, **data) -> None:
         self.emu.transcript.add(self.now(), self.label, self.sid, kind, text, **data)
+
+    def warn(self, code: int, message: str) -> None:
+        """A Twilio warning (the call carries on): transcript, `leg.warnings` and `emu.warnings`."""
+        self.warnings.append({"code": code, "message": message})
+        self.emu.warnings.append({"call_sid": self.sid, "leg": self.label, "code": code, "message": message})
+        self.note("warning", f"{code}: {message}", code=code)
 
     def call_status(self) -> str:
         return self.record.status
@@ -140,12 +150,20 @@ class Leg:
                 self.engine.schedule(action.after, self._party_press, action.digits)
             elif isinstance(action, HangUp):
                 self.engine.schedule(action.after, self._party_hangup)
+            elif isinstance(action, Speak):
+                self.engine.schedule(action.after, self._party_speak, action)
 
     def _party_press(self, digits: str) -> None:
         if not self.ended:
             from emulator import interpreter
 
             interpreter.dtmf(self, digits)
+
+    def _party_speak(self, speech: Speak) -> None:
+        if not self.ended:
+            from emulator import speech as speech_input
+
+            speech_input.spoken(self, speech)
 
     def _party_hangup(self) -> None:
         if not self.ended:
