@@ -64,7 +64,9 @@ def spoken_text(el: ET.Element) -> str:
     for child in el:
         if child.tag == "sub" and child.get("alias") is not None:
             parts.append(f" {child.get('alias')} ")
-        elif child.tag != "break":
+        elif child.tag == "break":
+            parts.append(" ")  # a pause separates words
+        else:
             parts.append(f" {spoken_text(child)} " if child.tag in ("p", "s") else spoken_text(child))
         parts.append(child.tail or "")
     return " ".join("".join(parts).split())
