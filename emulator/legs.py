@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from http.cookiejar import CookieJar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -72,6 +73,7 @@ class Leg:
         self.speech_listener: Callable | None = None
         self.recorded: list[str] = []
         self.errors: list[dict] = []
+        self.cookies = CookieJar()  # Twilio keeps cookies per call: never shared with another call's webhooks
         self.warnings: list[dict] = []  # TwiML schema warnings (12200, 13xxx): noted, the call carries on
         self.gather = None  # interpreter.GatherState while a Gather listens
         self.queued = None  # queueing.Enqueued while waiting in a queue
@@ -225,7 +227,7 @@ class Leg:
 
     # -- webhooks and documents --------------------------------------------------------------------------
     def request(self, url: str, method: str | None, params: dict, purpose: str):
-        result = self.emu.transport.fetch(method or "POST", url, params)
+        result = self.emu.transport.fetch(method or "POST", url, params, cookies=self.cookies)
         self.emu.record_webhook(self, purpose, result)
         status = result.status if not result.error else result.error
         self.note("webhook", f"{result.method} {url} -> {status}", purpose=purpose, status=result.status)
@@ -234,6 +236,8 @@ class Leg:
     def fetch_document(self, url: str, method: str | None, params: dict, purpose: str):
         """Fetch TwiML; on any failure report the Twilio error, play the application error and hang up."""
         result = self.request(url, method, params, purpose)
+        if result.code is not None:
+            return self.app_error(result.code, f"{result.error} ({url})")
         if result.error and "timed out" in result.error:
             return self.app_error(11205, f"HTTP request to {url} {result.error}")
         if result.error:
