@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from emulator import twiml
+from emulator import geo, twiml
 from emulator.parties import HangUp, Party, Press, Speak
 from emulator.resources import API_VERSION, CallRecord
 
@@ -118,6 +118,7 @@ class Leg:
             "Direction": rec.direction,
             "From": rec.from_,
             "To": rec.to,
+            **geo.params(rec.from_, rec.to),
         }
         if rec.parent_call_sid:
             params["ParentCallSid"] = rec.parent_call_sid
