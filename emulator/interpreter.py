@@ -57,8 +57,9 @@ class GatherState:
 
 
 def execute(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
-    if leg.answered_at is None and verb.name != "Reject":
-        leg.answer()  # an inbound call is answered by the first verb that is not <Reject>
+    answer_on_bridge = verb.name == "Dial" and verb.get("answerOnBridge") == "true"
+    if leg.answered_at is None and verb.name != "Reject" and not answer_on_bridge:
+        leg.answer()  # an inbound call is answered by the first verb that is not <Reject> (or answerOnBridge)
     handler = HANDLERS.get(verb.name)
     if handler is None:
         what = "is not emulated" if verb.name in NOT_EMULATED else "is not a TwiML verb"
@@ -147,6 +148,8 @@ def submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
 def dtmf(leg: Leg, digits: str) -> None:
     """Keys pressed by the party: fed to the active Gather, otherwise lost (as on a real line)."""
     leg.pressed.append(digits)
+    if leg.dial_link is not None and dialing.on_dtmf(leg, digits):
+        return
     state = leg.gather
     if state is None or state.done or state.speaking or not state.accepts_dtmf:
         leg.note("dtmf", f"{digits} (nobody listening)")
@@ -215,7 +218,7 @@ def _dial(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
         return False
     number = next((child for child in verb.children if child.name == "Number"), None)
     if number is not None or (verb.text and not verb.children):
-        dialing.dial_number(leg, verb, number, frame)
+        dialing.dial_number(leg, verb, frame)
         return False
     leg.errors.append({"code": 12200, "message": "only <Dial> to a Queue or a Number is emulated"})
     leg.note("error", "12200: only <Dial> to a Queue or a Number is emulated; <Dial> skipped", code=12200)

@@ -83,6 +83,7 @@ class Leg:
         self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
+        self.dial_recordings: list[dict] = []  # recordings made by <Dial record=…> (RecordingSid, Url, Duration)
         self.sequence = 0
 
     # -- bookkeeping -------------------------------------------------------------------------------------
