@@ -46,6 +46,7 @@ class Emulator:
         self.dial_waiters: dict[str, list[Leg]] = {}
         self.webhooks: list[dict] = []
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []  # TwiML schema warnings of every leg
         self._lock = threading.RLock()
         self._wsgi = None
         #: Where RecordingUrl and other media links point; `serve()` makes it the server's own URL.

@@ -36,15 +36,12 @@ class HangUp:
 
 @dataclass
 class Speak:
-    """The party talks: `text` for `seconds`, starting `after` seconds from now.
-
-    What listens is up to the program: an active <Record> records it, a speech <Gather> (input="speech")
-    hears it as SpeechResult; otherwise it is lost, as words said to a line nobody listens to.
-    """
+    """The party talks: `text` for `seconds`, `after` seconds from now (heard by a speech Gather or a Record)."""
 
     text: str
-    seconds: float = 3.0
+    seconds: float = 2.0
     after: float = 0.0
+    confidence: float = 0.9
 
 
 @dataclass
@@ -79,17 +76,18 @@ class KeyRule:
 
 @dataclass
 class SpeechRule:
-    """Say `text` for `seconds`, `after` seconds once a prompt containing `heard` (case-insensitive) ended."""
+    """Say `text` for `seconds`, `after` seconds once a prompt containing `heard` (case-insensitive) was spoken."""
 
     heard: str
     text: str
-    seconds: float = 3.0
+    seconds: float = 2.0
     after: float = 0.5
     times: int = 1
+    confidence: float = 0.9
 
 
 class Party:
-    """Listens, optionally presses keys on cue, optionally hangs up on a timer."""
+    """Listens, optionally presses keys or speaks on cue, optionally hangs up on a timer."""
 
     ring_seconds = 4.0
 
@@ -132,7 +130,7 @@ class Party:
     # -- reactions ---------------------------------------------------------------------------------------
     def on_connected(self, leg: Leg) -> list:
         actions: list = [Press(digits, after) for after, digits in self.press_after]
-        actions += [Speak(s.text, s.seconds, s.after) for s in self.say_after]
+        actions += self.say_after
         if self.hangup_after is not None:
             actions.append(HangUp(self.hangup_after))
         return actions
@@ -146,11 +144,11 @@ class Party:
             if rule.heard.lower() in lowered and self._fired[key] < rule.times:
                 self._fired[key] += 1
                 actions.append(Press(rule.digits, seconds + rule.after))
-        for i, rule in enumerate(self.speech_rules):
+        for i, speech in enumerate(self.speech_rules):
             key = (leg.sid, -1 - i)
-            if rule.heard.lower() in lowered and self._fired[key] < rule.times:
+            if speech.heard.lower() in lowered and self._fired[key] < speech.times:
                 self._fired[key] += 1
-                actions.append(Speak(rule.text, rule.seconds, seconds + rule.after))
+                actions.append(Speak(speech.text, speech.seconds, seconds + speech.after, speech.confidence))
         return actions
 
     def on_enqueued(self, leg: Leg) -> list:
@@ -281,11 +279,17 @@ def make_party(spec: dict) -> Party:
     press_after = [(float(p["after"]), str(p["digits"])) for p in spec.pop("press_after", [])]
     say = [
         SpeechRule(
-            r["heard"], str(r["text"]), float(r.get("seconds", 3)), float(r.get("after", 0.5)), int(r.get("times", 1))
+            r["heard"],
+            str(r["text"]),
+            float(r.get("seconds", 2.0)),
+            float(r.get("after", 0.5)),
+            int(r.get("times", 1)),
+            float(r.get("confidence", 0.9)),
         )
         for r in spec.pop("say", [])
     ]
     say_after = [
-        Speak(str(s["text"]), float(s.get("seconds", 3)), float(s.get("after", 0))) for s in spec.pop("say_after", [])
+        Speak(str(r["text"]), float(r.get("seconds", 2.0)), float(r.get("after", 0.0)), float(r.get("confidence", 0.9)))
+        for r in spec.pop("say_after", [])
     ]
     return cls(press=rules, press_after=press_after, say=say, say_after=say_after, **spec)

@@ -130,7 +130,7 @@ def record(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
 
 def _start(leg: Leg, state: RecordState) -> None:
     state.started_at = state.speech_until = leg.now()
-    leg.on_speech = lambda text, seconds: _heard(leg, state, text, seconds)
+    leg.speech_listener = lambda speech: _heard(leg, state, speech.text, speech.seconds)
     for start, seconds, text in leg.speech:  # the party was already talking when the beep ended
         if start <= state.started_at < start + seconds:
             _heard(leg, state, text, start + seconds - state.started_at)
@@ -173,7 +173,7 @@ def _finish(leg: Leg, state: RecordState, digits: str | None, run_action: bool =
         return
     state.done = True
     leg.recording = None
-    leg.on_speech = None
+    leg.speech_listener = None
     if not leg.ended:
         leg.cancel()
     elapsed = min(leg.now() - state.started_at, state.max_length)
@@ -224,11 +224,15 @@ def _trim(segments: list) -> tuple[list, float]:
     return [(o - first, s, t) for o, s, t in segments], last - first
 
 
-def save(leg: Leg, duration: int, segments: list, source: str, start_offset: float) -> Recording:
+def save(
+    leg: Leg, duration: int, segments: list, source: str, start_offset: float, sid: str | None = None
+) -> Recording:
+    """Store a recording of `leg` (REST-visible, media served); `sid` when the caller already announced one
+    (e.g. a <Dial record> whose RecordingSid went out first)."""
     emu = leg.emu
     with emu.store.lock:
         rec = Recording(
-            new_sid("RE"),
+            sid or new_sid("RE"),
             leg.record.account_sid,
             leg.sid,
             emu.engine.clock.datetime(),
