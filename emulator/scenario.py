@@ -152,6 +152,8 @@ LEG_CHECKS: dict[str, Callable] = {
     "recorded": _leg_check(lambda leg: leg.recorded, _contains),
     "no_errors": _leg_check(lambda leg: leg.errors, lambda errors, v: bool(v) == (not errors)),
     "error_code": _leg_check(lambda leg: [e["code"] for e in leg.errors], lambda codes, v: int(v) in codes),
+    "spoke": _leg_check(lambda leg: leg.spoken, _contains),
+    "warning_code": _leg_check(lambda leg: [w["code"] for w in leg.warnings], lambda codes, v: int(v) in codes),
 }
 
 
@@ -189,4 +191,6 @@ def _actual(leg, key: str) -> Any:
         "recorded": leg.recorded,
         "no_errors": leg.errors,
         "error_code": leg.errors,
+        "spoke": leg.spoken,
+        "warning_code": leg.warnings,
     }.get(key)

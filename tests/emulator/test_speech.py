@@ -93,3 +93,23 @@ def test_speech_nobody_listens_to_is_noted_and_scenario_parties_can_speak(emu, w
     leg = call_in(emu, webapp, "<Response><Pause length='5'/></Response>", party)
     assert leg.spoken == ["hello?"]
     assert any(e.kind == "speech" and "nobody listening" in e.text for e in emu.transcript.entries)
+
+
+def test_scenario_callers_speak_to_a_speech_gather(emu, webapp):
+    """https://www.twilio.com/docs/voice/twiml/gather#input: a scenario's `say:` rules feed speech input."""
+    from emulator.scenario import run_scenario
+
+    webapp.docs["/voice"] = (
+        "<Response><Gather input='speech' action='/heard' loop='2'><Say>How can we help?</Say></Gather></Response>"
+    )
+    webapp.docs["/heard"] = lambda p: f"<Response><Say>Routing {p['SpeechResult']}</Say></Response>"
+    scenario = {
+        "numbers": {NUMBER: "/voice"},
+        "callers": [{"name": "c", "from": CALLER, "to": NUMBER, "say": [{"heard": "help", "text": "billing"}]}],
+        "expect": [
+            {"leg": "c", "spoke": "billing", "heard": "Routing billing"},
+            {"leg": "c", "warning_code": 12200},  # loop is not a Gather attribute
+        ],
+    }
+    result = run_scenario(scenario, app_url="https://app.test", emulator=emu)
+    assert result.ok, result.report()
