@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from http.cookiejar import CookieJar
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
