@@ -87,7 +87,10 @@ def dial_number(parent: Leg, verb: twiml.Verb, frame: Frame) -> None:
             callbacks.status_url = parent.resolve(noun.get("statusCallback"), frame.url)
             callbacks.status_method = noun.get("statusCallbackMethod", "POST") or "POST"
             events = set((noun.get("statusCallbackEvent") or "completed").split()) & {
-                "initiated", "ringing", "answered", "completed"
+                "initiated",
+                "ringing",
+                "answered",
+                "completed",
             }
             callbacks.status_events = frozenset(events or {"completed"})
         callbacks.extra["on_answer"] = _child_answered

@@ -80,9 +80,7 @@ class Transport:
     def sign(self, url: str, params: dict[str, str]) -> str:
         return self.validator.compute_signature(url, params)
 
-    def fetch(
-        self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None = None
-    ) -> WebhookResult:
+    def fetch(self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None = None) -> WebhookResult:
         """Request `url` as Twilio would, following redirects; never raises for network or app failures."""
         method = (method or "POST").upper()
         hops: list[str] = []

@@ -53,8 +53,20 @@ class Verb:
 
 #: SSML elements allowed inside <Say> (https://www.twilio.com/docs/voice/twiml/say/text-speech#ssml-tags).
 SSML_TAGS = frozenset(
-    {"break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w", "amazon:domain",
-     "amazon:effect"}
+    {
+        "break",
+        "emphasis",
+        "lang",
+        "p",
+        "phoneme",
+        "prosody",
+        "s",
+        "say-as",
+        "sub",
+        "w",
+        "amazon:domain",
+        "amazon:effect",
+    }
 )
 
 

@@ -21,13 +21,61 @@ _KEYS = re.compile(r"^[0-9#*]?$")
 _DIGITS = re.compile(r"^[0-9#*wW]*$")
 _NUMBER_TEXT = re.compile(r"^\+?[0-9*#()\-. ]{1,30}$")
 _SPEECH_TIMEOUT = re.compile(r"^(auto|\d+)$")
+#: ringTone values: the ringback of a country (https://www.twilio.com/docs/voice/twiml/dial#ringtone).
 _RING_TONES = frozenset(
-    "at au bg br be ch cl cn cz de dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt ru se sg th uk us "
-    "us-old tw ve za".split()
+    {
+        "at",
+        "au",
+        "bg",
+        "br",
+        "be",
+        "ch",
+        "cl",
+        "cn",
+        "cz",
+        "de",
+        "dk",
+        "ee",
+        "es",
+        "fi",
+        "fr",
+        "gr",
+        "hu",
+        "il",
+        "in",
+        "it",
+        "lt",
+        "jp",
+        "mx",
+        "my",
+        "nl",
+        "no",
+        "nz",
+        "ph",
+        "pl",
+        "pt",
+        "ru",
+        "se",
+        "sg",
+        "th",
+        "uk",
+        "us",
+        "us-old",
+        "tw",
+        "ve",
+        "za",
+    }
 )
 _RECORD = frozenset(
-    {"do-not-record", "record-from-answer", "record-from-ringing", "record-from-answer-dual",
-     "record-from-ringing-dual", "true", "false"}
+    {
+        "do-not-record",
+        "record-from-answer",
+        "record-from-ringing",
+        "record-from-answer-dual",
+        "record-from-ringing-dual",
+        "true",
+        "false",
+    }
 )
 _INPUT = frozenset({"dtmf", "speech", "dtmf speech", "speech dtmf"})
 
@@ -37,9 +85,27 @@ ATTRIBUTES: dict[str, frozenset[str]] = {
     "Play": frozenset({"loop", "digits"}),
     "Pause": frozenset({"length"}),
     "Gather": frozenset(
-        {"action", "method", "timeout", "finishOnKey", "numDigits", "input", "speechTimeout", "language", "hints",
-         "profanityFilter", "partialResultCallback", "partialResultCallbackMethod", "speechModel", "enhanced",
-         "actionOnEmptyResult", "bargeIn", "debug", "dtmfDetection", "maxSpeechTime"}
+        {
+            "action",
+            "method",
+            "timeout",
+            "finishOnKey",
+            "numDigits",
+            "input",
+            "speechTimeout",
+            "language",
+            "hints",
+            "profanityFilter",
+            "partialResultCallback",
+            "partialResultCallbackMethod",
+            "speechModel",
+            "enhanced",
+            "actionOnEmptyResult",
+            "bargeIn",
+            "debug",
+            "dtmfDetection",
+            "maxSpeechTime",
+        }
     ),
     "Redirect": frozenset({"method"}),
     "Hangup": frozenset(),
@@ -47,20 +113,63 @@ ATTRIBUTES: dict[str, frozenset[str]] = {
     "Leave": frozenset(),
     "Enqueue": frozenset({"action", "method", "waitUrl", "waitUrlMethod", "workflowSid", "maxQueueSize"}),
     "Dial": frozenset(
-        {"action", "method", "timeout", "hangupOnStar", "timeLimit", "callerId", "record", "trim",
-         "recordingStatusCallback", "recordingStatusCallbackMethod", "recordingStatusCallbackEvent",
-         "answerOnBridge", "ringTone", "recordingTrack", "sequential", "referUrl", "referMethod", "events"}
+        {
+            "action",
+            "method",
+            "timeout",
+            "hangupOnStar",
+            "timeLimit",
+            "callerId",
+            "record",
+            "trim",
+            "recordingStatusCallback",
+            "recordingStatusCallbackMethod",
+            "recordingStatusCallbackEvent",
+            "answerOnBridge",
+            "ringTone",
+            "recordingTrack",
+            "sequential",
+            "referUrl",
+            "referMethod",
+            "events",
+        }
     ),
     "Number": frozenset(
-        {"sendDigits", "url", "method", "statusCallbackEvent", "statusCallback", "statusCallbackMethod", "byoc",
-         "machineDetection", "amdStatusCallbackMethod", "amdStatusCallback", "machineDetectionTimeout",
-         "machineDetectionSpeechThreshold", "machineDetectionSpeechEndThreshold", "machineDetectionSilenceTimeout"}
+        {
+            "sendDigits",
+            "url",
+            "method",
+            "statusCallbackEvent",
+            "statusCallback",
+            "statusCallbackMethod",
+            "byoc",
+            "machineDetection",
+            "amdStatusCallbackMethod",
+            "amdStatusCallback",
+            "machineDetectionTimeout",
+            "machineDetectionSpeechThreshold",
+            "machineDetectionSpeechEndThreshold",
+            "machineDetectionSilenceTimeout",
+        }
     ),
     "Queue": frozenset({"url", "method", "reservationSid", "postWorkActivitySid"}),
     "Record": frozenset(
-        {"action", "method", "timeout", "finishOnKey", "maxLength", "playBeep", "trim", "recordingStatusCallback",
-         "recordingStatusCallbackMethod", "recordingStatusCallbackEvent", "transcribe", "transcribeCallback",
-         "storageUrl", "storageUrlMethod"}
+        {
+            "action",
+            "method",
+            "timeout",
+            "finishOnKey",
+            "maxLength",
+            "playBeep",
+            "trim",
+            "recordingStatusCallback",
+            "recordingStatusCallbackMethod",
+            "recordingStatusCallbackEvent",
+            "transcribe",
+            "transcribeCallback",
+            "storageUrl",
+            "storageUrlMethod",
+        }
     ),
 }
 

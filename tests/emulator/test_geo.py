@@ -16,7 +16,10 @@ def test_inbound_webhook_carries_from_to_caller_called_geography(emu, webapp):
     emu.run()
     params = webapp.to("/voice")[0]
     assert (params["FromCity"], params["FromState"], params["FromZip"], params["FromCountry"]) == (
-        "New York", "NY", "", "US"
+        "New York",
+        "NY",
+        "",
+        "US",
     )
     assert (params["CallerCity"], params["CallerState"], params["CallerCountry"]) == ("New York", "NY", "US")
     assert (params["ToCity"], params["ToState"], params["ToCountry"]) == ("", "", "US")  # toll-free: no place

@@ -44,7 +44,8 @@ def test_gather_nested_say_bad_loop_is_13322_and_bad_timeout_13313(emu, webapp):
 
 def test_unknown_attribute_is_schema_warning_12200(emu, webapp):
     """https://www.twilio.com/docs/api/errors/12200: "Misspelled or unknown attributes"."""
-    leg = call_in(emu, webapp, "<Response><Dial statusCallbackEvent='x' timeLimit='forever'>+12025550170</Dial></Response>")
+    doc = "<Response><Dial statusCallbackEvent='x' timeLimit='forever'>+12025550170</Dial></Response>"
+    leg = call_in(emu, webapp, doc)
     assert (12200, "Attribute 'statusCallbackEvent' is not allowed to appear in element 'Dial'") in [
         (w["code"], w["message"]) for w in leg.warnings
     ]
@@ -72,7 +73,7 @@ def test_taskrouter_enqueue_is_error_14220_and_the_action_gets_queue_result_erro
     webapp.docs["/done"] = lambda p: f"<Response><Say>result {p['QueueResult']}</Say></Response>"
     doc = (
         "<Response><Enqueue workflowSid='WW0123' action='/done'>"
-        "<Task>{\"skill\": \"collections\"}</Task></Enqueue></Response>"
+        '<Task>{"skill": "collections"}</Task></Enqueue></Response>'
     )
     leg = call_in(emu, webapp, doc)
     assert [e["code"] for e in leg.errors] == [14220]
@@ -83,21 +84,94 @@ def test_taskrouter_enqueue_is_error_14220_and_the_action_gets_queue_result_erro
 
 def test_taskrouter_enqueue_without_action_continues_with_the_next_verb(emu, webapp):
     """https://www.twilio.com/docs/voice/twiml/enqueue#attributes-action: no action -> next verb."""
-    leg = call_in(emu, webapp, "<Response><Enqueue workflowSid='WW1'><Task>{}</Task></Enqueue><Say>next</Say></Response>")
+    doc = "<Response><Enqueue workflowSid='WW1'><Task>{}</Task></Enqueue><Say>next</Say></Response>"
+    leg = call_in(emu, webapp, doc)
     assert [e["code"] for e in leg.errors] == [14220] and leg.heard == ["next"]
 
 
 # -- fuzzing -------------------------------------------------------------------------------------------------
 
-VERBS = ["Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Enqueue", "Dial", "Leave", "Record",
-         "Number", "Queue", "Task", "Bogus", "prosody", "break", "say-as", "Connect", "Conference", "Client"]
-ATTRS = ["loop", "length", "timeout", "numDigits", "finishOnKey", "action", "method", "input", "speechTimeout",
-         "waitUrl", "waitUrlMethod", "timeLimit", "callerId", "record", "answerOnBridge", "ringTone", "digits",
-         "url", "workflowSid", "reason", "actionOnEmptyResult", "partialResultCallback", "alias", "junk"]
+VERBS = [
+    "Say",
+    "Play",
+    "Pause",
+    "Gather",
+    "Redirect",
+    "Hangup",
+    "Reject",
+    "Enqueue",
+    "Dial",
+    "Leave",
+    "Record",
+    "Number",
+    "Queue",
+    "Task",
+    "Bogus",
+    "prosody",
+    "break",
+    "say-as",
+    "Connect",
+    "Conference",
+    "Client",
+]
+ATTRS = [
+    "loop",
+    "length",
+    "timeout",
+    "numDigits",
+    "finishOnKey",
+    "action",
+    "method",
+    "input",
+    "speechTimeout",
+    "waitUrl",
+    "waitUrlMethod",
+    "timeLimit",
+    "callerId",
+    "record",
+    "answerOnBridge",
+    "ringTone",
+    "digits",
+    "url",
+    "workflowSid",
+    "reason",
+    "actionOnEmptyResult",
+    "partialResultCallback",
+    "alias",
+    "junk",
+]
 VALUES = st.one_of(
-    st.sampled_from(["", "0", "1", "3", "-1", "nan", "inf", "-inf", "1e999", "0.5", "GET", "POST", "get", "true",
-                     "#", "*", "/voice", "/other", "http://[bad", "speech", "dtmf speech", "auto", "busy",
-                     "+12025550170", "record-from-answer", "us", "x" * 300]),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "3",
+            "-1",
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "0.5",
+            "GET",
+            "POST",
+            "get",
+            "true",
+            "#",
+            "*",
+            "/voice",
+            "/other",
+            "http://[bad",
+            "speech",
+            "dtmf speech",
+            "auto",
+            "busy",
+            "+12025550170",
+            "record-from-answer",
+            "us",
+            "x" * 300,
+        ]
+    ),
     st.text(max_size=12),
 )
 TEXT = st.one_of(st.sampled_from(["", "hello", "/voice", "q", "+12025550170", "12", "press 1"]), st.text(max_size=15))
@@ -144,8 +218,9 @@ def test_no_exception_escapes_the_interpreter_whatever_the_twiml(make_twiml_app,
     emu.mount("https://app.test", webapp.flask)
     emu.add_number(NUMBER, "https://app.test/voice")
     emu.create_queue("q")
-    party = Caller("caller", press=[KeyRule("", "1#", times=3)], say=[SpeechRule("", "yes please", times=2)],
-                   hangup_after=3000)
+    party = Caller(
+        "caller", press=[KeyRule("", "1#", times=3)], say=[SpeechRule("", "yes please", times=2)], hangup_after=3000
+    )
     emu.dial_in(CALLER, NUMBER, party)
     emu.create_call("+12025550170", NUMBER, url="https://app.test/other", at=5)
     emu.run(until=4000, max_events=50_000)

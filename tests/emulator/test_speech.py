@@ -50,7 +50,10 @@ def test_gather_speech_gives_speech_result_and_confidence(emu, webapp):
 
 def test_dtmf_speech_takes_whichever_comes_first(emu, webapp):
     """https://www.twilio.com/docs/voice/twiml/gather#input: "dtmf speech" accepts either."""
-    doc = "<Response><Gather input='dtmf speech' numDigits='1' action='/heard'><Say>Press or say one</Say></Gather></Response>"
+    doc = (
+        "<Response><Gather input='dtmf speech' numDigits='1' action='/heard'>"
+        "<Say>Press or say one</Say></Gather></Response>"
+    )
     leg = call_in(emu, webapp, doc, Caller("caller", press=[KeyRule("say one", "1")]))
     assert webapp.to("/heard")[0]["Digits"] == "1"
     leg2_party = Caller("caller2", say=[SpeechRule("say one", "one")])
@@ -62,9 +65,7 @@ def test_dtmf_speech_takes_whichever_comes_first(emu, webapp):
 
 def test_speech_only_gather_ignores_keys_and_speech_timeout_waits_after_talking(emu, webapp):
     """https://www.twilio.com/docs/voice/twiml/gather#speechtimeout: seconds of silence after speech."""
-    doc = (
-        "<Response><Gather input='speech' speechTimeout='3' action='/heard'><Say>Go</Say></Gather></Response>"
-    )
+    doc = "<Response><Gather input='speech' speechTimeout='3' action='/heard'><Say>Go</Say></Gather></Response>"
     party = Caller("caller", press=[KeyRule("go", "5")], say=[SpeechRule("go", "hello there", seconds=4, after=1)])
     leg = call_in(emu, webapp, doc, party)
     assert webapp.to("/heard")[0]["SpeechResult"] == "hello there"

@@ -31,8 +31,14 @@ class RedirectingApp:
             public_url = PUBLIC + request.full_path.rstrip("?")  # as the app's PUBLIC_BASE_URL would rebuild it
             signed = validator.validate(public_url, form, request.headers.get("X-Twilio-Signature", ""))
             self.requests.append(
-                {"path": "/" + path, "method": request.method, "params": params, "signed": signed,
-                 "cookies": dict(request.cookies), "url": request.url}
+                {
+                    "path": "/" + path,
+                    "method": request.method,
+                    "params": params,
+                    "signed": signed,
+                    "cookies": dict(request.cookies),
+                    "url": request.url,
+                }
             )
             if path.startswith("voice/"):
                 code = int(path.split("/")[1])
@@ -53,9 +59,11 @@ class RedirectingApp:
                     response.set_cookie("call", params["CallSid"])
                 return response
             if path == "cookie-next":
-                return f"<Response><Say>then {request.cookies.get('call', 'none')}</Say></Response>", 200, {
-                    "Content-Type": "text/xml"
-                }
+                return (
+                    f"<Response><Say>then {request.cookies.get('call', 'none')}</Say></Response>",
+                    200,
+                    {"Content-Type": "text/xml"},
+                )
             return "<Response><Say>arrived</Say></Response>", 200, {"Content-Type": "text/xml"}
 
     def to(self, path: str) -> list[dict]:
