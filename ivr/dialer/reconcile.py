@@ -266,4 +266,3 @@ def reconciler_for(attempts: Attempts, client, from_number: str, policy: Policy,
     """The reconciler a worker runs before each tick, asking Twilio through `client` (a twilio.rest.Client)."""
     settings = ReconcileSettings.from_env(env, lease)
     return Reconciler(attempts, TwilioCalls(client, from_number), policy, window, settings)
-
