@@ -35,4 +35,7 @@ def serve_forever(host: str, port: int, workers: int) -> None:
         os.environ["ACS_SECRET_KEY"] = secrets.token_hex(32)
     if not config.public_base_url:
         print("warning: PUBLIC_BASE_URL is not set; every /voice request will be refused (403)")
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
+    # No control socket: gunicorn's default lives in a shared $HOME/.gunicorn/gunicorn.ctl and is left stale by
+    # a SIGKILL; nothing here uses gunicornc.
+    options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "control_socket_disable": True}
+    _Gunicorn(options).run()
