@@ -357,17 +357,17 @@ def sweep_stale_demos(min_age_seconds: float = 60.0) -> list[str]:
     """
     import time
 
-    from ivr.redis_conn import EmbeddedRedis, _alive, _read_pid
+    from ivr.redis_conn import EmbeddedRedis, process_alive, read_pid
 
     removed = []
     for path in Path(tempfile.gettempdir()).glob(DEMO_PREFIX + "*"):
         embedded = EmbeddedRedis(path)
-        owner = _read_pid(embedded.ownerfile)
+        owner = read_pid(embedded.ownerfile)
         try:
             young = time.time() - path.stat().st_mtime < min_age_seconds
         except OSError:
             continue
-        if _alive(owner) or (owner is None and young):
+        if process_alive(owner) or (owner is None and young):
             continue  # a running demo, or one still starting
         if embedded.is_up():
             embedded.stop_stale()

@@ -75,7 +75,7 @@ class EmbeddedRedis:
 
     def ensure_running(self, timeout: float = 10.0) -> str:
         if self.is_up():
-            if _alive(_read_pid(self.ownerfile)):
+            if process_alive(read_pid(self.ownerfile)):
                 return self.url  # shared with its live owner (e.g. `acs worker` next to `acs serve`)
             self.stop_stale()
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,7 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
-        if _read_pid(self.ownerfile) == self.owner_pid:
+        if read_pid(self.ownerfile) == self.owner_pid:
             self.ownerfile.unlink(missing_ok=True)
 
     def stop_stale(self, timeout: float = 10.0) -> None:
@@ -134,27 +134,27 @@ class EmbeddedRedis:
         try:
             pid = int(client.info("server")["process_id"])  # the server itself: a stale pidfile could lie
         except (redis.RedisError, KeyError, ValueError):
-            pid = _read_pid(self.pidfile)
+            pid = read_pid(self.pidfile)
         finally:
             client.close()
-        if not _alive(pid):
+        if not process_alive(pid):
             return
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(pid):
+        if process_alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
-def _read_pid(path: Path) -> int | None:
+def read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):
         return None
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
     """True if a process with this pid runs (and is not a zombie waiting for its parent)."""
     if not pid:
         return False
