@@ -12,12 +12,12 @@ from rq import get_current_job
 
 from ivr import clock
 from ivr.config import Config
-from ivr.dialer.batch import Dialer, DialerSettings, TickReport
+from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
 from ivr.dialer.reconcile import reconciler_for
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
-from ivr.twilio_client import rest_client
+from ivr.twilio_client import REQUEST_TIMEOUT_SECONDS, rest_client
 from workers.queues import DialerQueues, rq_connection
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ class Runtime:
             self.settings.window,
             config.extra,
             self.settings.lease_seconds,
+            # Never sooner than the last attempt of a paced batch could still be waiting for Twilio's answer.
+            min_placing_seconds=MAX_SLOT_WAIT_SECONDS + self.settings.tick_seconds + REQUEST_TIMEOUT_SECONDS + 5,
         )
         self.queues = DialerQueues(rq_connection(config), keys)
         self._clients = [client, self.queues.connection]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -262,7 +262,15 @@ class Reconciler:
         pipe.execute()
 
 
-def reconciler_for(attempts: Attempts, client, from_number: str, policy: Policy, window, env, lease) -> Reconciler:
-    """The reconciler a worker runs before each tick, asking Twilio through `client` (a twilio.rest.Client)."""
+def reconciler_for(
+    attempts: Attempts, client, from_number: str, policy: Policy, window, env, lease, min_placing_seconds: float = 0
+) -> Reconciler:
+    """The reconciler a worker runs before each tick, asking Twilio through `client` (a twilio.rest.Client).
+
+    `min_placing_seconds` is the longest a live sender can hold an attempt in `placing` (pacing wait + REST
+    timeout): ACS_RECONCILE_PLACING_SECONDS is never taken below it, so reconciliation cannot race a live sender.
+    """
     settings = ReconcileSettings.from_env(env, lease)
+    if settings.placing_seconds < min_placing_seconds:
+        settings = replace(settings, placing_seconds=min_placing_seconds)
     return Reconciler(attempts, TwilioCalls(client, from_number), policy, window, settings)

@@ -4,6 +4,7 @@ with the app mounted in-process (so the app's webhooks fail exactly when Redis d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -111,11 +112,13 @@ class Process:
         return self.proc.poll() is None
 
     def kill_group(self) -> None:
-        """SIGKILL the process and every child (work-horse, scheduler): a crashed container."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """SIGKILL the process and every descendant (RQ's work-horse runs in a session of its own): a crash."""
+        for pid in [self.proc.pid, *descendants(self.proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)  # freeze first, so nobody forks or sends while we collect
+        for pid in [self.proc.pid, *descendants(self.proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait()
 
     def kill(self) -> None:
@@ -124,20 +127,38 @@ class Process:
         self.proc.wait()
 
     def stop(self, timeout: float = 15) -> None:
+        left = descendants(self.proc.pid) if self.alive() else []
         if self.alive():
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill_group()
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # a leftover work-horse
-        except ProcessLookupError:
-            pass
+        for pid in left:  # a leftover work-horse (RQ gives it a session of its own)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.handle.close()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def descendants(root: int) -> list[int]:
+    """Every live descendant of `root`, from /proc (children first found, then theirs)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
