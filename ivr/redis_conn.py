@@ -100,7 +100,7 @@ class EmbeddedRedis:
             # Its own session: a Ctrl-C meant for `acs serve`/`acs demo` must not kill Redis under the workers
             # still shutting down; stop() (atexit) ends it once they are done.
             start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid()),
         )  # fmt: skip
         self.owner_pid = os.getpid()
         self.ownerfile.write_text(f"{self.owner_pid}\n")
@@ -170,7 +170,7 @@ def process_alive(pid: int | None) -> bool:
         return True
 
 
-def _die_with_parent(parent: int):
+def die_with_parent(parent: int):
     """preexec_fn: ask Linux to SIGTERM the child when its parent dies (elsewhere: stop() and the owner file)."""
 
     def preexec() -> None:

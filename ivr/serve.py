@@ -8,7 +8,7 @@ import secrets
 from gunicorn.app.base import BaseApplication
 
 from ivr.config import Config
-from ivr.redis_conn import redis_url_for
+from ivr.redis_conn import die_with_parent, redis_url_for
 
 
 class _Gunicorn(BaseApplication):
@@ -38,4 +38,6 @@ def serve_forever(host: str, port: int, workers: int) -> None:
     # No control socket: gunicorn's default lives in a shared $HOME/.gunicorn/gunicorn.ctl and is left stale by
     # a SIGKILL; nothing here uses gunicornc.
     options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "control_socket_disable": True}
+    # A SIGKILLed master must not leave its workers serving for up to 30 s (they notice a new parent only then).
+    options["post_fork"] = lambda server, worker: die_with_parent(server.pid)()
     _Gunicorn(options).run()
