@@ -12,6 +12,7 @@ import base64
 import binascii
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,55 @@ def load_data_keys(config: Config) -> DataKeys:
     else:
         previous = _read_key_file(previous_path) if previous_path.exists() else None
     return DataKeys(current, previous, source=str(path))
+
+
+def key_file_watch(config: Config) -> Callable[[], DataKeys | None] | None:
+    """For keys kept in ACS_DATA_DIR: a function returning the keys again once the files changed (else None)."""
+    if config.data_key or not uses_embedded_redis(config):
+        return None
+    files = (key_file(config), key_file(config).with_name(PREVIOUS_KEY_FILE))
+
+    def signature() -> tuple:
+        found = []
+        for path in files:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                found.append(None)
+            else:
+                found.append((info.st_ino, info.st_mtime_ns, info.st_size))
+        return tuple(found)
+
+    seen = [signature()]
+
+    def reload() -> DataKeys | None:
+        now = signature()
+        if now == seen[0]:
+            return None
+        seen[0] = now
+        try:
+            return load_data_keys(config)
+        except (DataKeyError, OSError):  # caught mid-write: keep the keys in use and look again later
+            seen[0] = None
+            return None
+
+    return reload
+
+
+def start_file_rotation(config: Config) -> bool:
+    """Embedded Redis: keep the key in use as data.key.previous and put a new one in data.key (False: resuming)."""
+    path = key_file(config)
+    previous = path.with_name(PREVIOUS_KEY_FILE)
+    old = path.read_text("ascii").strip()
+    if previous.exists() and previous.read_text("ascii").strip() != old:
+        return False  # a rotation already under way (killed midway): finish it with the keys it started with
+    write_key_file(previous, old)  # first, so a crash between the two writes never loses the key the data is under
+    write_key_file(path, generate_key())
+    return True
+
+
+def finish_file_rotation(config: Config) -> None:
+    key_file(config).with_name(PREVIOUS_KEY_FILE).unlink(missing_ok=True)
 
 
 def write_key_file(path: Path, text: str) -> None:

@@ -9,10 +9,9 @@ from flask import current_app
 from twilio.request_validator import RequestValidator
 
 from ivr.cases.history import History
-from ivr.cases.sealing import TinSeal, install
+from ivr.cases.sealing import TinSeal, install, seal_for
 from ivr.cases.store import Store
 from ivr.config import Config
-from ivr.data_key import load_data_keys
 from ivr.dialer.attempts import Attempts
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
@@ -33,7 +32,7 @@ class Services:
 
     @classmethod
     def from_config(cls, config: Config, client: redis.Redis | None = None) -> Services:
-        seal = install(TinSeal.from_keys(load_data_keys(config)))  # before Redis: a missing key stops a start
+        seal = install(seal_for(config))  # before Redis: a missing key stops a start
         client = client or connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         return cls(

@@ -11,9 +11,8 @@ import logging
 from rq import get_current_job
 
 from ivr import clock
-from ivr.cases.sealing import TinSeal, install
+from ivr.cases.sealing import install, seal_for
 from ivr.config import Config
-from ivr.data_key import load_data_keys
 from ivr.dialer.batch import Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
 from ivr.keys import KeySchema
@@ -30,7 +29,7 @@ class Runtime:
     def __init__(self, config: Config, http_client=None):
         self.config = config
         self.settings = DialerSettings.from_config(config)
-        seal = install(TinSeal.from_keys(load_data_keys(config)))
+        seal = install(seal_for(config))
         client = connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)

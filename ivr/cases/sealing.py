@@ -13,13 +13,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ivr.data_key import DataKeys
+from ivr.config import Config
+from ivr.data_key import DataKeys, key_file_watch, load_data_keys
 
 # AES-GCM-SIV stays secure when a nonce repeats: a fixed one makes sealing deterministic, which reveals only that two
 # records hold the same number (the index digest says as much already), keeps re-imports byte-for-byte idempotent
@@ -68,26 +71,59 @@ class DataKey:
 
 
 class TinSeal:
-    """The loaded data keys: `current` seals and indexes; `previous` (during a rotation) is only read."""
+    """The loaded data keys: `current` seals and indexes; `previous` (during a rotation) is only read.
 
-    def __init__(self, current: DataKey, previous: DataKey | None = None):
-        if previous is not None and previous.id == current.id:
-            previous = None
-        self.current = current
-        self.previous = previous
-        self._by_id = {key.id: key for key in (current, previous) if key is not None}
+    Keys read from files (the embedded Redis) are re-read when the files change, checked at most every
+    RELOAD_SECONDS, so `acs rekey` can rotate them under a running `acs serve` without breaking its reads.
+    """
+
+    RELOAD_SECONDS = 1.0
+
+    def __init__(
+        self,
+        current: DataKey,
+        previous: DataKey | None = None,
+        reload: Callable[[], DataKeys | None] | None = None,
+    ):
+        self._use(current, previous)
+        self._reload = reload
+        self._next_check = time.monotonic() + self.RELOAD_SECONDS
 
     @classmethod
-    def from_keys(cls, keys: DataKeys) -> TinSeal:
-        return cls(DataKey(keys.current), DataKey(keys.previous) if keys.previous else None)
+    def from_keys(cls, keys: DataKeys, reload: Callable[[], DataKeys | None] | None = None) -> TinSeal:
+        return cls(DataKey(keys.current), DataKey(keys.previous) if keys.previous else None, reload)
+
+    def _use(self, current: DataKey, previous: DataKey | None) -> None:
+        if previous is not None and previous.id == current.id:
+            previous = None
+        # One assignment, so a thread reading mid-reload sees the old keys or the new ones, never a mix.
+        self._state = (current, previous, {key.id: key for key in (current, previous) if key is not None})
+
+    def _fresh(self) -> tuple[DataKey, DataKey | None, dict[str, DataKey]]:
+        if self._reload is not None and time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + self.RELOAD_SECONDS
+            changed = self._reload()
+            if changed is not None:
+                self._use(DataKey(changed.current), DataKey(changed.previous) if changed.previous else None)
+        return self._state
+
+    @property
+    def current(self) -> DataKey:
+        return self._fresh()[0]
+
+    @property
+    def previous(self) -> DataKey | None:
+        return self._fresh()[1]
 
     def __repr__(self) -> str:
-        return f"TinSeal(current={self.current.id}, previous={self.previous.id if self.previous else None})"
+        current, previous, _ = self._state
+        return f"TinSeal(current={current.id}, previous={previous.id if previous else None})"
 
     @property
     def keys(self) -> list[DataKey]:
         """Current first: lookups try the index under it, then under the key being retired."""
-        return [key for key in (self.current, self.previous) if key is not None]
+        current, previous, _ = self._fresh()
+        return [key for key in (current, previous) if key is not None]
 
     def ref(self, digits: str) -> str:
         """The taxpayer's index reference under the current key (the only form a TIN takes in a key name)."""
@@ -106,7 +142,7 @@ class TinSeal:
 
     def unseal(self, token: str) -> str:
         key_id, _, body = token.partition(".")
-        key = self._by_id.get(key_id)
+        key = self._fresh()[2].get(key_id)
         if key is None:
             raise UnreadableTin(f"an SSN/EIN is sealed under data key {key_id!r}, which is not loaded")
         return key.unseal(body)
@@ -114,6 +150,11 @@ class TinSeal:
     @staticmethod
     def key_id_of(token: str) -> str:
         return token.partition(".")[0]
+
+
+def seal_for(config: Config) -> TinSeal:
+    """The process's seal from its configuration (refuses a missing or malformed key with DataKeyError)."""
+    return TinSeal.from_keys(load_data_keys(config), key_file_watch(config))
 
 
 _installed: TinSeal | None = None
