@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import time
 from collections.abc import Callable
@@ -54,7 +53,7 @@ class DataKey:
     def digest(self, purpose: str, text: str, length: int = 32) -> str:
         """Keyed hex digest of `text`, separated by `purpose` so one digest never stands in for another."""
         message = f"{purpose}|{text}".encode()
-        return hmac.new(self._index, message, hashlib.sha256).hexdigest()[:length]
+        return hmac.digest(self._index, message, "sha256").hex()[:length]
 
     def seal(self, digits: str) -> str:
         # Nine digits fit in four bytes: 4 + 16 (tag) keeps a sealed TIN at 36 characters with its key id.
