@@ -1,7 +1,7 @@
 """Every Redis key name acs-ivr uses, in one place (after ru102py's key_schema).
 
 Nothing else builds key strings, Lua scripts included: they receive their keys from here through KEYS[].
-Key names never contain an SSN/EIN; taxpayers are addressed by `Tin.ref`, an opaque digest.
+Key names never contain an SSN/EIN; taxpayers are addressed by `TinSeal.ref(digits)`, a digest keyed by ACS_DATA_KEY.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class KeySchema:
 
     # --- cases -------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> str:
-        """acs:case:{case_id} — hash: case fields (type, tin, taxpayer name/phone, periods, balance, status)."""
+        """acs:case:{case_id} — hash: type, tin_kind/last4/ref/sealed, taxpayer name/phone, periods, balance, status."""
         return self._key("case", case_id)
 
     def case_ids(self) -> str:
@@ -60,8 +60,16 @@ class KeySchema:
         return self._key("practitioner", caf, "authorizations")
 
     def authorization(self, authorization_id: str) -> str:
-        """acs:authorization:{id} — hash: caf, tin_ref, form, periods, received, revoked."""
+        """acs:authorization:{id} — hash: caf, tin_ref, tin_sealed, form, periods, received, revoked."""
         return self._key("authorization", authorization_id)
+
+    def authorization_pattern(self) -> str:
+        """acs:authorization:* — SCAN pattern for every authorization hash (offline maintenance only: acs rekey)."""
+        return self._key("authorization", "*")
+
+    def rekey_progress(self) -> str:
+        """acs:rekey — hash: to/from key ids, phase, SCAN cursor and counts of the rotation `acs rekey` is running."""
+        return self._key("rekey")
 
     # --- CRNs ------------------------------------------------------------------------------------------------
     def crn(self, crn: str) -> str:

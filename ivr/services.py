@@ -9,6 +9,7 @@ from flask import current_app
 from twilio.request_validator import RequestValidator
 
 from ivr.cases.history import History
+from ivr.cases.sealing import TinSeal, install, seal_for
 from ivr.cases.store import Store
 from ivr.config import Config
 from ivr.dialer.attempts import Attempts
@@ -22,6 +23,7 @@ class Services:
     config: Config
     redis: redis.Redis
     keys: KeySchema
+    seal: TinSeal
     store: Store
     history: History
     callers: Callers
@@ -30,13 +32,15 @@ class Services:
 
     @classmethod
     def from_config(cls, config: Config, client: redis.Redis | None = None) -> Services:
+        seal = install(seal_for(config))  # before Redis: a missing key stops a start
         client = client or connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         return cls(
             config=config,
             redis=client,
             keys=keys,
-            store=Store(client, keys),
+            seal=seal,
+            store=Store(client, keys, seal),
             history=History(client, keys),
             callers=Callers(client, keys),
             attempts=Attempts(client, keys),

@@ -11,6 +11,7 @@ import logging
 from rq import get_current_job
 
 from ivr import clock
+from ivr.cases.sealing import install, seal_for
 from ivr.config import Config
 from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
@@ -29,10 +30,11 @@ class Runtime:
     def __init__(self, config: Config, http_client=None):
         self.config = config
         self.settings = DialerSettings.from_config(config)
+        seal = install(seal_for(config))
         client = connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)
-        self.dialer = Dialer(client, keys, placer, self.settings)
+        self.dialer = Dialer(client, keys, placer, self.settings, seal)
         self.dialer.reconciler = reconciler_for(
             self.dialer.attempts,
             placer.client,
