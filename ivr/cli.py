@@ -10,6 +10,7 @@ import click
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
 from ivr.demo import demo
+from ivr.floor_sim import floor_sim
 from ivr.services import services_from_env
 from ivr.simulate import simulate
 from workers.cli import dial, worker
@@ -73,7 +74,7 @@ def case_show(crn_or_case_id: str, as_json: bool) -> None:
     click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate):
+for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim):
     cli.add_command(command)
 
 
