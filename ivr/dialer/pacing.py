@@ -105,7 +105,8 @@ class PredictivePacer(Pacer):
         est = floor.estimates
         if est.resolved < MIN_SAMPLES:
             return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
-        horizon = est.human_ring_mean
+        # Count only employees free by the time the early answers come (mean less two deviations).
+        horizon = max(0.0, est.human_ring_mean - 2.0 * max(est.human_ring_sd, 0.75))
         free = available_at(floor, floor.now + horizon, limits.wrap_seconds, est.talk_mean)
         if free <= 0:
             return 0
