@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     progressive = {(r["seed"], r["agents"]): r["occupancy"] for r in rows if r["mode"] == "progressive"}
     for r in rows:
-        ratio = r["occupancy"] / progressive[(r["seed"], r["agents"])] if progressive.get((r["seed"], r["agents"])) else 0
+        ratio = (
+            r["occupancy"] / progressive[(r["seed"], r["agents"])] if progressive.get((r["seed"], r["agents"])) else 0
+        )
         print(
             f"{r['seed']:>4} {r['agents']:>6} {r['mode']:<12} {r['placed']:>7} {r['human_answers']:>6} "
             f"{r['abandon_percent']:>8.2f} {r['occupancy']:>9.3f} {ratio:>7.2f} {r['max_wait_seconds']:>10.2f} "
@@ -51,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         ok &= r["abandon_percent"] <= 3.0
         if r["mode"] == "predictive" and r["agents"] == 20:
             ok &= r["occupancy"] >= 0.78 and ratio >= 1.2
-    print(f"goals (abandon ≤3 % everywhere; at 20: occupancy ≥0.78 and ≥1.2× progressive): {'met' if ok else 'NOT met'}")
+    print(
+        f"goals (abandon ≤3 % everywhere; at 20: occupancy ≥0.78 and ≥1.2× progressive): {'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -227,7 +227,11 @@ def _figures(p: FloorParams, svc, emu: Emulator, day_seconds: float, elapsed: fl
     placed = 0
     epoch = emu.engine.clock.epoch
     for record in list(emu.store.calls.values()):
-        if record.direction == "outbound-api" and record.to.startswith("+1415") and not record.to.startswith("+1415900"):
+        if (
+            record.direction == "outbound-api"
+            and record.to.startswith("+1415")
+            and not record.to.startswith("+1415900")
+        ):
             placed += 1
             seconds[int((record.date_created - epoch).total_seconds())] += 1
     human = int(day.get("human", 0))

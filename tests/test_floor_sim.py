@@ -16,7 +16,7 @@ def test_a_short_predictive_day_prints_the_contract_and_keeps_every_live_answer_
     out = CliRunner().invoke(floor_sim, ["--agents", "3", "--hours", "0.15", "--seed", "3", "--json"])
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
-    assert KEYS <= set(result)
+    assert set(result) >= KEYS
     assert result["placed"] > 0 and result["human_answers"] == result["connected"] + result["abandoned"]
     assert result["max_wait_seconds"] <= 2.0 and result["max_calls_per_second"] <= 1
     assert 0 < result["occupancy"] < 1

@@ -91,7 +91,9 @@ def floor_json():
             "inbound_waiting": int(waiting_inbound),
             "calls_in_flight": int(in_flight),
             "dial_level": round(in_flight / max(1, counts[State.READY.value]), 2),
-            "today": {k: today.get(k, "0") for k in ("placed", "human", "connected", "abandoned", "amd_false_positive")},
+            "today": {
+                k: today.get(k, "0") for k in ("placed", "human", "connected", "abandoned", "amd_false_positive")
+            },
             "abandon_percent_today": _percent(int(today.get("abandoned", 0)), int(today.get("human", 0))),
             "abandon_percent_30d": _percent(abandoned_30, humans_30),
             "occupancy_now": round(on_call / signed_in, 3) if signed_in else 0.0,

@@ -256,7 +256,8 @@ class Floor:
         """An in-flight call resolved (human, machine, busy, none); its ring time, or None if counted already."""
         hour = self.keys.floor_hour(self.campaign, int(now // 3600))
         ring = self._resolve(
-            keys=[self.keys.floor_in_flight(self.campaign), hour], args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS]
+            keys=[self.keys.floor_in_flight(self.campaign), hour],
+            args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS],
         )
         return None if ring in (-1, None) else float(ring)
 

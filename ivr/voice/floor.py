@@ -14,12 +14,11 @@ from flask import request
 
 from ivr import clock
 from ivr.dialer.floor import Event, Floor, FloorSettings, State
+from ivr.dialer.floor_phone import AGENT_PATH
 from ivr.services import services
 from ivr.voice import twiml
 from ivr.voice.blueprint import call_sid, form_int, is_call_sid, twiml_response, voice
 from ivr.voice.security import validate_twilio_request
-
-from ivr.dialer.floor_phone import AGENT_PATH
 
 
 def floor() -> Floor:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ivr.dialer.floor import Event, Floor, FloorSettings, State, next_state
-
 import pytest
+
+from ivr.dialer.floor import Event, Floor, FloorSettings, State, next_state
 
 
 def test_transitions():
