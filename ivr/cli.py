@@ -10,6 +10,7 @@ import click
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
 from ivr.demo import demo
+from ivr.floor_sim import floor_sim
 from ivr.services import services_from_env
 from ivr.simulate import simulate
 from workers.cli import dial, worker
@@ -112,7 +113,7 @@ def rekey(chunk: int) -> None:
         click.echo(f"{report.summary()}; now remove ACS_PREVIOUS_DATA_KEY from every acs process")
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate):
+for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim):
     cli.add_command(command)
 
 

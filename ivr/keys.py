@@ -174,3 +174,53 @@ class KeySchema:
     def case_action_lock(self, case_id: str) -> str:
         """acs:case:{case_id}:action-lock — string, TTL 30 s: held while an employee's action is checked and written."""
         return self._key("case", case_id, "action-lock")
+
+    # --- the floor: employee state, live answers, abandonment and pacing figures (ivr/dialer/floor.py) ---------
+    def floor_employee(self, username: str) -> str:
+        """acs:floor:employee:{username} — hash: state, since, phone, line (agent CallSid), call context, wrap_until."""
+        return self._key("floor", "employee", username)
+
+    def floor_states(self) -> str:
+        """acs:floor:states — hash: username → state (every signed-in employee; the floor view reads it whole)."""
+        return self._key("floor", "states")
+
+    def floor_ready(self) -> str:
+        """acs:floor:ready — sorted set: username → epoch seconds the employee became ready."""
+        return self._key("floor", "ready")
+
+    def floor_wrap(self) -> str:
+        """acs:floor:wrap — sorted set: username → epoch seconds the employee's wrap-up ends at the latest."""
+        return self._key("floor", "wrap")
+
+    def floor_talking(self) -> str:
+        """acs:floor:talking — sorted set: username → epoch seconds the current call was bridged."""
+        return self._key("floor", "talking")
+
+    def floor_line(self, agent_call_sid: str) -> str:
+        """acs:floor:line:{CallSid} — string, TTL 1 day: the employee whose phone leg this is."""
+        return self._key("floor", "line", agent_call_sid)
+
+    def floor_live(self, call_sid: str) -> str:
+        """acs:floor:live:{CallSid} — hash, TTL 1 day: a live answer's attempt, campaign and answer time."""
+        return self._key("floor", "live", call_sid)
+
+    def floor_waiting(self) -> str:
+        """acs:floor:waiting — sorted set: CallSid of a live answer waiting for an employee → answer time."""
+        return self._key("floor", "waiting")
+
+    def floor_in_flight(self, campaign: str) -> str:
+        """acs:floor:{campaign}:in-flight — sorted set: attempt id → epoch seconds placed, until answered/ended."""
+        return self._key("floor", campaign, "in-flight")
+
+    def floor_day(self, campaign: str, day: str) -> str:
+        """acs:floor:{campaign}:day:{YYYY-MM-DD} — hash, TTL 40 days: placed, human, machine, abandoned, connected,
+        amd_false_positive, talk_seconds, wait_seconds … counters for one campaign day."""
+        return self._key("floor", campaign, "day", day)
+
+    def floor_hour(self, campaign: str, hour: int) -> str:
+        """acs:floor:{campaign}:hour:{epoch hour} — hash, TTL 8 days: answer/ring/talk sums for the pacing estimates."""
+        return self._key("floor", campaign, "hour", str(hour))
+
+    def floor_campaign(self, campaign: str) -> str:
+        """acs:floor:{campaign}:settings — hash: mode (preview|progressive|predictive|message), dial level."""
+        return self._key("floor", campaign, "settings")

@@ -13,6 +13,7 @@ from ivr.cases.sealing import TinSeal, install, seal_for
 from ivr.cases.store import Store
 from ivr.config import Config
 from ivr.dialer.attempts import Attempts
+from ivr.dialer.floor import Floor, FloorSettings
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
 from ivr.voice.callers import Callers
@@ -29,6 +30,7 @@ class Services:
     callers: Callers
     attempts: Attempts
     validator: RequestValidator | None
+    floor: Floor | None = None
 
     @classmethod
     def from_config(cls, config: Config, client: redis.Redis | None = None) -> Services:
@@ -45,6 +47,7 @@ class Services:
             callers=Callers(client, keys),
             attempts=Attempts(client, keys),
             validator=RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None,
+            floor=FloorSettings.from_env(config.extra).floor(client, keys),
         )
 
 

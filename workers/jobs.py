@@ -50,6 +50,17 @@ class Runtime:
         self._clients = [client, self.queues.connection]
         self._http = placer.client.http_client
 
+    def paced(self):
+        """The dialer paced to the floor (ivr.dialer.paced), built on first use."""
+        if getattr(self, "_paced", None) is None:
+            from ivr.dialer.floor import FloorSettings
+            from ivr.dialer.paced import PacedDialer
+
+            floor_settings = FloorSettings.from_env(self.config.extra)
+            floor = floor_settings.floor(self.dialer.redis, self.dialer.keys)
+            self._paced = PacedDialer(self.dialer, floor, floor_settings, self.config.queue_name)
+        return self._paced
+
     def close(self) -> None:
         """Release sockets: the thread pool, the Redis clients and the SDK's HTTP session."""
         self.dialer.close()
@@ -89,7 +100,10 @@ def dial_due(scheduled_for: str | None = None) -> str:
     rt.queues.tick_started(scheduled_for)
     report = None
     try:
-        report = rt.dialer.tick()
+        ticked = rt.paced().tick()  # nobody on the floor: today's agentless tick, unchanged
+        report = ticked.report
+        if report is None:  # the floor is full: look again one tick later
+            report = TickReport(next_due=clock.now() + rt.settings.tick_seconds)
         _follow_up(rt, report)
     finally:
         # Even a failed tick (Redis blip, Twilio misconfigured) keeps the heartbeat: RQ records the failure and
