@@ -125,12 +125,13 @@ class Dialer:
         self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
-    def tick(self, limit: int | None = None) -> TickReport:
-        """Dial the cases due now (at most one tick's worth)."""
+    def tick(self, limit: int | None = None, settle: bool = True) -> TickReport:
+        """Dial the cases due now (at most one tick's worth); `settle=False` skips the reconcile/reap pass (a paced
+        dialer ticking every second runs it every few seconds, not each time)."""
         now = clock.now()
-        if self.reconciler is not None:
+        if settle and self.reconciler is not None:
             self.reconciler.run(now)
-        else:
+        elif settle:
             self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
@@ -250,11 +251,13 @@ class Dialer:
     # --- the batch -------------------------------------------------------------------------------------------
     def _process(self, claimed: list[str], token: str, now: float) -> TickReport:
         report = TickReport(claimed=list(claimed))
+        known = False
         if claimed:
             plans, first_slot = self._plan(claimed, token, now, report)
             if plans:
-                self._place(plans, now, first_slot, report)
-        report.next_due = self.next_due()
+                known = self._place(plans, now, first_slot, report)
+        if not known:
+            report.next_due = self.next_due()
         return report
 
     def _plan(self, case_ids: list[str], token: str, now: float, report: TickReport) -> tuple[list[Attempt], float]:
@@ -385,7 +388,8 @@ class Dialer:
         local = ", ".join(f"{when.astimezone(z):%H:%M} {z.key}" for z in zones_for(phone))
         return due, f"{local} is outside {window.start:%H:%M}–{window.end:%H:%M}; due {_fmt(due)}"
 
-    def _place(self, attempts: list[Attempt], now: float, first_slot: float, report: TickReport) -> None:
+    def _place(self, attempts: list[Attempt], now: float, first_slot: float, report: TickReport) -> bool:
+        """Send the calls, record what came of them; True when report.next_due was read with the records."""
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
         # Only the wait for slots other workers hold is capped; this batch's own slots follow each other exactly.
@@ -429,11 +433,16 @@ class Dialer:
                 report.unknown.append(attempt.attempt_id)
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
         self.attempts.placed_many(report.placed, pipe=pipe)
-        pipe.execute()
+        pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
+        first = pipe.execute()[-1]
         for attempt in late:
             report.deferred[attempt.case_id] = self._defer_unplaced(
                 attempt, at, "its turn came after the calling hours"
             )
+        if late:
+            return False
+        report.next_due = first[0][1] if first else None
+        return True
 
     def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
         return Finish(
