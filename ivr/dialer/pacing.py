@@ -128,7 +128,10 @@ class PredictivePacer(Pacer):
             if risk > lam:
                 break
             n += 1
-            dists = [add_capped(d, est.p_human * _cdf((r - est.human_ring_mean) / sd)) for d, r in zip(dists, points)]
+            dists = [
+                add_capped(d, est.p_human * _cdf((r - est.human_ring_mean) / sd))
+                for d, r in zip(dists, points, strict=True)
+            ]
         return self.capped(n, floor, limits)
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import pypdf
 import pytest
 from console_support import PASSWORD
-from werkzeug.serving import make_server
-
 from dialer_support import MIDDAY, emulator_clock, make_dialer
+from werkzeug.serving import make_server
 
 from emulator import Emulator, VirtualClock
 from emulator.parties import Employee as EmployeePhone
