@@ -128,7 +128,7 @@ class PacedDialer:
         pacer = self.pacer(mode, snapshot)
         calls = pacer.calls(snapshot, self.limits())
         if pacer.name == "message":
-            return PacedTick("message", calls, snapshot, self.dialer.tick())
+            return PacedTick("message", calls, snapshot, self.dialer.tick(limit=calls) if calls > 0 else None)
         if calls <= 0:
             return PacedTick(pacer.name, 0, snapshot, None)
         settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
