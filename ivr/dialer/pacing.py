@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 MODES = ("preview", "progressive", "predictive", "message")
 #: Resolved calls a campaign needs (in its recent hours) before predictive pacing trusts its estimates.
 MIN_SAMPLES = 60
-#: Aim below the legal limit so that day-to-day noise stays under it.
-SAFETY = 0.75
+#: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
+SAFETY = 0.9
+#: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
+MIN_HUMANS = 50
 
 
 @dataclass(frozen=True)
@@ -204,11 +206,14 @@ def human_probability(age: float, est: Estimates) -> float:
 
 
 def threshold(floor: FloorSnapshot, limits: Limits) -> float:
-    """The marginal abandonment risk a call may carry, from the 30-day budget."""
-    target = limits.max_abandon_percent / 100.0 * SAFETY
-    humans = floor.humans_30d
-    if humans < 200:
-        return target * 0.5  # little history: be cautious
+    """The marginal abandonment risk a call may carry, from the 30-day budget.
+
+    The aim is the limit less a safety share and less the count's own noise (one standard deviation of a rate
+    measured over the 30 days' live answers), so a small floor or a young campaign aims lower; then it leans
+    up while the campaign is under its aim and down while over it."""
+    limit = limits.max_abandon_percent / 100.0
+    humans = max(floor.humans_30d, MIN_HUMANS)
+    target = max(limit * 0.1, limit * SAFETY - math.sqrt(limit / humans))
     rate = floor.abandoned_30d / humans
     return target * min(3.0, max(0.2, 1.0 + 3.0 * (target - rate) / target))
 
