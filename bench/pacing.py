@@ -34,10 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     runs = [(a, m, args.hours, s) for s in args.seeds for a in args.sizes for m in ("progressive", "predictive")]
-    with ThreadPoolExecutor(args.jobs) as pool:  # the longest days first, so the two processes finish together
-        done = dict(
-            zip(sorted(runs, key=lambda r: -r[0]), pool.map(lambda r: one(*r), sorted(runs, key=lambda r: -r[0])))
-        )
+    longest_first = sorted(runs, key=lambda r: -r[0])  # so the two processes finish together
+    with ThreadPoolExecutor(args.jobs) as pool:
+        done = dict(zip(longest_first, pool.map(lambda r: one(*r), longest_first), strict=True))
     rows = [done[r] for r in runs]
     header = f"{'seed':>4} {'agents':>6} {'mode':<12} {'placed':>7} {'humans':>6} {'abandon%':>8} {'occupancy':>9}"
     header += f" {'vs prog':>7} {'max wait s':>10} {'max cps':>7} {'run s':>6}"
