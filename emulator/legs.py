@@ -232,7 +232,8 @@ class Leg:
         result = self.emu.transport.fetch(method or "POST", url, params, cookies=self.cookies)
         self.emu.record_webhook(self, purpose, result)
         status = result.status if not result.error else result.error
-        self.note("webhook", f"{result.method} {url} -> {status}", purpose=purpose, status=result.status)
+        hops = f" (redirected to {result.url})" if result.redirects else ""
+        self.note("webhook", f"{result.method} {url}{hops} -> {status}", purpose=purpose, status=result.status)
         return result
 
     def fetch_document(self, url: str, method: str | None, params: dict, purpose: str):
