@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator import dialing, queueing, twiml, validation
+from emulator import conference, dialing, queueing, recording, twiml, validation
 from emulator.legs import Frame
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PROMPT_VERBS = frozenset({"Say", "Play", "Pause"})
 #: Verbs Twilio has that the emulator does not run: reported (12200) and skipped, never silently ignored.
 NOT_EMULATED = frozenset(
-    {"Record", "Connect", "Start", "Stop", "Refer", "Echo", "Pay", "Prompt", "Sms", "Message", "Siprec", "Stream"}
+    {"Connect", "Start", "Stop", "Refer", "Echo", "Pay", "Prompt", "Sms", "Message", "Siprec", "Stream"}
 )
 
 
@@ -146,7 +146,10 @@ def submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
 
 
 def dtmf(leg: Leg, digits: str) -> None:
-    """Keys pressed by the party: fed to the active Gather, otherwise lost (as on a real line)."""
+    """Keys pressed by the party: fed to the active Record or Gather, otherwise lost (as on a real line)."""
+    if leg.recording is not None:
+        recording.dtmf(leg, digits)
+        return
     leg.pressed.append(digits)
     if leg.dial_link is not None and dialing.on_dtmf(leg, digits):
         return
@@ -175,7 +178,7 @@ def _redirect(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     if not url:  # https://www.twilio.com/docs/api/errors/11100: bad URL in a Redirect verb body
         leg.app_error(11100, "Invalid URL format: <Redirect> has no URL")
         return False
-    context = frame.kind if frame.kind in ("main", "wait", "announce") else "main"
+    context = frame.kind if frame.kind in ("main", "wait", "announce", "conference") else "main"
     leg.run_document(context, url, verb.get("method", "POST"), "redirect")
     return False
 
@@ -216,13 +219,31 @@ def _dial(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     if queue is not None:
         queueing.dial_queue(leg, verb, queue, frame)
         return False
+    room = next((child for child in verb.children if child.name == "Conference"), None)
+    if room is not None:
+        conference.dial_conference(leg, verb, room, frame)
+        return False
+    if any(child.name == "Client" for child in verb.children):
+        nouns = [_client_as_number(c) if c.name == "Client" else c for c in verb.children]
+        verb = twiml.Verb(verb.name, verb.attrs, verb.text, nouns)  # Clients ring like Numbers, all at once
     number = next((child for child in verb.children if child.name == "Number"), None)
     if number is not None or (verb.text and not verb.children):
         dialing.dial_number(leg, verb, frame)
         return False
-    leg.errors.append({"code": 12200, "message": "only <Dial> to a Queue or a Number is emulated"})
-    leg.note("error", "12200: only <Dial> to a Queue or a Number is emulated; <Dial> skipped", code=12200)
+    message = "only <Dial> to a Queue, Number, Client or Conference is emulated"
+    leg.errors.append({"code": 12200, "message": message})
+    leg.note("error", f"12200: {message}; <Dial> skipped", code=12200)
     return True
+
+
+def _client_as_number(client: twiml.Verb) -> twiml.Verb:
+    """<Client>alice</Client> or <Client><Identity>alice</Identity>…</Client>: dial `client:alice`.
+
+    https://www.twilio.com/docs/voice/twiml/client: the identity is the text or the <Identity> child;
+    url/method/statusCallback attributes are those of <Number>.
+    """
+    identity = client.text or next((c.text for c in client.children if c.name == "Identity"), "")
+    return twiml.Verb("Number", client.attrs, f"client:{identity.strip()}")
 
 
 def _leave(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
@@ -243,4 +264,5 @@ HANDLERS = {
     "Enqueue": _enqueue,
     "Dial": _dial,
     "Leave": _leave,
+    "Record": recording.record,
 }

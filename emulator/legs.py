@@ -80,6 +80,12 @@ class Leg:
         self.bridge = None  # queueing.Bridge while connected to another leg
         self.dialing = None  # queueing.DialWait while Dial > Queue waits for a caller
         self.dial_link = None  # dialing.DialLink while a Dial > Number rings or is connected
+        self.recording = None  # recording.RecordState while a <Record> records
+        self.conference = None  # conference.Participant while in a conference room
+        self.speech: list[tuple[float, float, str]] = []  # (start, seconds, text) of everything the party said
+        self.conferences: list[str] = []  # names of the rooms joined
+        self.talked_with: set[str] = set()  # labels of legs met in a started conference
+        self.holds = 0  # times put on hold in a conference
         self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
@@ -167,6 +173,7 @@ class Leg:
         if not self.ended:
             from emulator import speech as speech_input
 
+            self.speech.append((self.now(), speech.seconds, speech.text))
             speech_input.spoken(self, speech)
 
     def _party_hangup(self) -> None:
@@ -279,11 +286,12 @@ class Leg:
         self.start_frames(kind, verbs, url)
 
     def start_frames(self, kind: str, verbs: list[twiml.Verb], url: str | None) -> None:
-        from emulator import dialing, queueing
+        from emulator import conference, dialing, queueing
 
         self.cancel()
         self.gather = None
         on_end = {
+            "conference": lambda: conference.wait_done(self),
             "main": lambda: self.hangup("completed"),
             "wait": lambda: queueing.wait_loop(self),
             "announce": lambda: queueing.announce_done(self),

@@ -107,6 +107,8 @@ class Party:
         self.press_after = list(press_after)
         self.speech_rules = list(say)
         self.say_after = list(say_after)
+        self.messages_received: list[str] = []  # bodies of the SMS delivered to this party
+        self.digits_received: list[str] = []  # SendDigits of calls.create, as this party heard them
         self.hangup_after = hangup_after
         self.hangup_after_in_queue = hangup_after_in_queue
         if ring_seconds is not None:
