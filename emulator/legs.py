@@ -138,7 +138,10 @@ class Leg:
         if not url:
             return None
         base = base or (self.frames[-1].url if self.frames else None) or self.callbacks.extra.get("url")
-        return urljoin(base, url) if base else url
+        try:
+            return urljoin(base, url) if base else url
+        except ValueError:  # e.g. "http://[bad": requesting it is error 11100 (Invalid URL format)
+            return url
 
     # -- scheduling --------------------------------------------------------------------------------------
     def after(self, seconds: float, fn: Callable, *args) -> None:
