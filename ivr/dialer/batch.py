@@ -119,12 +119,17 @@ class Dialer:
         self.history = History(client, keys)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        #: ivr.dialer.reconcile.Reconciler: asks Twilio about attempts with no final callback (else: reap).
+        self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
     def tick(self, limit: int | None = None) -> TickReport:
         """Dial the cases due now (at most one tick's worth)."""
         now = clock.now()
-        self.reap(now)
+        if self.reconciler is not None:
+            self.reconciler.run(now)
+        else:
+            self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
