@@ -82,6 +82,10 @@ class Decision:
     rules: tuple[RuleResult, ...]
 
     @property
+    def failed(self) -> list[str]:
+        return [r.rule for r in self.rules if not r.ok]
+
+    @property
     def reasons(self) -> str:
         """Why not, in one line (the failing rules' details)."""
         return "; ".join(f"{r.rule}: {r.detail}" for r in self.rules if not r.ok)
@@ -146,7 +150,8 @@ class Represented(Rule):
             return True, "no valid 2848 covers the case's periods: the taxpayer is the contact"
         if not ctx.contact.phone:
             return False, f"the POA practitioner (CAF {ctx.contact.contact}) has no phone on file"
-        return True, f"a valid 2848 (CAF {ctx.contact.contact}) covers the case: the practitioner is called, not the taxpayer"
+        caf = ctx.contact.contact
+        return True, f"a valid 2848 (CAF {caf}) covers the case: the practitioner is called, not the taxpayer"
 
 
 class DoNotCall(Rule):

@@ -94,11 +94,15 @@ def load_state_rules(path: str | None) -> dict[str, StateRule]:
                 name=entry.get("name", code),
                 window=CallingWindow.parse(entry["window"]) if entry.get("window") else None,
                 frequency=FrequencyLimit(
-                    int(freq["max_calls"]), float(freq["days"]), float(freq.get("quiet_days", 0)), freq.get("source", "")
+                    int(freq["max_calls"]),
+                    float(freq["days"]),
+                    float(freq.get("quiet_days", 0)),
+                    freq.get("source", ""),
                 )
                 if freq
                 else None,
             )
         return rules
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"ACS_COMPLIANCE_RULES: cannot read the state rules ({type(error).__name__}: {error})") from None
+        why = f"{type(error).__name__}: {error}"
+        raise ValueError(f"ACS_COMPLIANCE_RULES: cannot read the state rules ({why})") from None

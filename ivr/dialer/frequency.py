@@ -39,9 +39,13 @@ class FrequencyLimit:
 
 
 def in_window(limit: FrequencyLimit, calls: Sequence[float], at: float) -> list[float]:
-    """The calls the limit counts at `at`: those placed in (at − window, at], oldest first."""
+    """The calls the limit counts at `at`: those placed after at − window, oldest first.
+
+    A call recorded after `at` (a worker's clock ahead of this one, or `acs why --at` in the past) counts too:
+    never fewer calls than were made.
+    """
     since = at - limit.window_seconds
-    return sorted(c for c in calls if since < c <= at)
+    return sorted(c for c in calls if since < c)
 
 
 def why_not(limit: FrequencyLimit, calls: Sequence[float], conversation: float | None, at: float) -> str | None:
