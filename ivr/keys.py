@@ -180,4 +180,3 @@ class KeySchema:
     def case_stated_times(self, case_id: str) -> str:
         """acs:case:{case_id}:stated-times — hash: contact → JSON inconvenient times the person stated."""
         return self._key("case", case_id, "stated-times")
-

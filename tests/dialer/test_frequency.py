@@ -36,7 +36,9 @@ def test_massachusetts_allows_two_in_seven_days():
 
 
 def test_limits_are_configurable_but_never_looser_than_regulation_f():
-    settings = ComplianceSettings.from_env({"ACS_MAX_ATTEMPTS_PER_WINDOW": "3", "ACS_REPRESENTATIVE_MAX_ATTEMPTS": "12"})
+    settings = ComplianceSettings.from_env(
+        {"ACS_MAX_ATTEMPTS_PER_WINDOW": "3", "ACS_REPRESENTATIVE_MAX_ATTEMPTS": "12"}
+    )
     assert settings.taxpayer_limit.max_calls == 3 and settings.representative_limit.max_calls == 12
     for env in ({"ACS_MAX_ATTEMPTS_PER_WINDOW": "8"}, {"ACS_QUIET_DAYS_AFTER_CONVERSATION": "3"}):
         try:
