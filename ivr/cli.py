@@ -10,6 +10,7 @@ import click
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
 from ivr.demo import demo
+from ivr.dialer.commands import dnc, why
 from ivr.services import services_from_env
 from ivr.simulate import simulate
 from workers.cli import dial, worker
@@ -32,10 +33,14 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations"]))
+@click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations", "dnc"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_(kind: str, path: str) -> None:
     """Import a CSV file: all rows or none; bad rows are listed with their line numbers."""
+    if kind == "dnc":
+        from ivr.dialer.commands import import_dnc
+
+        return import_dnc(path)
     from ivr.cases.importer import Importer
 
     svc = services_from_env()
@@ -73,7 +78,7 @@ def case_show(crn_or_case_id: str, as_json: bool) -> None:
     click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate):
+for command in (demo, worker, dial, employee, emulator_command, simulate, why, dnc):
     cli.add_command(command)
 
 

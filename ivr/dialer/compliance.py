@@ -19,7 +19,6 @@ from ivr.cases.poa import Authorization, preferred_poa
 from ivr.dialer import frequency
 from ivr.dialer.compliance_settings import ComplianceSettings, StateRule
 from ivr.dialer.local_time import HORIZON_DAYS, aware, first_opening
-from ivr.dialer.regions import state_for
 from ivr.dialer.stated_times import StatedTimes
 from ivr.dialer.window import CallingWindow, zones_for
 
@@ -315,7 +314,7 @@ def choose_contact(facts: Facts, at: float) -> Contact:
 def context(facts: Facts, at: float, settings: ComplianceSettings | None = None) -> Context:
     settings = settings or DEFAULT_SETTINGS
     contact = choose_contact(facts, at)
-    state = settings.states.get(state_for(contact.phone) or "") if contact.phone else None
+    state = settings.state_of(contact.phone) if contact.phone else None
     return Context(facts, contact, settings, zones_for(contact.phone or "unknown"), state)
 
 

@@ -22,6 +22,7 @@ REG_F_MAX_CALLS, REG_F_DAYS = 7, 7
 class StateRule:
     code: str
     name: str
+    area_codes: frozenset[str] = frozenset()
     window: CallingWindow | None = None
     frequency: FrequencyLimit | None = None
 
@@ -33,6 +34,13 @@ class ComplianceSettings:
     taxpayer_limit: FrequencyLimit = FrequencyLimit(REG_F_MAX_CALLS, REG_F_DAYS, REG_F_DAYS, REG_F)
     representative_limit: FrequencyLimit = FrequencyLimit(7, 7, 7, "office policy (ACS_REPRESENTATIVE_*)")
     states: Mapping[str, StateRule] = field(default_factory=lambda: load_state_rules(None))
+
+    def state_of(self, e164: str) -> StateRule | None:
+        """The state whose rules cover this number, by its area code (NANP numbers only)."""
+        if not e164.startswith("+1") or len(e164) != 12:
+            return None
+        area = e164[2:5]
+        return next((rule for rule in self.states.values() if area in rule.area_codes), None)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ComplianceSettings:
@@ -92,6 +100,7 @@ def load_state_rules(path: str | None) -> dict[str, StateRule]:
             rules[code.upper()] = StateRule(
                 code=code.upper(),
                 name=entry.get("name", code),
+                area_codes=frozenset(str(a) for a in entry.get("area_codes") or ()),
                 window=CallingWindow.parse(entry["window"]) if entry.get("window") else None,
                 frequency=FrequencyLimit(
                     int(freq["max_calls"]),
