@@ -42,17 +42,10 @@ def _audit(svc: Services, action: str, **detail) -> None:
 
 def explain(svc: Services, case_id: str, at: float) -> compliance.Decision | None:
     """The engine's decision for one case at `at`, from the same facts the dialer reads."""
-    from ivr.dialer import compliance, facts
     from ivr.dialer.compliance_settings import ComplianceSettings
+    from ivr.dialer.facts import decide_case
 
-    settings = ComplianceSettings.from_env(svc.config.extra)
-    loaded, errors = facts.load(svc.redis, svc.keys, [case_id], at)
-    if case_id not in loaded:
-        if errors.get(case_id) == "no such case":
-            return None
-        unreadable = compliance.Facts(case_id, "", unreadable=errors.get(case_id, "unreadable"))
-        return compliance.evaluate(unreadable, at, settings)
-    return compliance.evaluate(loaded[case_id].facts, at, settings)
+    return decide_case(svc.redis, svc.keys, case_id, at, ComplianceSettings.from_env(svc.config.extra))
 
 
 @click.command()

@@ -189,3 +189,15 @@ def first_skip_today(
     pipe.hset(keys.case_dialing(case_id), "skip_noted", noted)
     dialing["skip_noted"] = noted
     return True
+
+
+def decide_case(client: redis.Redis, keys: KeySchema, case_id: str, at: float, settings=None):
+    """The engine's decision on one case at `at`, from the facts the dialer reads (None: no such case)."""
+    from ivr.dialer.compliance import evaluate
+
+    loaded, errors = load(client, keys, [case_id], at)
+    if case_id not in loaded:
+        if errors.get(case_id, "no such case") == "no such case":
+            return None
+        return evaluate(Facts(case_id, "", unreadable=errors[case_id]), at, settings)
+    return evaluate(loaded[case_id].facts, at, settings)
