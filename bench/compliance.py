@@ -241,7 +241,7 @@ def check(emu: Emulator, out: Seed) -> dict[str, list[str]]:
     return dict(violations)
 
 
-def simulate(app, count: int, days: float, seed_value: int = 1) -> dict:
+def simulate(app, count: int, days: float, seed_value: int = 1, step: float = 600.0) -> dict:
     """Seed, dial for `days`, check; the figures and every violation found."""
     from ivr.dialer.batch import Dialer, DialerSettings
     from ivr.dialer.placing import TwilioPlacer
@@ -258,7 +258,7 @@ def simulate(app, count: int, days: float, seed_value: int = 1) -> dict:
     dialer = Dialer(svc.redis, svc.keys, placer, settings)
     started = time.perf_counter()
     try:
-        ticks = drive(app, emu, dialer, days)
+        ticks = drive(app, emu, dialer, days, step)
     finally:
         dialer.close()
     violations = check(emu, out)
