@@ -188,6 +188,7 @@ class Office:
             "ACS_FROM_NUMBER": FROM_NUMBER,
             "ACS_SECRET_KEY": "fault-test-secret",
             "ACS_CALL_WINDOW": "00:00-23:59",
+            "ACS_OFFICE_DAYS": "mon-sun",  # the fault tests run on the real clock, weekends included
             "ACS_DIALER_IDLE_SECONDS": "2",
             "ACS_RECONCILE_AFTER_SECONDS": "2",
             "ACS_RECONCILE_PLACING_SECONDS": "3",
