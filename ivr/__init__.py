@@ -19,11 +19,12 @@ def create_app(config: Config | Mapping[str, str] | None = None, client: redis.R
     app.config["SECRET_KEY"] = cfg.secret_key or secrets.token_hex(32)
     app.extensions["acs"] = Services.from_config(cfg, client)
 
-    from ivr import health
+    from ivr import health, log_redaction
     from ivr.console import app as console_app
     from ivr.console.sessions import LazySessionInterface
     from ivr.voice import app as voice_app
 
+    log_redaction.install()
     app.session_interface = LazySessionInterface()
     voice_app.init_app(app)
     console_app.init_app(app)
