@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ivr.config import Config
+from ivr.preflight import dialing_problem, require
 
 
 @click.command()
@@ -18,6 +19,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from workers.queues import WORKER_QUEUES, DialerQueues, rq_connection
 
     config = Config.from_env()
+    require(dialing_problem(config, "acs worker"))  # else every job fails with a traceback and the worker exits 0
     connection = rq_connection(config)
     if not burst:
         # Keep the dialer's heartbeat going: a tick now, and every tick schedules the next one.
@@ -35,6 +37,7 @@ def dial(case_id: str | None) -> None:
     from workers.queues import DialerQueues, rq_connection
 
     config = Config.from_env()
+    require(dialing_problem(config, "acs dial"))  # queueing calls no worker can place helps nobody
     queues = DialerQueues(rq_connection(config), KeySchema(config.key_prefix))
     if case_id:
         exists = queues.connection.exists(KeySchema(config.key_prefix).case(case_id))

@@ -146,7 +146,8 @@ class Employees:
         except EmployeeError:
             _verify(_dummy_hash(), password)
             return self._failed(None, address)
-        pair_key, address_key = self.keys.sign_in_failures(username, address), self.keys.address_sign_in_failures(address)
+        pair_key = self.keys.sign_in_failures(username, address)
+        address_key = self.keys.address_sign_in_failures(address)
         pair_failures, address_failures = (int(n or 0) for n in self.redis.mget(pair_key, address_key))
         if address_failures >= MAX_FAILED_SIGN_INS_PER_ADDRESS:
             return SignInResult(None, throttled=True)

@@ -26,7 +26,7 @@ def test_repeated_queue_results_count_once_and_the_first_stays(twilio, sample_da
     assert stats == {"result:bridged": "1", "wait_seconds": "40"}
     assert Callers(redis, keys).get(SID).queue_result == "bridged"
     assert len(_history(redis, keys)) == before + 1
-    assert 0 < redis.ttl(keys.call(SID))
+    assert redis.ttl(keys.call(SID)) > 0
 
 
 def test_repeated_connect_callbacks_write_one_history_line(twilio, sample_data, redis, keys):
