@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 SID = "CA" + "c" * 32
+PUBLIC_BASE_URL = "https://acs.example.test"  # as tests/conftest.py configures the app
+TWILIO_AUTH_TOKEN = "test-auth-token-not-a-secret"
 ROUTES = [
     "/voice/pps",
     "/voice/acs",
