@@ -40,9 +40,10 @@ def has_repeated_parameter() -> bool:
     signature while the app reads the first: a captured request could be replayed with its values swapped. Twilio
     never repeats a parameter, so any repeat is refused (400) rather than guessing which value was meant.
     """
-    return any(len(values) > 1 for values in request.form.listvalues()) or any(
-        len(values) > 1 for values in request.args.listvalues()
-    )
+    # A MultiDict is a dict of lists: read them directly. The query string is parsed only when there is one.
+    if any(len(values) > 1 for values in dict.values(request.form)):
+        return True
+    return bool(request.query_string) and any(len(values) > 1 for values in dict.values(request.args))
 
 
 def validate_twilio_request(view: Callable) -> Callable:
