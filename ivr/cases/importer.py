@@ -8,13 +8,13 @@ re-import of the same file changes nothing (history and status of existing cases
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 
 import redis
@@ -25,6 +25,7 @@ from ivr.cases.models import CASE_ID_RULE, Case, CaseStatus, CaseType, Practitio
 from ivr.cases.periods import InvalidPeriod, parse_periods
 from ivr.cases.phones import InvalidPhone, normalize_phone
 from ivr.cases.poa import FORMS, Authorization
+from ivr.cases.sealing import TinSeal, current_seal
 from ivr.cases.store import authorization_to_hash, case_to_hash
 from ivr.cases.tin import InvalidTin, Tin, parse_tin, redact
 from ivr.keys import KeySchema
@@ -69,18 +70,14 @@ class ImportResult:
 class AuthorizationRow:
     authorization: Authorization
     tin: Tin
-
-    @property
-    def authorization_id(self) -> str:
-        a = self.authorization
-        seed = f"{a.caf}|{self.tin.digits}|{a.form}|{a.received.isoformat()}"
-        return hashlib.sha256(seed.encode()).hexdigest()[:16]
+    authorization_id: str  # keyed digest of (CAF, TIN, form, received): stable across re-imports, not reversible
 
 
 class Importer:
-    def __init__(self, client: redis.Redis, keys: KeySchema):
+    def __init__(self, client: redis.Redis, keys: KeySchema, seal: TinSeal | None = None):
         self.redis = client
         self.keys = keys
+        self.seal = seal or current_seal()
         self.history = History(client, keys)
 
     def import_file(self, kind: str, path: str | Path) -> ImportResult:
@@ -99,6 +96,7 @@ class Importer:
     # --- cases -------------------------------------------------------------------------------------------
     def _import_cases(self, text: str) -> ImportResult:
         result, cases = _parse(text, "cases", CASE_COLUMNS, parse_case_row, key=lambda c: c.case_id)
+        seal = self.seal
         if not result.ok:
             return result
 
@@ -109,12 +107,14 @@ class Importer:
             result.created = 0
             for case, (old_ref,) in zip(cases, existing, strict=True):
                 key = self.keys.case(case.case_id)
-                if old_ref and old_ref != case.tin.ref:
+                fields = case_to_hash(case, seal)
+                if old_ref and old_ref != fields["tin_ref"]:
                     pipe.srem(self.keys.taxpayer_cases(old_ref), case.case_id)
-                pipe.hset(key, mapping=case_to_hash(case))
+                pipe.hset(key, mapping=fields)
+                pipe.hdel(key, "tin_digits")  # written in the clear before sealing: never left behind
                 pipe.hsetnx(key, "status", CaseStatus.OPEN.value)
                 pipe.sadd(self.keys.case_ids(), case.case_id)
-                pipe.sadd(self.keys.taxpayer_cases(case.tin.ref), case.case_id)
+                pipe.sadd(self.keys.taxpayer_cases(fields["tin_ref"]), case.case_id)
                 if old_ref is None:
                     result.created += 1
                     pipe.zadd(self.keys.cases_due(), {case.case_id: 0}, nx=True)
@@ -148,7 +148,7 @@ class Importer:
             text,
             "authorizations",
             AUTHORIZATION_COLUMNS,
-            parse_authorization_row,
+            partial(parse_authorization_row, seal=self.seal),
             key=lambda row: row.authorization_id,
             duplicate_message="duplicate authorization (same CAF, taxpayer, form and received date)",
         )
@@ -169,8 +169,9 @@ class Importer:
             result.created = sum(1 for found in existing if not found)
             for row in rows:
                 auth = row.authorization
-                pipe.hset(self.keys.authorization(row.authorization_id), mapping=authorization_to_hash(auth))
-                pipe.sadd(self.keys.taxpayer_authorizations(row.tin.ref), row.authorization_id)
+                fields = {**authorization_to_hash(auth), "tin_sealed": self.seal.seal(row.tin.digits)}
+                pipe.hset(self.keys.authorization(row.authorization_id), mapping=fields)
+                pipe.sadd(self.keys.taxpayer_authorizations(auth.tin_ref), row.authorization_id)
                 pipe.sadd(self.keys.practitioner_authorizations(auth.caf), row.authorization_id)
 
         self._transaction(write, [self.keys.practitioner_cafs()])
@@ -327,7 +328,8 @@ def parse_practitioner_row(row: dict[str, str]) -> Practitioner:
     )
 
 
-def parse_authorization_row(row: dict[str, str]) -> AuthorizationRow:
+def parse_authorization_row(row: dict[str, str], seal: TinSeal | None = None) -> AuthorizationRow:
+    seal = seal or current_seal()
     caf = normalize_caf(row["caf"])
     tin = parse_tin(_required(row, "tin"))
     form = row["form"]
@@ -339,13 +341,14 @@ def parse_authorization_row(row: dict[str, str]) -> AuthorizationRow:
         raise ValueError("revoked date is before the received date")
     authorization = Authorization(
         caf=caf,
-        tin_ref=tin.ref,
+        tin_ref=seal.ref(tin.digits),
         form=form,
         periods=frozenset(parse_periods(row["periods"])),
         received=received,
         revoked=revoked,
     )
-    return AuthorizationRow(authorization, tin)
+    seed = f"{caf}|{tin.digits}|{form}|{received.isoformat()}"
+    return AuthorizationRow(authorization, tin, seal.authorization_id(seed))
 
 
 def _parse_date(text: str, column: str) -> date:

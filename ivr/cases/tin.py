@@ -6,7 +6,6 @@ A TIN is never logged or spoken: `mask()` is the only way one leaves this module
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import unicodedata
@@ -42,11 +41,6 @@ class Tin:
     @property
     def masked(self) -> str:
         return mask_digits(self.kind, self.digits)
-
-    @property
-    def ref(self) -> str:
-        """Opaque, stable reference used in Redis key names so the number never appears in one."""
-        return tin_ref(self.digits)
 
 
 def mask_digits(kind: TinKind, digits: str) -> str:
@@ -192,10 +186,6 @@ def _is_exempt(text: str, run: re.Match) -> bool:
 
 _AMOUNT = re.compile(r"(?:[1-9]\d*|0)(?:\.\d{1,2})?")  # `$015146380` is not an amount
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-
-
-def tin_ref(digits: str) -> str:
-    return hashlib.sha256(b"acs-tin:" + digits.encode()).hexdigest()[:20]
 
 
 def parse_tin(text: str) -> Tin:

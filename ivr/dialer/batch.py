@@ -22,6 +22,7 @@ from ivr import clock
 from ivr.cases.history import History
 from ivr.cases.models import TAXPAYER_CONTACT
 from ivr.cases.poa import preferred_poa
+from ivr.cases.sealing import TinSeal
 from ivr.cases.store import Store, authorization_from_hash, case_from_hash
 from ivr.config import Config
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
@@ -109,22 +110,28 @@ class Dialer:
         keys: KeySchema,
         placer: CallPlacer | None,
         settings: DialerSettings | None = None,
+        seal: TinSeal | None = None,
     ):
         self.redis = client
         self.keys = keys
         self.placer = placer
         self.settings = settings or DialerSettings()
-        self.store = Store(client, keys)
+        self.store = Store(client, keys, seal)
         self.attempts = Attempts(client, keys)
         self.history = History(client, keys)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        #: ivr.dialer.reconcile.Reconciler: asks Twilio about attempts with no final callback (else: reap).
+        self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
     def tick(self, limit: int | None = None) -> TickReport:
         """Dial the cases due now (at most one tick's worth)."""
         now = clock.now()
-        self.reap(now)
+        if self.reconciler is not None:
+            self.reconciler.run(now)
+        else:
+            self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
@@ -265,7 +272,7 @@ class Dialer:
         cases = {}
         for case_id, (case_hash, _dialing, _recent) in raw.items():
             try:
-                case = case_from_hash(case_id, case_hash)
+                case = case_from_hash(case_id, case_hash, self.store.seal)
             except (KeyError, ValueError) as exc:
                 report.dropped[case_id] = f"unreadable case record ({type(exc).__name__})"
                 continue
@@ -279,7 +286,7 @@ class Dialer:
         # Authorizations and practitioners for the contact rule, batched across the whole tick.
         pipe = self.redis.pipeline(transaction=False)
         for case in cases.values():
-            pipe.smembers(self.keys.taxpayer_authorizations(case.tin.ref))
+            pipe.sunion([self.keys.taxpayer_authorizations(ref) for ref in self.store.seal.refs(case.tin.digits)])
         auth_ids = dict(zip(cases, pipe.execute(), strict=True))
         every_auth = sorted({a for ids in auth_ids.values() for a in ids})
         auth_keys = [self.keys.authorization(authorization_id) for authorization_id in every_auth]
