@@ -30,8 +30,8 @@ class _Gunicorn(BaseApplication):
 
 def serve_forever(host: str, port: int, workers: int) -> None:
     config = Config.from_env()
-    require(serve_problem(config))
     load_data_keys(config)  # refuse before anything starts; generates the embedded key once, here, not per worker
+    require(serve_problem(config))
     # Workers inherit the environment: point them all at the one server (embedded or not).
     os.environ["REDIS_URL"] = redis_url_for(config)
     # Every worker must sign console sessions with the same key, or a sign-in only holds on one worker.

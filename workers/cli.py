@@ -19,8 +19,8 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from workers.supervise import run_worker
 
     config = Config.from_env()
-    require(dialing_problem(config, "acs worker"))  # else every job fails with a traceback and the worker exits 0
     load_data_keys(config)  # jobs read sealed SSNs/EINs: refuse now rather than fail every job
+    require(dialing_problem(config, "acs worker"))  # else every job fails with a traceback and the worker exits 0
     run_worker(rq_connection(config), KeySchema(config.key_prefix), list(queues or WORKER_QUEUES), burst=burst)
 
 
@@ -32,8 +32,8 @@ def dial(case_id: str | None) -> None:
     from workers.queues import DialerQueues, rq_connection
 
     config = Config.from_env()
-    require(dialing_problem(config, "acs dial"))  # queueing calls no worker can place helps nobody
     load_data_keys(config)
+    require(dialing_problem(config, "acs dial"))  # queueing calls no worker can place helps nobody
     queues = DialerQueues(rq_connection(config), KeySchema(config.key_prefix))
     if case_id:
         exists = queues.connection.exists(KeySchema(config.key_prefix).case(case_id))
