@@ -20,6 +20,9 @@ from workers.cli import dial, worker
 @click.group()
 def cli() -> None:
     """acs-ivr: the ACS practitioner line, dialer and collection console."""
+    from ivr import log_redaction
+
+    log_redaction.install()  # no SSN/EIN in any log line of any command (worker jobs, gunicorn, imports)
 
 
 @cli.command()

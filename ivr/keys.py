@@ -102,9 +102,18 @@ class KeySchema:
         """acs:employees — set of every employee username."""
         return self._key("employees")
 
-    def sign_in_failures(self, username: str) -> str:
-        """acs:employee:{username}:failures — string counter, TTL = lockout window: failed sign-ins."""
-        return self._key("employee", username, "failures")
+    def sign_in_failures(self, username: str, address: str) -> str:
+        """acs:employee:{username}:failures:{address} — string counter, TTL = lockout window: failed sign-ins to
+        one username from one client address (a stranger elsewhere cannot lock the employee out)."""
+        return self._key("employee", username, "failures", address)
+
+    def address_sign_in_failures(self, address: str) -> str:
+        """acs:sign-in:failures:{address} — string counter, TTL = lockout window: failed sign-ins from an address."""
+        return self._key("sign-in", "failures", address)
+
+    def console_session(self, session_id: str) -> str:
+        """acs:console-session:{id} — string, TTL = idle timeout: the signed-in username; deleted at sign-out."""
+        return self._key("console-session", session_id)
 
     def crn_lookups(self, username: str) -> str:
         """acs:employee:{username}:crn-lookups — string counter, TTL 60 s: CRN lookups this minute."""
