@@ -115,7 +115,9 @@ def test_two_cases_of_one_person_in_one_tick_share_the_count(setup, redis, keys)
     app, emu, dialer, _rules = setup
     store = app.extensions["acs"].store
     first, second = store.get_case("ACS-000104"), store.get_case("ACS-000108")
-    same_person = {f: redis.hget(keys.case("ACS-000104"), f) for f in ("tin_kind", "tin_last4", "tin_sealed", "tin_ref")}
+    same_person = {
+        f: redis.hget(keys.case("ACS-000104"), f) for f in ("tin_kind", "tin_last4", "tin_sealed", "tin_ref")
+    }
     redis.hset(keys.case("ACS-000108"), mapping=same_person)
     ref = person_ref(first.tin)
     assert person_ref(store.get_case("ACS-000108").tin) == ref and second.case_id == "ACS-000108"
