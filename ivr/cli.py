@@ -10,6 +10,7 @@ import click
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
 from ivr.demo import demo
+from ivr.dialer.commands import dnc, why
 from ivr.floor_sim import floor_sim
 from ivr.services import services_from_env
 from ivr.simulate import simulate
@@ -19,6 +20,9 @@ from workers.cli import dial, worker
 @click.group()
 def cli() -> None:
     """acs-ivr: the ACS practitioner line, dialer and collection console."""
+    from ivr import log_redaction
+
+    log_redaction.install()  # no SSN/EIN in any log line of any command (worker jobs, gunicorn, imports)
 
 
 @cli.command()
@@ -33,10 +37,14 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations"]))
+@click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations", "dnc"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_(kind: str, path: str) -> None:
     """Import a CSV file: all rows or none; bad rows are listed with their line numbers."""
+    if kind == "dnc":
+        from ivr.dialer.commands import import_dnc
+
+        return import_dnc(path)
     from ivr.cases.importer import Importer
 
     svc = services_from_env()
@@ -113,7 +121,7 @@ def rekey(chunk: int) -> None:
         click.echo(f"{report.summary()}; now remove ACS_PREVIOUS_DATA_KEY from every acs process")
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim):
+for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim, why, dnc):
     cli.add_command(command)
 
 

@@ -102,9 +102,18 @@ class KeySchema:
         """acs:employees — set of every employee username."""
         return self._key("employees")
 
-    def sign_in_failures(self, username: str) -> str:
-        """acs:employee:{username}:failures — string counter, TTL = lockout window: failed sign-ins."""
-        return self._key("employee", username, "failures")
+    def sign_in_failures(self, username: str, address: str) -> str:
+        """acs:employee:{username}:failures:{address} — string counter, TTL = lockout window: failed sign-ins to
+        one username from one client address (a stranger elsewhere cannot lock the employee out)."""
+        return self._key("employee", username, "failures", address)
+
+    def address_sign_in_failures(self, address: str) -> str:
+        """acs:sign-in:failures:{address} — string counter, TTL = lockout window: failed sign-ins from an address."""
+        return self._key("sign-in", "failures", address)
+
+    def console_session(self, session_id: str) -> str:
+        """acs:console-session:{id} — string, TTL = idle timeout: the signed-in username; deleted at sign-out."""
+        return self._key("console-session", session_id)
 
     def crn_lookups(self, username: str) -> str:
         """acs:employee:{username}:crn-lookups — string counter, TTL 60 s: CRN lookups this minute."""
@@ -224,3 +233,29 @@ class KeySchema:
     def floor_campaign(self, campaign: str) -> str:
         """acs:floor:{campaign}:settings — hash: mode (preview|progressive|predictive|message), dial level."""
         return self._key("floor", campaign, "settings")
+
+    # --- compliance (ivr/dialer/compliance.py, facts.py, dnc.py) ---------------------------------------------
+    def dnc_numbers(self) -> str:
+        """acs:dnc:numbers — hash: E.164 number → JSON {who, how, at, reason}: never call this number."""
+        return self._key("dnc", "numbers")
+
+    def dnc_persons(self) -> str:
+        """acs:dnc:persons — hash: taxpayer tin_ref → JSON {who, how, at, reason}: the person asked to stop calls."""
+        return self._key("dnc", "persons")
+
+    def taxpayer_wrong_numbers(self, tin_ref: str) -> str:
+        """acs:taxpayer:{tin_ref}:wrong-numbers — hash: E.164 → JSON {who, how, at}: numbers retired as wrong."""
+        return self._key("taxpayer", tin_ref, "wrong-numbers")
+
+    def contact_calls(self, tin_ref: str, contact: str) -> str:
+        """acs:taxpayer:{tin_ref}:calls:{contact} — sorted set, TTL 30 days: attempt id → epoch placed (Reg F count
+        per person per debt; contact is `taxpayer` or the representative's CAF)."""
+        return self._key("taxpayer", tin_ref, "calls", contact)
+
+    def taxpayer_conversations(self, tin_ref: str) -> str:
+        """acs:taxpayer:{tin_ref}:conversations — hash: contact (`taxpayer` or CAF) → epoch of the last conversation."""
+        return self._key("taxpayer", tin_ref, "conversations")
+
+    def case_stated_times(self, case_id: str) -> str:
+        """acs:case:{case_id}:stated-times — hash: contact → JSON inconvenient times the person stated."""
+        return self._key("case", case_id, "stated-times")

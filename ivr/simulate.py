@@ -146,6 +146,7 @@ def simulate_scenario_app(spec: dict) -> ScenarioResult:
 @click.option("--api-port", type=int, help="With --app-url: also serve the emulator's REST API on this loopback port.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (with transcript) as JSON.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios.")
+@click.option("--show-digits", is_flag=True, help="Show keyed SSN/EIN digits in the transcript (masked by default).")
 def simulate(
     scenario: str | None,
     app_url: str | None,
@@ -153,6 +154,7 @@ def simulate(
     api_port: int | None,
     as_json: bool,
     list_only: bool,
+    show_digits: bool,
 ):
     """Run SCENARIO (a built-in name or a scenario file) through the Twilio emulator; exit 1 on a failed check."""
     if list_only or not scenario:
@@ -167,5 +169,21 @@ def simulate(
         result = simulate_scenario_app(spec)
     else:
         result = simulate_in_process(spec)
-    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.report())
+    output = result.to_json() if as_json else result.report()
+    if not show_digits:  # a scenario keys a real-looking SSN: the transcript shows it masked, like everything else
+        output = masked(output)
+    click.echo(json.dumps(output, indent=2) if as_json else output)
     sys.exit(0 if result.ok else 1)
+
+
+def masked(value):
+    """`value` (text, or JSON-shaped data) with every SSN/EIN-shaped number masked by `ivr.cases.tin.redact`."""
+    from ivr.cases.tin import redact
+
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    return value

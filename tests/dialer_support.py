@@ -11,9 +11,10 @@ from ivr.dialer.batch import Dialer, DialerSettings
 from ivr.dialer.placing import TwilioPlacer
 from ivr.twilio_client import rest_client
 
-#: 2026-11-26 14:00 UTC: 09:00 in New York, 08:00 in Chicago, 04:00 in Honolulu.
-MORNING_EAST = 1_795_701_600.0
-#: 2026-11-26 20:00 UTC: inside the calling window from Maine to Hawaii.
+#: Wednesday 2026-12-02 14:00 UTC: 09:00 in New York, 08:00 in Chicago, 04:00 in Honolulu. An office day five days
+#: before another (Thanksgiving, the sample data's "today", would be a federal holiday: no calls at all).
+MORNING_EAST = 1_796_220_000.0
+#: 2026-12-02 20:00 UTC: inside the calling window from Maine to Hawaii.
 MIDDAY = MORNING_EAST + 6 * 3600
 
 

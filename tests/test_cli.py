@@ -106,6 +106,6 @@ def test_import_authorizations_before_practitioners_names_every_line(runner, red
     result = runner.invoke(cli, ["import", "authorizations", str(SAMPLE_DATA / "authorizations.csv")])
     assert result.exit_code == 1
     assert result.stderr.count("authorization for unknown CAF") == 60
-    assert "line 2: authorization for unknown CAF 0401-23456R" in result.stderr
+    assert "line 2: authorization for unknown CAF ***-**-3456R" in result.stderr
     assert "nothing imported (60 error(s))" in result.stderr
     assert redis.dbsize() == 0

@@ -28,6 +28,7 @@ OUTCOMES: dict[str, str] = {
     "hardship": "Claims economic hardship",
     "call_back": "Asked to be called back",
     "not_authorized": "Caller not authorized for this case",
+    "wrong_number": "Wrong number (the taxpayer's number is retired: never called again for this taxpayer)",
     "other": "Other (see note)",
 }
 

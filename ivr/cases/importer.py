@@ -45,6 +45,11 @@ class RowError:
     line: int
     message: str
 
+    def __post_init__(self) -> None:
+        # Every message quotes what the row held (a CAF, a phone, a duplicate key): a TIN in the wrong column
+        # must not be echoed, whichever message carries it.
+        object.__setattr__(self, "message", redact(self.message))
+
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
 

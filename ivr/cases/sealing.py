@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ivr.cases.tin import Tin
 from ivr.config import Config
 from ivr.data_key import DataKeys, key_file_watch, load_data_keys
 
@@ -171,3 +172,11 @@ def current_seal() -> TinSeal:
     if _installed is None:
         raise RuntimeError("no data key loaded (ACS_DATA_KEY): build Services first")
     return _installed
+
+
+def person_ref(tin: Tin) -> str:
+    """The taxpayer's reference for per-person records (Reg F counts, do-not-call, wrong numbers) under the current key.
+
+    Keyed like the index, so a key name never yields the SSN/EIN; `acs rekey` moves these records with the index.
+    """
+    return current_seal().ref(tin.digits)

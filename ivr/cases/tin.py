@@ -6,7 +6,9 @@ A TIN is never logged or spoken: `mask()` is the only way one leaves this module
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,13 +48,144 @@ def mask_digits(kind: TinKind, digits: str) -> str:
     return f"***-**-{last4}" if kind == "SSN" else f"**-***{last4}"
 
 
-# Nine digits, bare or split 3-2-4 / 2-7 by dashes, dots or spaces, not inside a longer run of digits.
-_TIN_SHAPED = re.compile(r"(?<![\d-])(\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{2}[-. ]\d{7})(?![\d-])")
+def _separator_class() -> str:
+    """Characters people put between the digits of a number: every Unicode dash, the minus sign, slashes,
+    dots, underscores and whitespace."""
+    dashes = "".join(chr(c) for c in range(0x2D, 0x10EAE) if unicodedata.category(chr(c)) == "Pd")
+    others = "\u2212\u2043\u2027\u00b7/\u2044\u2215\uff0f.\u2024\uff0e_"
+    return "[" + re.escape(dashes + others) + r"\s]"
+
+
+# A run: groups of digits joined by 1-3 separator characters (`015 – 14 – 6380` counts as one run).
+_RUN = re.compile(rf"\d+(?:{_separator_class()}{{1,3}}\d+)*")
+_GROUP = re.compile(r"\d+")
+_OPAQUE_TOKEN = 16  # a digit group inside an alphanumeric token this long is an id (CallSid, digest), not a TIN
+_MASK = "***-**-"
+TIN_DIGITS = 9
 
 
 def redact(text: str) -> str:
-    """Mask anything shaped like an SSN/EIN in free text (an error message echoing a value from a wrong column)."""
-    return _TIN_SHAPED.sub(lambda m: "***-**-" + m.group(0)[-4:], text)
+    """Mask every SSN/EIN-shaped number in free text: nine digits with any separators (or none) between them.
+
+    The one redaction used for notes, messages, logs, audit entries and CLI output. Within a run of digit groups
+    joined by separators, any consecutive whole groups holding exactly nine digits become `***-**-` + their last
+    four. So `015–14–6380`, `015/14/6380`, `0 1 5 1 4 6 3 8 0`, `015-14-6380-ok` and a CAF-shaped `0151-46380`
+    are masked, while a CRN (ten digits), a phone number (`202-555-0123`, `+12025550123`), a date, an amount
+    (`$1,234,567.89`), an IPv4 address and an opaque id (a CallSid) are left readable. A single unbroken run of
+    ten or more digits is never masked: it is a CRN or a phone number, not a TIN.
+    """
+    if sum(ch.isdigit() for ch in text) < TIN_DIGITS:  # the common case: nothing that could be one
+        return text
+    out: list[str] = []
+    done = 0
+    for run in _RUN.finditer(text):
+        spans = _tin_spans(text, run)
+        for start, end in spans:
+            digits = [ch for ch in text[start:end] if ch.isdigit()]
+            out.append(text[done:start] + _MASK + "".join(digits[-4:]))
+            done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _tin_spans(text: str, run: re.Match) -> list[tuple[int, int]]:
+    """Spans to mask in `run`: each stretch of whole digit groups covered by windows of exactly nine digits."""
+    groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group(0))]
+    if len(groups) == 1 and groups[0][1] - groups[0][0] != TIN_DIGITS:
+        return []
+    if _left_is_opaque(text, groups[0]):
+        groups = groups[1:]
+    if groups and _right_is_opaque(text, groups[-1]):
+        groups = groups[:-1]
+    if not groups or _is_exempt(text, run):
+        return []
+    # Mark every group inside some nine-digit window, then mask each stretch of marked groups as one: taking
+    # windows greedily from the left could mask `12345 0151` and print the TIN that follows it.
+    barrier = _date_groups(text, groups)
+    marked = [False] * len(groups)
+    for i in range(len(groups)):
+        total, j = 0, i
+        while j < len(groups) and total < TIN_DIGITS and not barrier[j]:
+            total += groups[j][1] - groups[j][0]
+            j += 1
+        if total == TIN_DIGITS:
+            marked[i:j] = [True] * (j - i)
+    spans: list[tuple[int, int]] = []
+    previous = False
+    for (start, end), is_marked in zip(groups, marked, strict=True):
+        if is_marked and previous:
+            spans[-1] = (spans[-1][0], end)
+        elif is_marked:
+            spans.append((start, end))
+        previous = is_marked
+    return spans
+
+
+def _date_groups(text: str, groups: list[tuple[int, int]]) -> list[bool]:
+    """Flag the groups that form a date (`2026-11-25`, `11/25/2026`): a time after one is not part of a TIN."""
+    flags = [False] * len(groups)
+    for i in range(len(groups) - 2):
+        parts = [text[a:b] for a, b in groups[i : i + 3]]
+        seps = {text[groups[i][1] : groups[i + 1][0]], text[groups[i + 1][1] : groups[i + 2][0]]}
+        if len(seps) != 1 or seps.pop() not in ("-", "/", "."):
+            continue
+        if len(parts[0]) == 4:
+            year, month, day = parts
+        elif len(parts[2]) == 4:
+            month, day, year = parts
+        else:
+            continue
+        a, b = sorted((int(month), int(day))) if len(month) <= 2 and len(day) <= 2 else (0, 0)
+        if 1900 <= int(year) <= 2099 and 1 <= a <= 12 and b <= 31:  # either order: 11/25/2026 or 25.11.2026
+            flags[i : i + 3] = [True] * 3
+    return flags
+
+
+def _alnum_before(text: str, index: int) -> int:
+    count = 0
+    while count < _OPAQUE_TOKEN and index - count > 0 and text[index - count - 1].isalnum():
+        count += 1
+    return count
+
+
+def _alnum_after(text: str, index: int) -> int:
+    count = 0
+    while count < _OPAQUE_TOKEN and index + count < len(text) and text[index + count].isalnum():
+        count += 1
+    return count
+
+
+def _left_is_opaque(text: str, group: tuple[int, int]) -> bool:
+    """The group ends a mask already written (`***-**-6380`) or sits inside a long id like a CallSid."""
+    start, end = group
+    if text[max(start - 2, 0) : start] == "*-":
+        return True
+    return _alnum_before(text, start) + (end - start) + _alnum_after(text, end) >= _OPAQUE_TOKEN
+
+
+def _right_is_opaque(text: str, group: tuple[int, int]) -> bool:
+    start, end = group
+    return _alnum_before(text, start) + (end - start) + _alnum_after(text, end) >= _OPAQUE_TOKEN
+
+
+def _is_exempt(text: str, run: re.Match) -> bool:
+    """An amount after a currency sign (`$123456789.00`) or an IPv4 address (`192.168.100.200`)."""
+    body = run.group(0)
+    if run.start() > 0 and unicodedata.category(text[run.start() - 1]) == "Sc" and _AMOUNT.fullmatch(body):
+        return True
+    if _IPV4.fullmatch(body):
+        try:
+            ipaddress.IPv4Address(body)
+            return True
+        except ValueError:
+            return False
+    return False
+
+
+_AMOUNT = re.compile(r"(?:[1-9]\d*|0)(?:\.\d{1,2})?")  # `$015146380` is not an amount
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def parse_tin(text: str) -> Tin:

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from flask import Flask
 
-from ivr.console import auth, floor, manager, views  # noqa: F401  (register the routes on the blueprint)
+from ivr.console import auth, floor, manager, team, views  # noqa: F401  (register the routes on the blueprint)
 from ivr.console.audit import AuditLog
 from ivr.console.blueprint import SESSION_HOURS, ConsoleServices, _duration, _when, console, csrf
 from ivr.console.casework import Casework
 from ivr.console.employees import Employees
+from ivr.console.sessions import ServerSessions, idle_minutes
 from ivr.services import Services
 
 
@@ -29,7 +30,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     audit = AuditLog(svc.redis, svc.keys)
     app.extensions["acs_console"] = ConsoleServices(
-        employees=Employees(svc.redis, svc.keys), audit=audit, casework=Casework(svc, audit)
+        employees=Employees(svc.redis, svc.keys),
+        audit=audit,
+        casework=Casework(svc, audit),
+        sessions=ServerSessions(svc.redis, svc.keys, idle_minutes(svc.config) * 60),
     )
     app.register_blueprint(console)
     app.add_template_filter(_when, "when")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from ivr.cases.tin import redact
 from ivr.keys import KeySchema
 
 MAX_ENTRIES = 1_000_000
@@ -48,9 +49,11 @@ class AuditLog:
         self.keys = keys
 
     def record(self, employee: str, action: str, case_id: str = "", **detail: str | int | float | None) -> None:
+        # Whatever was typed (a username, a reason, a lookup) may hold an SSN/EIN: the log keeps it masked.
+        detail = {k: redact(v) if isinstance(v, str) else v for k, v in detail.items()}
         fields = {
             "at": f"{time.time():.3f}",
-            "employee": employee,
+            "employee": redact(employee),
             "action": action,
             "case_id": case_id,
             "detail": json.dumps({k: v for k, v in detail.items() if v is not None}, sort_keys=True),

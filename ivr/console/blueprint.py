@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ivr.console.audit import AuditLog
 from ivr.console.casework import Casework
 from ivr.console.employees import Employees
+from ivr.console.sessions import ServerSessions
 from ivr.services import services
 
 console = Blueprint(
@@ -25,10 +26,11 @@ SESSION_HOURS = 8
 
 
 class ConsoleServices:
-    def __init__(self, employees: Employees, audit: AuditLog, casework: Casework):
+    def __init__(self, employees: Employees, audit: AuditLog, casework: Casework, sessions: ServerSessions):
         self.employees = employees
         self.audit = audit
         self.casework = casework
+        self.sessions = sessions
 
 
 def console_services() -> ConsoleServices:

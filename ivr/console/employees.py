@@ -1,7 +1,9 @@
 """Collection employees who sign in to the console: stored in Redis with argon2 password hashes.
 
-Repeated failed sign-ins lock the username for a while (the counter expires with the lockout window), so a
-guessing loop gets nowhere; the lockout answers the same way whether or not the username exists.
+Failed sign-ins are counted per (username, client address) and per client address, each over the lockout window:
+five wrong passwords for one username from one address lock that pair, and ten failures from one address (one
+password tried on many usernames) lock the address. A stranger elsewhere therefore cannot lock an employee out.
+The answers are the same whether or not the username exists. Counters expire with the window.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ivr.cases.phones import InvalidPhone, normalize_phone
 from ivr.keys import KeySchema
 
-MAX_FAILED_SIGN_INS = 5
+MAX_FAILED_SIGN_INS = 5  # per (username, client address)
+MAX_FAILED_SIGN_INS_PER_ADDRESS = 10  # per client address, whatever the usernames
 LOCKOUT_SECONDS = 15 * 60
 MIN_PASSWORD_LENGTH = 10
 
@@ -59,7 +62,8 @@ class Employee:
 @dataclass(frozen=True)
 class SignInResult:
     employee: Employee | None
-    locked: bool = False
+    locked: bool = False  # this username, from this address
+    throttled: bool = False  # this address, for every username
 
 
 def check_username(username: str) -> str:
@@ -117,50 +121,72 @@ class Employees:
             },
         )
         pipe.sadd(self.keys.employee_names(), username)
-        pipe.delete(self.keys.sign_in_failures(username))
         pipe.execute()
         return employee
 
     def get(self, username: str) -> Employee | None:
-        data = self.redis.hgetall(self.keys.employee(username))
-        if not data:
-            return None
-        return Employee(
-            username=username,
-            name=data["name"],
-            role=Role(data["role"]),
-            phone=data["phone"],
-            session_version=data.get("session_version", ""),
-        )
+        return employee_from_hash(username, self.redis.hgetall(self.keys.employee(username)))
+
+    def sign_out_everywhere(self, username: str) -> bool:
+        """End every session of `username` on every device: sessions carry the version, which changes here."""
+        if not self.redis.exists(self.keys.employee(username)):
+            return False
+        self.redis.hset(self.keys.employee(username), "session_version", secrets.token_hex(8))
+        return True
 
     def all(self) -> list[Employee]:
         names = sorted(self.redis.smembers(self.keys.employee_names()))
         return [e for e in (self.get(name) for name in names) if e is not None]
 
-    def is_locked(self, username: str) -> bool:
-        count = self.redis.get(self.keys.sign_in_failures(username))
-        return count is not None and int(count) >= MAX_FAILED_SIGN_INS
-
-    def sign_in(self, username: str, password: str) -> SignInResult:
-        """Check a password; after MAX_FAILED_SIGN_INS failures the username is locked for LOCKOUT_SECONDS."""
+    def sign_in(self, username: str, password: str, address: str = "unknown") -> SignInResult:
+        """Check a password, throttled per (username, address) and per address over LOCKOUT_SECONDS."""
+        address = (address or "unknown")[:64]
         try:
             username = check_username(username)
         except EmployeeError:
             _verify(_dummy_hash(), password)
-            return SignInResult(None)
-        if self.is_locked(username):
+            return self._failed(None, address)
+        pair_key = self.keys.sign_in_failures(username, address)
+        address_key = self.keys.address_sign_in_failures(address)
+        pair_failures, address_failures = (int(n or 0) for n in self.redis.mget(pair_key, address_key))
+        if address_failures >= MAX_FAILED_SIGN_INS_PER_ADDRESS:
+            return SignInResult(None, throttled=True)
+        if pair_failures >= MAX_FAILED_SIGN_INS:
             return SignInResult(None, locked=True)
         stored = self.redis.hget(self.keys.employee(username), "password_hash")
         if _verify(stored or _dummy_hash(), password) and stored:
-            self.redis.delete(self.keys.sign_in_failures(username))
+            self.redis.delete(pair_key)
             if _hasher.check_needs_rehash(stored):
                 self.redis.hset(self.keys.employee(username), "password_hash", _hasher.hash(password))
             return SignInResult(self.get(username))
-        pipe = self.redis.pipeline()
-        pipe.incr(self.keys.sign_in_failures(username))
-        pipe.expire(self.keys.sign_in_failures(username), LOCKOUT_SECONDS)
-        failures = pipe.execute()[0]
-        return SignInResult(None, locked=failures >= MAX_FAILED_SIGN_INS)
+        return self._failed(username, address)
+
+    def _failed(self, username: str | None, address: str) -> SignInResult:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(self.keys.address_sign_in_failures(address))
+        pipe.expire(self.keys.address_sign_in_failures(address), LOCKOUT_SECONDS)
+        if username:
+            pipe.incr(self.keys.sign_in_failures(username, address))
+            pipe.expire(self.keys.sign_in_failures(username, address), LOCKOUT_SECONDS)
+        counts = pipe.execute()
+        pair_failures = counts[2] if username else 0
+        return SignInResult(
+            None,
+            locked=pair_failures >= MAX_FAILED_SIGN_INS,
+            throttled=counts[0] >= MAX_FAILED_SIGN_INS_PER_ADDRESS,
+        )
+
+
+def employee_from_hash(username: str, data: dict[str, str]) -> Employee | None:
+    if not data:
+        return None
+    return Employee(
+        username=username,
+        name=data["name"],
+        role=Role(data["role"]),
+        phone=data["phone"],
+        session_version=data.get("session_version", ""),
+    )
 
 
 def _verify(stored: str, password: str) -> bool:

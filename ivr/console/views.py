@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from ivr.cases.actions import OUTCOMES, ActionKind
 from ivr.cases.crn import clean_crn
@@ -16,6 +16,7 @@ from ivr.cases.view import find_case
 from ivr.console import telephony
 from ivr.console.auth import signed_in
 from ivr.console.blueprint import console, console_services
+from ivr.console.calling import Calling
 from ivr.console.casework import ActionBusy, ActionRefused, clean_text
 from ivr.services import services
 
@@ -161,9 +162,17 @@ def case_page(case_id: str):
     return _render_case(_load_case(case_id), revealed=None)
 
 
+def _calling() -> Calling:
+    found = current_app.extensions.get("acs.calling")
+    if found is None:
+        found = current_app.extensions["acs.calling"] = Calling(services(), console_services().audit)
+    return found
+
+
 def _render_case(case: Case, revealed: str | None, status: int = 200):
     cs = console_services()
     page = cs.casework.page(case)
+    calling = _calling()
     opened = session.get("opened_by_crn") or {}
     crn = opened.get("crn") if opened.get("case_id") == case.case_id else None
     cs.audit.record(g.employee.username, "view_case", case.case_id, crn=crn)
@@ -175,6 +184,8 @@ def _render_case(case: Case, revealed: str | None, status: int = 200):
             crn=crn,
             revealed=revealed,
             outcomes=OUTCOMES,
+            decision=calling.decision(case),
+            stated=calling.stated_times(case),
             now=time.time(),
             default_follow_up=datetime.fromtimestamp(time.time() + 2 * 86400, UTC).strftime("%Y-%m-%dT%H:%M"),
         ),
@@ -200,9 +211,10 @@ def reveal(case_id: str):
 def record_outcome(case_id: str):
     case = _load_case(case_id)
     try:
-        console_services().casework.record_outcome(
-            g.employee, case, request.form.get("outcome", ""), request.form.get("note", "")
-        )
+        outcome = request.form.get("outcome", "")
+        console_services().casework.record_outcome(g.employee, case, outcome, request.form.get("note", ""))
+        if outcome == "wrong_number":
+            _calling().wrong_number(g.employee, case)
         flash("Outcome recorded.")
     except ValueError as error:
         flash(str(error), "error")
@@ -219,6 +231,38 @@ def add_note(case_id: str):
     except ValueError as error:
         flash(str(error), "error")
     return redirect(url_for("console.case_page", case_id=case.case_id))
+
+
+@console.post("/cases/<case_id>/stop-calling")
+@signed_in
+def stop_calling(case_id: str):
+    case = _load_case(case_id)
+    try:
+        if request.form.get("resume"):
+            done = _calling().resume_calling(g.employee, case)
+            flash("The taxpayer may be called again." if done else "There was no stop-calling request to withdraw.")
+        else:
+            what = _calling().stop_calling(
+                g.employee, case, request.form.get("scope", ""), clean_text(request.form.get("reason", "")[:200])
+            )
+            flash(f"Recorded: {what}. The dialer obeys it from its next attempt.")
+    except ValueError as error:
+        flash(str(error), "error")
+    return redirect(url_for("console.case_page", case_id=case.case_id, _anchor="calling"))
+
+
+@console.post("/cases/<case_id>/inconvenient-times")
+@signed_in
+def inconvenient_times(case_id: str):
+    case = _load_case(case_id)
+    try:
+        said = _calling().set_inconvenient_times(
+            g.employee, case, request.form.get("contact", "taxpayer")[:20], request.form.get("times", "")[:300]
+        )
+        flash(f"Inconvenient times: {said}.")
+    except ValueError as error:
+        flash(str(error), "error")
+    return redirect(url_for("console.case_page", case_id=case.case_id, _anchor="calling"))
 
 
 @console.post("/cases/<case_id>/follow-up")

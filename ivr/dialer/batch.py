@@ -20,17 +20,15 @@ import redis
 
 from ivr import clock
 from ivr.cases.history import History
-from ivr.cases.models import TAXPAYER_CONTACT
-from ivr.cases.poa import preferred_poa
-from ivr.cases.sealing import TinSeal
-from ivr.cases.store import Store, authorization_from_hash, case_from_hash
+from ivr.cases.sealing import TinSeal, person_ref
+from ivr.cases.store import Store
 from ivr.config import Config
+from ivr.dialer import compliance, facts
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
+from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
-from ivr.dialer.policy import Outcome, Policy, earliest_attempt, next_step
-from ivr.dialer.window import CallingWindow, zones_for
+from ivr.dialer.policy import Outcome, Policy, next_step
 from ivr.keys import KeySchema
-from ivr.redis_conn import read_hashes
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +49,8 @@ class DialerSettings:
     idle_tick_seconds: int = 60
     reap_after_seconds: int = 900
     api_retry_base_seconds: float = 1.0
-    window: CallingWindow = field(default_factory=CallingWindow)
     policy: Policy = field(default_factory=Policy)
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)
 
     @classmethod
     def from_config(cls, config: Config) -> DialerSettings:
@@ -76,8 +74,8 @@ class DialerSettings:
             idle_tick_seconds=get("ACS_DIALER_IDLE_SECONDS", d.idle_tick_seconds),
             reap_after_seconds=get("ACS_DIALER_REAP_SECONDS", d.reap_after_seconds),
             api_retry_base_seconds=get("ACS_API_RETRY_BASE_SECONDS", d.api_retry_base_seconds, float),
-            window=CallingWindow.parse(env.get("ACS_CALL_WINDOW")),
             policy=Policy.from_env(env),
+            compliance=ComplianceSettings.from_env(env),
         )
 
     def tick_limit(self) -> int:
@@ -156,8 +154,10 @@ class Dialer:
         attempt = self.attempts.get(attempt_id)
         if attempt is None:
             return "skipped"
-        if not self.settings.window.allows(attempt.to, datetime.fromtimestamp(now, UTC)):
-            self._defer_unplaced(attempt, now, "outside the calling hours when Twilio accepted calls again")
+        decision = self._decide_again(attempt, now)
+        if not decision.allowed or decision.contact is None or decision.contact.phone != attempt.to:
+            why = decision.reasons or "the contact changed"
+            self._defer_unplaced(attempt, now, f"no longer allowed when Twilio accepted calls again ({why})", decision)
             return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
         try:
@@ -187,12 +187,18 @@ class Dialer:
             summary=f"Outbound call to {attempt.who} not placed: Twilio kept refusing it ({error})",
         )
 
-    def _defer_unplaced(self, attempt: Attempt, now: float, why: str) -> float:
+    def _decide_again(self, attempt: Attempt, now: float) -> compliance.Decision:
+        """The engine's verdict on an attempt opened earlier (not counting the attempt itself)."""
+        loaded, _errors = facts.load(self.redis, self.keys, [attempt.case_id], now, exclude={attempt.attempt_id})
+        item = loaded.get(attempt.case_id)
+        if item is None:
+            return compliance.Decision(attempt.case_id, now, False, None, None, ())
+        return compliance.evaluate(item.facts, now, self.settings.compliance)
+
+    def _defer_unplaced(self, attempt: Attempt, now: float, why: str, decision: compliance.Decision) -> float:
         """Settle an attempt that may no longer be sent now; its case is due again at the returned moment."""
-        try:
-            due = self.settings.window.next_allowed(attempt.to, datetime.fromtimestamp(now, UTC)).timestamp()
-        except ValueError:
-            due = now  # no common window: the next tick defers or flags the case
+        # Never allowed again: due now, so the next tick takes the case off the list with the engine's reasons.
+        due = decision.next_allowed if decision.next_allowed is not None else now
         unanswered = int(self.attempts.dialing_state(attempt.case_id).get("unanswered") or 0)
         self.attempts.finish(
             attempt,
@@ -253,87 +259,34 @@ class Dialer:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
-            plans, first_slot = self._plan(claimed, token, now, report)
+            plans, first_slot, case_facts = self._plan(claimed, token, now, report)
             if plans:
-                known = self._place(plans, now, first_slot, report)
+                known = self._place(plans, now, first_slot, report, case_facts)
         if not known:
             report.next_due = self.next_due()
         return report
 
-    def _plan(self, case_ids: list[str], token: str, now: float, report: TickReport) -> tuple[list[Attempt], float]:
-        """Read what the rules need in three pipelined round trips, decide per case, open attempts in one more."""
-        policy = self.settings.policy
-        pipe = self.redis.pipeline(transaction=False)
-        for case_id in case_ids:
-            pipe.hgetall(self.keys.case(case_id))
-            pipe.hgetall(self.keys.case_dialing(case_id))
-            since = now - policy.attempt_window_seconds
-            pipe.zrangebyscore(self.keys.case_attempts(case_id), since, "+inf", withscores=True)
-        rows = pipe.execute()
-        raw = {cid: rows[i * 3 : i * 3 + 3] for i, cid in enumerate(case_ids)}
-
-        cases = {}
-        for case_id, (case_hash, _dialing, _recent) in raw.items():
-            try:
-                case = case_from_hash(case_id, case_hash, self.store.seal)
-            except (KeyError, ValueError) as exc:
-                report.dropped[case_id] = f"unreadable case record ({type(exc).__name__})"
-                continue
-            if case is None:
-                report.dropped[case_id] = "no such case"
-            elif not case.is_open:
-                report.dropped[case_id] = "case closed"
-            else:
-                cases[case_id] = case
-
-        # Authorizations and practitioners for the contact rule, batched across the whole tick.
-        pipe = self.redis.pipeline(transaction=False)
-        for case in cases.values():
-            pipe.sunion([self.keys.taxpayer_authorizations(ref) for ref in self.store.seal.refs(case.tin.digits)])
-        auth_ids = dict(zip(cases, pipe.execute(), strict=True))
-        every_auth = sorted({a for ids in auth_ids.values() for a in ids})
-        auth_keys = [self.keys.authorization(authorization_id) for authorization_id in every_auth]
-        auth_rows = dict(zip(every_auth, read_hashes(self.redis, auth_keys), strict=True))
-        today = datetime.fromtimestamp(now, UTC).date()
-        poa_caf: dict[str, str] = {}
-        for case_id, case in list(cases.items()):
-            try:
-                found = [authorization_from_hash(auth_rows[a]) for a in auth_ids[case_id] if auth_rows.get(a)]
-            except (KeyError, ValueError) as exc:
-                # It may be the valid POA: calling the taxpayer instead would break the contact rule.
-                report.dropped[case_id] = f"unreadable authorization record ({type(exc).__name__})"
-                del cases[case_id]
-                continue
-            poa = preferred_poa(found, case.periods, today)
-            if poa is not None:
-                poa_caf[case_id] = poa.caf
-        cafs = sorted(set(poa_caf.values()))
-        practitioner_keys = [self.keys.practitioner(caf) for caf in cafs]
-        practitioners = dict(zip(cafs, read_hashes(self.redis, practitioner_keys), strict=True))
-
-        # Decide per case; a record the rules cannot read takes that case off the list, never the tick down.
+    def _plan(
+        self, case_ids: list[str], token: str, now: float, report: TickReport
+    ) -> tuple[list[Attempt], float, dict[str, compliance.Facts]]:
+        """Gather the facts in four pipelined round trips, ask the compliance engine per case, open attempts in one."""
+        loaded, unreadable = facts.load(self.redis, self.keys, case_ids, now)
+        report.dropped.update(unreadable)
         to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone
-        deferrals: list[tuple[str, float, str]] = []
-        for case_id, case in cases.items():
-            _case_hash, dialing, recent = raw[case_id]
-            if case_id in poa_caf:
-                caf = poa_caf[case_id]
-                person = practitioners.get(caf) or {}
-                if not person.get("phone"):
-                    report.dropped[case_id] = f"the POA practitioner {caf} has no phone on file"
-                    continue
-                contact, kind, name, phone = caf, "practitioner", person.get("name", caf), person["phone"]
+        deferrals: list[tuple[str, float, str, str]] = []  # case_id, due, why, failed rules
+        planned = facts.Planned()  # this batch's own calls count too (two cases of one person in one tick)
+        for case_id, item in loaded.items():
+            decision = compliance.evaluate(planned.add_to(item), now, self.settings.compliance)
+            contact = decision.contact
+            if decision.allowed and contact is not None:
+                planned.note(item, contact.contact, now)
+                to_call.append((case_id, contact.contact, contact.kind, contact.name, contact.phone))
+            elif decision.next_allowed is None:
+                report.dropped[case_id] = "case closed" if not item.case.is_open else decision.reasons
             else:
-                contact, kind, name, phone = TAXPAYER_CONTACT, "taxpayer", "the taxpayer", case.taxpayer_phone
-            try:
-                deferral = self._deferral(phone, dialing, [score for _, score in recent], now)
-            except (KeyError, ValueError) as exc:
-                report.dropped[case_id] = f"unreadable dialing record ({type(exc).__name__}: {exc})"
-                continue
-            if deferral is not None:
-                deferrals.append((case_id, *deferral))
-            else:
-                to_call.append((case_id, contact, kind, name, phone))
+                why = f"{decision.reasons}; due {_fmt(decision.next_allowed)}"
+                deferrals.append((case_id, decision.next_allowed, why, ",".join(decision.failed)))
+        facts_by_case = {case_id: planned.add_to(item, skip_case=case_id) for case_id, item in loaded.items()}
 
         crns = self.store.issue_crns([(case_id, contact) for case_id, contact, *_ in to_call]) if to_call else []
         plans = [
@@ -354,55 +307,51 @@ class Dialer:
 
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.create_many(pipe, plans, now)
-        for case_id, due, why in deferrals:
+        calls = [(person_ref(loaded[a.case_id].case.tin), a.contact, a.attempt_id, now) for a in plans]
+        facts.note_calls(pipe, self.keys, calls)
+        for case_id, due, why, failed in deferrals:
             report.deferred[case_id] = due
             pipe.zadd(self.keys.cases_due(), {case_id: due})
             pipe.hdel(self.keys.dialer_locks(), case_id)
-            self.history.append(case_id, "call_deferred", f"Call deferred: {why}", pipe=pipe, at=now, due_at=due)
+            if facts.first_skip_today(pipe, self.keys, loaded[case_id].dialing, case_id, failed, now):
+                self.history.append(case_id, "call_deferred", f"Call deferred: {why}", pipe=pipe, at=now, due_at=due)
         for case_id, why in report.dropped.items():
             pipe.zrem(self.keys.cases_due(), case_id)
             pipe.hdel(self.keys.dialer_locks(), case_id)
             if why != "no such case":
                 pipe.hset(self.keys.case_dialing(case_id), "stopped", why)
+                dialing = loaded[case_id].dialing if case_id in loaded else {}
+                if facts.first_skip_today(pipe, self.keys, dialing, case_id, f"stopped:{why}", now):
+                    self.history.append(case_id, "call_skipped", f"Dialer stopped: {why}", pipe=pipe, at=now)
                 if why != "case closed":
                     pipe.hset(self.keys.dialer_flagged(), case_id, why)
         if plans:
             self.attempts.reserve_slots(now, len(plans), self.settings.max_cps, pipe=pipe)
         results = pipe.execute()
-        return plans, float(results[-1]) if plans else now
+        return plans, float(results[-1]) if plans else now, facts_by_case
 
-    def _deferral(
-        self, phone: str, dialing: Mapping[str, str], recent: list[float], now: float
-    ) -> tuple[float, str] | None:
-        """(when, why) if the attempt limits or the callee's local hours say not now; None to call now."""
-        policy, window = self.settings.policy, self.settings.window
-        last_conversation = float(dialing["last_conversation_at"]) if dialing.get("last_conversation_at") else None
-        earliest = earliest_attempt(policy, recent, last_conversation)
-        if earliest > now:
-            due = window.next_allowed(phone, datetime.fromtimestamp(earliest, UTC)).timestamp()
-            return due, f"attempt limits (per 7 days / after a conversation); due {_fmt(due)}"
-        when = datetime.fromtimestamp(now, UTC)
-        if window.allows(phone, when):
-            return None
-        due = window.next_allowed(phone, when).timestamp()
-        local = ", ".join(f"{when.astimezone(z):%H:%M} {z.key}" for z in zones_for(phone))
-        return due, f"{local} is outside {window.start:%H:%M}–{window.end:%H:%M}; due {_fmt(due)}"
-
-    def _place(self, attempts: list[Attempt], now: float, first_slot: float, report: TickReport) -> bool:
+    def _place(
+        self,
+        attempts: list[Attempt],
+        now: float,
+        first_slot: float,
+        report: TickReport,
+        case_facts: Mapping[str, compliance.Facts],
+    ) -> bool:
         """Send the calls, record what came of them; True when report.next_due was read with the records."""
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
         # Only the wait for slots other workers hold is capped; this batch's own slots follow each other exactly.
         lead = min(first_slot - now, MAX_SLOT_WAIT_SECONDS)
         started = time.monotonic()
-        window = self.settings.window
+        rules = self.settings.compliance
 
         def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError | None]:
             delay = started + lead + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            if not window.allows(attempt.to, datetime.fromtimestamp(clock.now(), UTC)):
-                return attempt, None  # the paced slot came after the callee's calling hours closed
+            if not compliance.allows(case_facts[attempt.case_id], clock.now(), rules):
+                return attempt, None  # the paced slot came after the engine's rules closed (e.g. calling hours)
             try:
                 return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
@@ -436,8 +385,9 @@ class Dialer:
         pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
         first = pipe.execute()[-1]
         for attempt in late:
+            decision = compliance.evaluate(case_facts[attempt.case_id], at, rules)
             report.deferred[attempt.case_id] = self._defer_unplaced(
-                attempt, at, "its turn came after the calling hours"
+                attempt, at, f"its turn came when the rules no longer allowed it ({decision.reasons})", decision
             )
         if late:
             return False

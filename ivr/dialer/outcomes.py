@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ivr.dialer.attempts import Attempt, Attempts, Finish
+from ivr.dialer.facts import note_conversation
 from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
 from ivr.dialer.window import CallingWindow
 
@@ -58,7 +59,7 @@ def record_call_end(
     if step.at is not None and window is not None:
         with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
             step = replace(step, at=window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp())
-    return attempts.finish(
+    written = attempts.finish(
         attempt,
         Finish(
             call_sid=call_sid,
@@ -73,6 +74,10 @@ def record_call_end(
             detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
         ),
     )
+    if written == WRITTEN and outcome is Outcome.CONVERSATION:
+        # Regulation F's quiet week runs per person, across all their cases: note it where the engine reads it.
+        note_conversation(attempts.redis, attempts.keys, attempt.case_id, attempt.contact, now)
+    return written
 
 
 def summary(attempt: Attempt, outcome: Outcome, action: Action, at: float | None, reason: str) -> str:

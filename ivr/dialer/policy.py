@@ -6,7 +6,7 @@ No Redis, no RQ, no Twilio: every rule takes the facts and `now` (epoch seconds)
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -111,18 +111,6 @@ def next_step(policy: Policy, outcome: Outcome, unanswered_in_a_row: int, now: f
     else:
         delay = min(policy.retry_base_seconds * 2 ** max(unanswered_in_a_row - 1, 0), policy.retry_cap_seconds)
     return Step(Action.RETRY, now + delay, f"{outcome.value}: retry #{unanswered_in_a_row + 1}")
-
-
-def earliest_attempt(policy: Policy, recent_attempts: Sequence[float], last_conversation: float | None) -> float:
-    """The first moment the rolling-window and quiet-period rules allow another attempt (may be in the past)."""
-    earliest = 0.0
-    if last_conversation is not None:
-        earliest = last_conversation + policy.quiet_after_conversation_seconds
-    window = sorted(recent_attempts)
-    if len(window) >= policy.max_attempts_per_window:
-        # The oldest attempt that must drop out of the window before one more fits.
-        earliest = max(earliest, window[-policy.max_attempts_per_window] + policy.attempt_window_seconds)
-    return earliest
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None) -> float:

@@ -16,6 +16,15 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
 FALLBACK_ZONES = ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu")
+#: NANP territories whose numbers phonenumbers sometimes cannot place: their region still fixes the zone
+#: (the continental fallback would let the dialer ring American Samoa or Guam in the middle of the night).
+TERRITORY_ZONES = {
+    "AS": "Pacific/Pago_Pago",
+    "GU": "Pacific/Guam",
+    "MP": "Pacific/Saipan",
+    "PR": "America/Puerto_Rico",
+    "VI": "America/St_Thomas",
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ def zones_for(e164: str) -> tuple[ZoneInfo, ...]:
     except phonenumbers.NumberParseException:
         return tuple(ZoneInfo(name) for name in FALLBACK_ZONES)
     names = [n for n in phone_timezones.time_zones_for_number(number) if n != phone_timezones.UNKNOWN_TIMEZONE]
+    region = phonenumbers.region_code_for_number(number)
+    if region in TERRITORY_ZONES and (not names or len(names) > 1):
+        names = [TERRITORY_ZONES[region]]
     if not names:
         names = [
             n

@@ -20,6 +20,18 @@ from ivr.redis_conn import read_hashes
 
 CONTEXT_TTL_SECONDS = 2 * 24 * 3600
 
+# Twilio may deliver a callback more than once: the first queue result of a call is its result, counted once.
+_LEFT_QUEUE = """
+redis.call('ZREM', KEYS[2], ARGV[3])
+local first = redis.call('HSETNX', KEYS[1], 'queue_result', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if first == 1 then
+  redis.call('HINCRBY', KEYS[3], 'result:' .. ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[3], 'wait_seconds', ARGV[2])
+end
+return first
+"""
+
 
 class CallerState(StrEnum):
     SILENT = "silent"
@@ -46,6 +58,7 @@ class Callers:
     def __init__(self, client: redis.Redis, keys: KeySchema):
         self.redis = client
         self.keys = keys
+        self._left_queue = client.register_script(_LEFT_QUEUE)
 
     def _touch(self, pipe: redis.client.Pipeline, call_sid: str, caller: str, line: str) -> str:
         """Queue the arrival fields (first write wins) and refresh the TTL; return the context key."""
@@ -91,23 +104,24 @@ class Callers:
         pipe.zadd(self.keys.queue_waiting(queue_name), {call_sid: now}, nx=True)
         pipe.execute()
 
-    def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> None:
+    def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> bool:
+        """Record which employee leg took the caller; True the first time only (a repeated callback is a no-op)."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(self.keys.call(call_sid), "agent_call_sid", agent_call_sid)
+        pipe.hsetnx(self.keys.call(call_sid), "agent_call_sid", agent_call_sid)
         pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.set(self.keys.agent_bridge(agent_call_sid), call_sid, ex=CONTEXT_TTL_SECONDS)
         pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
-        pipe.execute()
+        return bool(pipe.execute()[0])
 
-    def left_queue(self, call_sid: str, queue_name: str, result: str, wait_seconds: int) -> None:
-        """Take the caller off the waiting list and count the result (bridged, hangup, …) for the dashboards."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
-        pipe.hset(self.keys.call(call_sid), "queue_result", result)
-        pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)  # never leave a context without its TTL
-        pipe.hincrby(self.keys.queue_stats(queue_name), f"result:{result}", 1)
-        pipe.hincrby(self.keys.queue_stats(queue_name), "wait_seconds", max(wait_seconds, 0))
-        pipe.execute()
+    def left_queue(self, call_sid: str, queue_name: str, result: str, wait_seconds: int) -> bool:
+        """Take the caller off the waiting list and count the result (bridged, hangup, …) for the dashboards.
+
+        Once per call: the first result is final (a later `hangup` never overwrites `bridged`) and is counted
+        once, however many times Twilio repeats the callback. True when this call recorded it.
+        """
+        keys = [self.keys.call(call_sid), self.keys.queue_waiting(queue_name), self.keys.queue_stats(queue_name)]
+        args = [result, max(wait_seconds, 0), call_sid, CONTEXT_TTL_SECONDS]
+        return bool(self._left_queue(keys=keys, args=args))
 
     def get(self, call_sid: str) -> CallerContext | None:
         return context_from_hash(call_sid, self.redis.hgetall(self.keys.call(call_sid)))

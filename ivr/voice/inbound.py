@@ -134,8 +134,8 @@ def acs_queue_result():
     result = request.form.get("QueueResult", "")[:32] or "unknown"
     if sid is not None:
         wait = form_int("QueueTime")
-        svc.callers.left_queue(sid, svc.config.queue_name, result, wait)
-        context = svc.callers.get(sid)
+        first = svc.callers.left_queue(sid, svc.config.queue_name, result, wait)
+        context = svc.callers.get(sid) if first else None  # a repeated callback writes no second history line
         if context and context.case_id:
             svc.history.append(
                 context.case_id, "queue", f"Caller left the queue: {result} after {wait} s", call_sid=sid
@@ -151,9 +151,10 @@ def acs_connect():
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
     if sid is not None and is_call_sid(agent_sid):
-        svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
-        context = svc.callers.get(sid)
-        _floor_bridged(agent_sid, sid, context)
+        first = svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
+        context = svc.callers.get(sid) if first else None  # a repeated callback writes no second history line
+        if first:
+            _floor_bridged(agent_sid, sid, context)
         if context and context.case_id:
             svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
     return twiml_response(twiml.connect_caller())

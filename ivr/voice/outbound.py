@@ -7,6 +7,8 @@ import re
 from flask import current_app, request
 
 from ivr import clock
+from ivr.cases.phones import mask_phone
+from ivr.dialer.dnc import DncRecord, DoNotCall
 from ivr.dialer.outcomes import record_call_end
 from ivr.dialer.placing import PRESS_PATH
 from ivr.dialer.policy import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Policy
@@ -14,9 +16,18 @@ from ivr.dialer.window import CallingWindow
 from ivr.services import services
 from ivr.voice import floor, twiml
 from ivr.voice.blueprint import call_sid, twiml_response, voice
+from ivr.voice.limited_content import LimitedContent
 from ivr.voice.security import validate_twilio_request
 
 _ATTEMPT_ID = re.compile(r"^AT[0-9a-f]{20}$")
+
+
+def _wording() -> LimitedContent:
+    """The taxpayer's limited-content wording, read and checked once per app."""
+    found = current_app.extensions.get("acs.limited_content")
+    if found is None:
+        found = current_app.extensions["acs.limited_content"] = LimitedContent.from_env(services().config.extra)
+    return found
 
 
 def _rules() -> tuple[Policy, CallingWindow]:
@@ -55,14 +66,17 @@ def outbound_answer():
     paced = floor.floor().resolved(attempt_id, clock.now(), kind) is not None if sid is not None else False
     if paced and not machine:
         return twiml_response(floor.live_answer(sid, attempt))
-    message = twiml.contact_message(attempt.crn, config.callback_numbers, attempt.for_practitioner)
+    if attempt.for_practitioner:
+        message = twiml.contact_message(attempt.crn, config.callback_numbers, for_practitioner=True)
+    else:
+        message = twiml.taxpayer_message(_wording(), config.callback_numbers)
     if machine:
         if paced:
             press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
             return twiml_response(twiml.outbound_to_machine_listening(message, press_url))
         return twiml_response(twiml.outbound_to_machine(message))
     press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
-    return twiml_response(twiml.outbound_to_person(message, press_url))
+    return twiml_response(twiml.outbound_to_person(message, press_url, attempt.for_practitioner))
 
 
 @voice.post("/outbound/press")
@@ -71,6 +85,8 @@ def outbound_press():
     attempt_id = _attempt_id()
     sid = call_sid()
     digits = request.form.get("Digits", "")[:4]
+    if attempt_id is not None and sid is not None and digits == twiml.STOP_OPTION:
+        return _stop_calls(attempt_id)
     if attempt_id is None or sid is None or not digits:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
     attempt = services().attempts.pressed(attempt_id, digits)
@@ -88,6 +104,24 @@ def outbound_press():
         sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""), crn=attempt.crn
     )
     return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue")))
+
+
+def _stop_calls(attempt_id: str):
+    """The callee pressed 9: this number goes on the do-not-call list from the next attempt on."""
+    svc = services()
+    attempt = svc.attempts.pressed(attempt_id, twiml.STOP_OPTION)
+    if attempt is None:
+        return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    record = DncRecord(who="callee", how="keypad", at=clock.now(), reason="pressed 9 during the outbound message")
+    if DoNotCall(svc.redis, svc.keys).add(attempt.to, record):
+        svc.history.append(
+            attempt.case_id,
+            "dnc",
+            f"Number {mask_phone(attempt.to)} put on the do-not-call list: the callee pressed 9",
+            at=record.at,
+            attempt_id=attempt_id,
+        )
+    return twiml_response(twiml.calls_stopped())
 
 
 @voice.post("/outbound/status")

@@ -33,13 +33,28 @@ def twilio_request_is_valid() -> bool:
     )
 
 
+def has_repeated_parameter() -> bool:
+    """True when a form or query parameter comes more than once.
+
+    RequestValidator sorts repeated values before signing, so `Digits=1&Digits=9` and `Digits=9&Digits=1` share a
+    signature while the app reads the first: a captured request could be replayed with its values swapped. Twilio
+    never repeats a parameter, so any repeat is refused (400) rather than guessing which value was meant.
+    """
+    # A MultiDict is a dict of lists: read them directly. The query string is parsed only when there is one.
+    if any(len(values) > 1 for values in dict.values(request.form)):
+        return True
+    return bool(request.query_string) and any(len(values) > 1 for values in dict.values(request.args))
+
+
 def validate_twilio_request(view: Callable) -> Callable:
-    """Decorator: 403 unless the request carries a valid Twilio signature."""
+    """Decorator: 403 unless the request carries a valid Twilio signature; 400 when a parameter is repeated."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if not twilio_request_is_valid():
             abort(403)
+        if has_repeated_parameter():
+            abort(400)
         return view(*args, **kwargs)
 
     return wrapper

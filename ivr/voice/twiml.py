@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from ivr.cases.crn import spoken as spoken_crn
+from ivr.voice.limited_content import LimitedContent
 
 OFFICE = "the Internal Revenue Service Automated Collection System"
 VOICE = "Polly.Joanna"
@@ -181,6 +182,11 @@ def agent_dial(queue_name: str, connect_url: str) -> VoiceResponse:
     return response
 
 
+def taxpayer_message(wording: LimitedContent, callback_numbers: Sequence[str]) -> str:
+    """The limited-content message (12 CFR 1006.2(j)) for a taxpayer: names and numbers, no CRN, no tax words."""
+    return wording.render([_spoken_phone(n) for n in callback_numbers])
+
+
 def contact_message(crn: str, callback_numbers: Sequence[str], for_practitioner: bool) -> str:
     """The message left for a contact: office, CRN digit by digit, callback numbers — no tax information."""
     numbers = " or ".join(_spoken_phone(n) for n in callback_numbers)
@@ -193,14 +199,17 @@ def contact_message(crn: str, callback_numbers: Sequence[str], for_practitioner:
 
 
 CONNECT_OPTION = "1"
+STOP_OPTION = "9"
 
 
-def outbound_to_person(message: str, press_url: str) -> VoiceResponse:
-    """A person answered: the message (CRN twice, callback numbers), then press 1 to reach an employee now."""
+def outbound_to_person(message: str, press_url: str, for_practitioner: bool = True) -> VoiceResponse:
+    """A person answered: the message, press 1 to reach an employee now, press 9 to stop calls to this number."""
     response = VoiceResponse()
     gather = Gather(input="dtmf", num_digits=1, timeout=5, action=press_url, method="POST")
     _say(gather, message)
-    _say(gather, f"To speak with a collection employee now, press {CONNECT_OPTION}.")
+    someone = "a collection employee" if for_practitioner else "someone"  # a third party may have answered
+    _say(gather, f"To speak with {someone} now, press {CONNECT_OPTION}.")
+    _say(gather, f"To stop calls to this number, press {STOP_OPTION}.")
     response.append(gather)
     _say(response, "Thank you. Goodbye.")
     response.hangup()
@@ -222,6 +231,11 @@ def outbound_connect(queue_url: str) -> VoiceResponse:
     _say(response, "Please hold while we connect you to a collection employee.")
     response.redirect(queue_url, method="POST")
     return response
+
+
+def calls_stopped() -> VoiceResponse:
+    """The callee pressed 9: confirm, and hang up."""
+    return hang_up("This number will not be called again. Goodbye.")
 
 
 def hang_up(text: str | None = None) -> VoiceResponse:

@@ -131,6 +131,6 @@ def test_redact_never_leaves_more_than_the_last_four_digits(digits, layout, befo
     assert text == before + "***-**-" + digits[-4:] + after
 
 
-@pytest.mark.parametrize("text", ["+1 212 555 0101", "(212) 555-0101", "4012345675", "45984.98", "0401-23456R"])
-def test_redact_leaves_phones_crns_amounts_and_cafs_alone(text) -> None:
+@pytest.mark.parametrize("text", ["+1 212 555 0101", "(212) 555-0101", "4012345675", "45984.98"])
+def test_redact_leaves_phones_crns_and_amounts_alone(text) -> None:
     assert redact(text) == text

@@ -48,12 +48,12 @@ def test_repeated_failures_lock_the_account_for_a_while(employees: Employees, al
     # locked: even the right password is refused until the window passes
     result = employees.sign_in("alice", PASSWORD)
     assert result.employee is None and result.locked
-    assert 0 < redis.ttl(keys.sign_in_failures("alice")) <= LOCKOUT_SECONDS
-    redis.delete(keys.sign_in_failures("alice"))  # the window elapsing
+    assert 0 < redis.ttl(keys.sign_in_failures("alice", "unknown")) <= LOCKOUT_SECONDS
+    redis.delete(keys.sign_in_failures("alice", "unknown"))  # the window elapsing
     assert employees.sign_in("alice", PASSWORD).employee == alice
 
 
 def test_a_success_resets_the_failure_count(employees: Employees, alice, redis, keys):
     employees.sign_in("alice", "wrong password!")
     employees.sign_in("alice", PASSWORD)
-    assert redis.get(keys.sign_in_failures("alice")) is None
+    assert redis.get(keys.sign_in_failures("alice", "unknown")) is None

@@ -11,6 +11,7 @@ from dialer_support import MIDDAY, MORNING_EAST, emulator_clock, make_dialer, ma
 from emulator.parties import AnsweringMachine, InvalidNumber, NoAnswerLine
 from ivr import clock
 from ivr.cases.crn import spoken
+from ivr.cases.sealing import person_ref
 from ivr.dialer.placing import CallRequest, Failure, PlacementError
 from ivr.dialer.policy import DAY, HOUR
 
@@ -137,8 +138,13 @@ def test_a_call_whose_slot_comes_after_the_callees_hours_is_deferred_not_placed(
     assert not calls_to(emu, taxpayer_phone(app, deferred))
 
 
+def tin_ref(app, case_id: str) -> str:
+    return person_ref(app.extensions["acs"].store.get_case(case_id).tin)
+
+
 def test_seven_attempts_in_seven_days_then_wait(app, emu, dialer, redis, keys):
-    redis.zadd(keys.case_attempts("ACS-000101"), {f"AT{n:020d}": MIDDAY - n * DAY + 60 for n in range(7)})
+    calls = keys.contact_calls(tin_ref(app, "ACS-000101"), "0401-23456R")  # per person per debt, not per case
+    redis.zadd(calls, {f"AT{n:020d}": MIDDAY - n * DAY + 60 for n in range(7)})
     report = dialer.dial_cases(["ACS-000101"])
     assert not report.placed
     # The oldest of the seven (6 days ago) leaves the window tomorrow: due then, inside the window.
@@ -146,7 +152,7 @@ def test_seven_attempts_in_seven_days_then_wait(app, emu, dialer, redis, keys):
 
 
 def test_quiet_for_seven_days_after_a_conversation(app, emu, dialer, redis, keys):
-    redis.hset(keys.case_dialing("ACS-000101"), "last_conversation_at", MIDDAY - 2 * DAY)
+    redis.hset(keys.taxpayer_conversations(tin_ref(app, "ACS-000101")), "0401-23456R", MIDDAY - 2 * DAY)
     report = dialer.dial_cases(["ACS-000101"])
     assert not report.placed and report.deferred["ACS-000101"] == MIDDAY + 5 * DAY
 
@@ -264,7 +270,7 @@ def test_bad_data_never_crashes_a_tick(app, emu, dialer, redis, keys):
     redis.hset(keys.case("BROKEN-1"), "case_type", "NOT_A_TYPE")
     redis.hset(keys.case("ACS-000101"), "status", "closed")
     redis.hset(keys.case("ACS-000104"), "taxpayer_phone", "+1555")
-    redis.hset(keys.case_dialing("ACS-000105"), "last_conversation_at", "yesterday-ish")
+    redis.hset(keys.taxpayer_conversations(tin_ref(app, "ACS-000105")), "1279-04006R", "yesterday-ish")
     redis.delete(keys.cases_due())
     due = {"BROKEN-1": 0, "GHOST-1": 0, "ACS-000101": 0, "ACS-000104": 0, "ACS-000102": 0, "ACS-000105": 0}
     redis.zadd(keys.cases_due(), due)

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from ivr.dialer.policy import DAY, HOUR, Action, Outcome, Policy, backoff, classify, earliest_attempt, next_step
+from ivr.dialer.policy import DAY, HOUR, Action, Outcome, Policy, backoff, classify, next_step
 
 POLICY = Policy()
 NOW = 1_795_701_600.0
@@ -49,23 +49,6 @@ def test_unanswered_calls_back_off_exponentially_then_stop():
 
 def test_a_refused_number_stops_at_once():
     assert next_step(POLICY, Outcome.REJECTED, 0, NOW).action is Action.STOP
-
-
-def test_at_most_seven_attempts_in_any_rolling_seven_days():
-    six = [NOW - n * HOUR for n in range(6)]
-    assert earliest_attempt(POLICY, six, None) <= NOW
-    seven = [NOW - n * DAY for n in range(7)]  # the oldest was 6 days ago
-    assert earliest_attempt(POLICY, seven, None) == NOW - 6 * DAY + 7 * DAY
-
-
-def test_no_attempt_for_seven_days_after_a_conversation():
-    assert earliest_attempt(POLICY, [], NOW - DAY) == NOW + 6 * DAY
-
-
-def test_limits_are_configurable():
-    policy = Policy.from_env({"ACS_MAX_ATTEMPTS_PER_WINDOW": "2", "ACS_QUIET_DAYS_AFTER_CONVERSATION": "3"})
-    assert earliest_attempt(policy, [NOW, NOW - 1], None) == NOW - 1 + 7 * DAY
-    assert earliest_attempt(policy, [], NOW) == NOW + 3 * DAY
 
 
 def test_backoff_grows_and_jitters_within_bounds():

@@ -7,9 +7,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr import clock
+from ivr.cases.crn import spoken
 from ivr.cases.store import Store
 from ivr.dialer.attempts import Attempt, Attempts
+from ivr.dialer.dnc import DoNotCall
 from ivr.dialer.policy import DAY, HOUR
+from ivr.voice.limited_content import disclosure
 
 NOW = 1_795_701_600.0
 CRN = "4012345675"
@@ -92,8 +95,9 @@ def test_nothing_taxing_is_ever_said(twilio, attempts, redis, keys, sample_data)
         assert digits not in text.replace(" ", "").replace(",", "")
         assert stored["balance"] not in text and "$" not in text and "dollar" not in text.lower()
         assert stored["taxpayer_name"] not in text
-        if kind == "taxpayer":
-            assert "client" not in text and "important matter" in text
+        if kind == "taxpayer":  # limited content (12 CFR 1006.2(j)): no CRN, no tax words
+            assert "client" not in text and "Jordan Lee" in text and "call us back" in text
+            assert disclosure(text) is None and spoken(CRN) not in text
 
 
 def test_fax_and_unknown_attempts_just_hang_up(twilio, attempts, redis, keys):
@@ -126,9 +130,22 @@ def test_after_press_1_the_queue_still_shows_the_callee_not_our_caller_id(twilio
     assert (waiting.caller, waiting.line, waiting.case_id) == ("+12125550101", "+12025550100", "ACS-000101")
 
 
+def test_pressing_9_puts_the_number_on_the_do_not_call_list(twilio, attempts, redis, keys, app, sample_data):
+    attempt = open_attempt(attempts, redis, keys, "taxpayer")
+    params = {"CallSid": "CA" + "2" * 32, "Digits": "9", "To": attempt.to}
+    root = xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
+    assert "will not be called again" in said(root) and root.find("Hangup") is not None
+    record = DoNotCall(redis, keys).get(attempt.to)
+    assert record.who == "callee" and record.how == "keypad" and record.at == NOW
+    (entry,) = [e for e in app.extensions["acs"].history.entries("ACS-000101") if e.kind == "dnc"]
+    assert "0101" in entry.summary and "2125550101" not in entry.summary
+    xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))  # repeated: one line
+    assert len([e for e in app.extensions["acs"].history.entries("ACS-000101") if e.kind == "dnc"]) == 1
+
+
 def test_any_other_key_says_goodbye(twilio, attempts, redis, keys):
     attempt = open_attempt(attempts, redis, keys)
-    params = {"CallSid": "CA" + "2" * 32, "Digits": "9"}
+    params = {"CallSid": "CA" + "2" * 32, "Digits": "7"}
     root = xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
     assert root.find("Hangup") is not None and root.find("Redirect") is None
 

@@ -148,3 +148,25 @@ def test_contact_message_spells_the_crn_and_discloses_nothing() -> None:
     assert not re.search(r"\d{2,}", text)  # every number is spoken digit by digit
     taxpayer = twiml.contact_message("4012345678", ["+18008293903"], for_practitioner=False)
     assert "client" not in taxpayer and "$" not in taxpayer
+
+
+def test_the_taxpayer_message_is_limited_content_and_its_wording_is_checked() -> None:
+    from ivr.voice.limited_content import LimitedContent, disclosure
+
+    text = twiml.taxpayer_message(LimitedContent(), ["+18008293903"])
+    assert "8 0 0, 8 2 9, 3 9 0 3" in text and "Jordan Lee" in text and disclosure(text) is None
+    assert not re.search(r"\d{2,}", text)
+    for env in (
+        {"ACS_VOICEMAIL_TEXT": "About your tax debt, call {numbers}"},
+        {"ACS_VOICEMAIL_TEXT": "Case {crn}: call {numbers}"},
+        {"ACS_VOICEMAIL_OFFICE": "the Internal Revenue Service"},
+        {"ACS_VOICEMAIL_TEXT": "Please call us back."},
+    ):
+        try:
+            LimitedContent.from_env(env)
+        except ValueError as error:
+            assert len(str(error).splitlines()) == 1
+        else:
+            raise AssertionError(f"{env} was accepted")
+    custom = LimitedContent.from_env({"ACS_VOICEMAIL_TEXT": "Hi, {person} here. Call {numbers}."})
+    assert custom.render(["1"]) == "Hi, Jordan Lee here. Call 1."

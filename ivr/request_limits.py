@@ -1,0 +1,68 @@
+"""What every request meets before any view: a body-size limit and routing that never redirects off-site.
+
+Twilio's webhook bodies are a few KB and the console's forms smaller still, so a body over ACS_MAX_REQUEST_BYTES
+is refused with 413 before anything reads it — before the form is parsed and before the signature is checked (an
+unsigned 500 MB POST used to be parsed in full). Both checks sit at the WSGI layer: a declared Content-Length
+over the limit is refused unread; a chunked body without one is read up to one byte past the limit, no further.
+MAX_CONTENT_LENGTH is set as well, for whatever reaches Werkzeug's own stream handling.
+
+Werkzeug's routing answers `//voice//acs` or `/console` with a 308 to an absolute URL built from the request's
+Host header (`http://evil.example/voice/acs`). Merging slashes and slash-appending redirects are turned off, so
+such paths are a plain 404 and no redirect ever names a host taken from the request.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from ivr.config import Config
+
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024
+
+
+def max_request_bytes(config: Config) -> int:
+    """ACS_MAX_REQUEST_BYTES, or 64 KiB (Twilio's form bodies are a few KB)."""
+    text = config.extra.get("ACS_MAX_REQUEST_BYTES") or ""
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_REQUEST_BYTES
+
+
+class BodyLimit:
+    """WSGI middleware: 413 for a declared body over `limit` bytes, without reading a byte of it."""
+
+    def __init__(self, app: Callable, limit: int):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared:
+            if not declared.isdigit():
+                return _refuse(BadRequest("Content-Length is not a number"), environ, start_response)
+            if int(declared) > self.limit:
+                return _refuse(RequestEntityTooLarge(), environ, start_response)
+        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # No length to check: read at most one byte past the limit, then hand the app a body of known size.
+            body = environ["wsgi.input"].read(self.limit + 1)
+            if len(body) > self.limit:
+                return _refuse(RequestEntityTooLarge(), environ, start_response)
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        return self.app(environ, start_response)
+
+
+def _refuse(error, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    response = error.get_response(environ)
+    response.headers["Connection"] = "close"  # the unread body must not be taken for the next request
+    return response(environ, start_response)
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """Call before any blueprint is registered: rules take the url_map's slash settings when they are added."""
+    limit = max_request_bytes(config)
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    app.wsgi_app = BodyLimit(app.wsgi_app, limit)

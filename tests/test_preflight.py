@@ -1,0 +1,51 @@
+"""Misconfigured commands say so in one line and exit non-zero, before doing anything (issue 9 §4)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _acs(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ACS_", "PUBLIC_", "REDIS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "ivr", *args],
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_serve_without_the_auth_token_refuses_to_start(config_overrides, tmp_path):
+    env = {k: v for k, v in config_overrides.items() if k != "TWILIO_AUTH_TOKEN"}
+    result = _acs(["serve", "--port", "1"], env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "TWILIO_AUTH_TOKEN is not set" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [(["worker", "--burst"], "TWILIO_AUTH_TOKEN"), (["dial"], "TWILIO_ACCOUNT_SID"), (["dial"], "ACS_FROM_NUMBER")],
+)
+def test_worker_and_dial_without_twilio_settings_refuse(config_overrides, redis, tmp_path, command, missing):
+    env = {k: v for k, v in config_overrides.items() if k != missing}
+    result = _acs(command, env, tmp_path)
+    assert result.returncode == 1, result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and missing in line and line.startswith(f"acs {command[0]}: cannot place calls")
+    assert redis.dbsize() == 0  # nothing queued
+
+
+def test_dial_with_everything_set_still_queues(config_overrides, redis, tmp_path):
+    result = _acs(["dial"], config_overrides, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "queued a dialer tick" in result.stdout
