@@ -75,7 +75,7 @@ def dial_due(scheduled_for: str | None = None) -> str:
     rt.queues.tick_started(scheduled_for)
     report = None
     try:
-        report = rt.dialer.tick()
+        report = rt.dialer.tick(on_claimed=lambda claimed: _hand_on(rt, claimed))
         _follow_up(rt, report)
     finally:
         # Even a failed tick (Redis blip, Twilio misconfigured) keeps the heartbeat: RQ records the failure and
@@ -90,6 +90,13 @@ def dial_due(scheduled_for: str | None = None) -> str:
             rt.queues.schedule_tick(idle, now)
     log.info("dialer tick: %s", report.summary())
     return report.summary()
+
+
+def _hand_on(rt: Runtime, claimed: list[str]) -> None:
+    """A full batch means more are due: queue the next tick now so another worker dials it alongside this one."""
+    if len(claimed) >= rt.settings.tick_limit():
+        now = clock.now()
+        rt.queues.schedule_tick(now, now)
 
 
 def dial_case(case_id: str) -> str:

@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from ivr.config import Config
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
 from ivr.dialer.policy import Outcome, Policy, earliest_attempt, next_step
+from ivr.dialer.rate import CallRate
 from ivr.dialer.window import CallingWindow, zones_for
 from ivr.keys import KeySchema
 from ivr.redis_conn import read_hashes
@@ -117,17 +118,20 @@ class Dialer:
         self.store = Store(client, keys)
         self.attempts = Attempts(client, keys)
         self.history = History(client, keys)
+        self.rate = CallRate(client, keys, self.settings.max_cps)  # the ceiling across every worker
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
     # --- entry points ----------------------------------------------------------------------------------------
-    def tick(self, limit: int | None = None) -> TickReport:
-        """Dial the cases due now (at most one tick's worth)."""
+    def tick(self, limit: int | None = None, on_claimed: Callable[[list[str]], None] | None = None) -> TickReport:
+        """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed."""
         now = clock.now()
         self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
+        if on_claimed is not None:
+            on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
         return self._process(claimed, token, now)
 
     def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
@@ -152,6 +156,7 @@ class Dialer:
             self._defer_unplaced(attempt, now, "outside the calling hours when Twilio accepted calls again")
             return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
+        self.rate.acquire()
         try:
             call_sid = self._require_placer().place(CallRequest(attempt.attempt_id, attempt.to))
         except PlacementError as error:
@@ -392,6 +397,7 @@ class Dialer:
                 time.sleep(delay)
             if not window.allows(attempt.to, datetime.fromtimestamp(clock.now(), UTC)):
                 return attempt, None  # the paced slot came after the callee's calling hours closed
+            self.rate.acquire()
             try:
                 return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
