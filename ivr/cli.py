@@ -39,13 +39,15 @@ def import_(kind: str, path: str) -> None:
     resume where it stopped."""
     import os
 
+    from ivr.cases.import_jobs import LEASE_SECONDS
     from ivr.cases.importer import ImportBusy, Importer
     from ivr.cases.progress import progress_for
 
     svc = services_from_env()
     progress = progress_for(os.path.getsize(path))
     try:
-        result = Importer(svc.redis, svc.keys).import_file(kind, path, progress)
+        lease = int(svc.config.extra.get("ACS_IMPORT_LEASE_SECONDS") or LEASE_SECONDS)
+        result = Importer(svc.redis, svc.keys, lease_seconds=lease).import_file(kind, path, progress)
     except ImportBusy as busy:
         raise click.ClickException(str(busy)) from None
     finally:
