@@ -169,8 +169,12 @@ class KeySchema:
         return self._key("dialer", "pace")
 
     def dialer_rate(self) -> str:
-        """acs:dialer:rate — string, short TTL: Redis TIME of the last call granted a calls-per-second slot."""
+        """acs:dialer:rate — sorted set, short TTL: CPS slot token → Redis TIME when it stops counting."""
         return self._key("dialer", "rate")
+
+    def dialer_rate_last(self) -> str:
+        """acs:dialer:rate:last — string, short TTL: Redis TIME of the last CPS slot granted."""
+        return self._key("dialer", "rate", "last")
 
     def dialer_next_tick(self) -> str:
         """acs:dialer:next-tick — string: epoch seconds of the tick already scheduled (one pending tick at a time)."""

@@ -156,10 +156,11 @@ class Dialer:
             self._defer_unplaced(attempt, now, "outside the calling hours when Twilio accepted calls again")
             return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
-        self.rate.acquire()
+        slot = self.rate.acquire()
         try:
             call_sid = self._require_placer().place(CallRequest(attempt.attempt_id, attempt.to))
         except PlacementError as error:
+            self.rate.release(slot)
             if error.failure is Failure.TRANSIENT:
                 self.attempts.back_to_pending(attempt_id, str(error))
                 raise
@@ -167,6 +168,7 @@ class Dialer:
                 self.attempts.finish(attempt, self._rejection(attempt, str(error), clock.now()))
                 return "rejected"
             return "unknown"
+        self.rate.release(slot)
         self.attempts.placed(attempt_id, call_sid)
         return "placed"
 
@@ -397,13 +399,15 @@ class Dialer:
                 time.sleep(delay)
             if not window.allows(attempt.to, datetime.fromtimestamp(clock.now(), UTC)):
                 return attempt, None  # the paced slot came after the callee's calling hours closed
-            self.rate.acquire()
+            slot = self.rate.acquire()
             try:
                 return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
                 return attempt, error
             except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping
                 return attempt, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
+            finally:
+                self.rate.release(slot)
 
         if self.settings.concurrency <= 1 or len(attempts) == 1:
             outcomes = [send(i, attempt) for i, attempt in enumerate(attempts)]
