@@ -46,8 +46,11 @@ class Emulator:
         self.dial_waiters: dict[str, list[Leg]] = {}
         self.webhooks: list[dict] = []
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []  # TwiML schema warnings of every leg
         self._lock = threading.RLock()
         self._wsgi = None
+        #: Where RecordingUrl and other media links point; `serve()` makes it the server's own URL.
+        self.api_base = "https://api.twilio.com"
 
     # -- setup -------------------------------------------------------------------------------------------
     def add_number(self, phone_number: str, voice_url: str | None = None, **fields) -> IncomingNumber:
@@ -153,6 +156,11 @@ class Emulator:
         async_amd_status_callback: str | None = None,
         async_amd_status_callback_method: str = "POST",
         at: float | None = None,
+        send_digits: str | None = None,
+        record: bool = False,
+        recording_status_callback: str | None = None,
+        recording_status_callback_event: Iterable[str] = (),
+        recording_status_callback_method: str = "POST",
     ) -> CallRecord:
         """Accept an outbound-api call (what POST /Calls.json does): validate, record, schedule; O(1)."""
         if not to:
@@ -179,6 +187,15 @@ class Emulator:
             timeout=float(timeout),
             extra={"url": url, "amd_timeout": machine_detection_timeout},
         )
+        if send_digits:
+            callbacks.extra["send_digits"] = send_digits
+        if record:
+            events = " ".join(recording_status_callback_event).replace(",", " ").split()
+            callbacks.extra["record"] = {
+                "status_callback": recording_status_callback,
+                "method": recording_status_callback_method,
+                "events": events or ["completed"],
+            }
         record = CallRecord(new_sid("CA"), self.account_sid, to, from_, "outbound-api", self.engine.clock.datetime())
         leg = self.new_leg(record, self.party_for(to), f"callee {to}", callbacks)
         when = self.engine.now() if at is None else at
@@ -284,4 +301,5 @@ class Emulator:
 
         server = ServerThread(self.wsgi_app, host, port)
         server.start()
+        self.api_base = server.url
         return server

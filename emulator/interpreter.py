@@ -9,13 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from emulator import dialing, queueing, twiml
+from emulator import conference, dialing, queueing, recording, twiml, validation
 from emulator.legs import Frame
 
 if TYPE_CHECKING:
     from emulator.legs import Leg
 
 PROMPT_VERBS = frozenset({"Say", "Play", "Pause"})
+#: Verbs Twilio has that the emulator does not run: reported (12200) and skipped, never silently ignored.
+NOT_EMULATED = frozenset(
+    {"Record", "Connect", "Start", "Stop", "Refer", "Echo", "Pay", "Prompt", "Sms", "Message", "Siprec", "Stream"}
+)
 
 
 @dataclass
@@ -25,6 +29,10 @@ class GatherState:
     context: str  # the kind of frame the Gather ran in: its action replaces that context
     digits: str = ""
     done: bool = False
+    speaking: bool = False  # the party is talking: the no-input timeout no longer applies
+    speech: str | None = None  # SpeechResult once recognised
+    confidence: float = 0.0
+    partials: int = 0
 
     @property
     def timeout(self) -> float:
@@ -43,15 +51,23 @@ class GatherState:
     def accepts_dtmf(self) -> bool:
         return "dtmf" in (self.verb.get("input") or "dtmf")
 
+    @property
+    def accepts_speech(self) -> bool:
+        return "speech" in (self.verb.get("input") or "dtmf")
+
 
 def execute(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
-    if leg.answered_at is None and verb.name != "Reject":
-        leg.answer()  # an inbound call is answered by the first verb that is not <Reject>
+    answer_on_bridge = verb.name == "Dial" and verb.get("answerOnBridge") == "true"
+    if leg.answered_at is None and verb.name != "Reject" and not answer_on_bridge:
+        leg.answer()  # an inbound call is answered by the first verb that is not <Reject> (or answerOnBridge)
     handler = HANDLERS.get(verb.name)
     if handler is None:
+        what = "is not emulated" if verb.name in NOT_EMULATED else "is not a TwiML verb"
         leg.errors.append({"code": 12200, "message": f"unsupported verb <{verb.name}>"})
-        leg.note("error", f"12200: unsupported verb <{verb.name}> skipped", code=12200)
+        leg.note("error", f"12200: <{verb.name}> {what}; skipped", code=12200)
         return True
+    for code, message in validation.check(verb, "Gather" if frame.kind == "gather" else None):
+        leg.warn(code, message)
     return handler(leg, verb, frame)
 
 
@@ -95,10 +111,10 @@ def _listen(leg: Leg, state: GatherState) -> None:
 
 
 def _gather_timeout(leg: Leg, state: GatherState) -> None:
-    if state.done:
+    if state.done or state.speaking:
         return
     if state.digits or state.verb.get("actionOnEmptyResult") == "true":
-        _submit(leg, state, finished_on_key="")
+        submit(leg, state, finished_on_key="")
         return
     # https://www.twilio.com/docs/voice/twiml/gather: without input Twilio moves on to the next verb.
     state.done = True
@@ -107,17 +123,22 @@ def _gather_timeout(leg: Leg, state: GatherState) -> None:
     leg.step()
 
 
-def _submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
+def submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
+    """Input is complete: request the Gather action with Digits, or SpeechResult and Confidence."""
     state.done = True
     leg.gather = None
     leg.cancel()
     # Without an action Twilio requests the current document URL again.
     action = leg.resolve(state.verb.get("action"), state.doc_url) or state.doc_url
-    leg.note("gather", f"collected {state.digits!r}")
+    if state.speech is not None:
+        leg.note("gather", f"recognised {state.speech!r}")
+        extra = {"SpeechResult": state.speech, "Confidence": f"{state.confidence:.8f}"}
+    else:
+        leg.note("gather", f"collected {state.digits!r}")
+        extra = {"Digits": state.digits}
     if not action:
         leg.step()
         return
-    extra = {"Digits": state.digits}
     if finished_on_key:
         extra["FinishedOnKey"] = finished_on_key
     context = state.context if state.context in ("main", "wait") else "main"
@@ -125,20 +146,25 @@ def _submit(leg: Leg, state: GatherState, finished_on_key: str) -> None:
 
 
 def dtmf(leg: Leg, digits: str) -> None:
-    """Keys pressed by the party: fed to the active Gather, otherwise lost (as on a real line)."""
+    """Keys pressed by the party: fed to the active Record or Gather, otherwise lost (as on a real line)."""
+    if leg.recording is not None:
+        recording.dtmf(leg, digits)
+        return
     leg.pressed.append(digits)
+    if leg.dial_link is not None and dialing.on_dtmf(leg, digits):
+        return
     state = leg.gather
-    if state is None or state.done or not state.accepts_dtmf:
+    if state is None or state.done or state.speaking or not state.accepts_dtmf:
         leg.note("dtmf", f"{digits} (nobody listening)")
         return
     leg.note("dtmf", digits)
     for key in digits:
         if state.finish_on_key and key == state.finish_on_key:
-            _submit(leg, state, finished_on_key=key)
+            submit(leg, state, finished_on_key=key)
             return
         state.digits += key
         if state.num_digits and len(state.digits) >= state.num_digits:
-            _submit(leg, state, finished_on_key="")
+            submit(leg, state, finished_on_key="")
             return
     # Barge-in: the first key stops the prompts; each key restarts the inter-digit timeout.
     leg.cancel()
@@ -152,7 +178,7 @@ def _redirect(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     if not url:  # https://www.twilio.com/docs/api/errors/11100: bad URL in a Redirect verb body
         leg.app_error(11100, "Invalid URL format: <Redirect> has no URL")
         return False
-    context = frame.kind if frame.kind in ("main", "wait", "announce") else "main"
+    context = frame.kind if frame.kind in ("main", "wait", "announce", "conference") else "main"
     leg.run_document(context, url, verb.get("method", "POST"), "redirect")
     return False
 
@@ -170,6 +196,20 @@ def _reject(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
 
 
 def _enqueue(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
+    if verb.get("workflowSid") is not None or any(child.name == "Task" for child in verb.children):
+        # TaskRouter is not emulated: no Workflow exists here, which Twilio reports as 14220
+        # (https://www.twilio.com/docs/api/errors/14220); the Enqueue ends with QueueResult=error.
+        message = f"Enqueue: Provided Workflow was not a valid sid ({verb.get('workflowSid') or 'none'}): " + (
+            "TaskRouter is not emulated"
+        )
+        leg.errors.append({"code": 14220, "message": message})
+        leg.emu.errors.append({"call_sid": leg.sid, "leg": leg.label, "code": 14220, "message": message})
+        leg.note("error", f"14220: {message}", code=14220)
+        action = leg.resolve(verb.get("action"), frame.url)
+        if action is None:
+            return True
+        leg.run_document("main", action, verb.get("method", "POST"), "enqueue-action", QueueResult="error")
+        return False
     queueing.enqueue(leg, verb, frame)
     return False
 
@@ -179,13 +219,31 @@ def _dial(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
     if queue is not None:
         queueing.dial_queue(leg, verb, queue, frame)
         return False
+    room = next((child for child in verb.children if child.name == "Conference"), None)
+    if room is not None:
+        conference.dial_conference(leg, verb, room, frame)
+        return False
+    if any(child.name == "Client" for child in verb.children):
+        nouns = [_client_as_number(c) if c.name == "Client" else c for c in verb.children]
+        verb = twiml.Verb(verb.name, verb.attrs, verb.text, nouns)  # Clients ring like Numbers, all at once
     number = next((child for child in verb.children if child.name == "Number"), None)
     if number is not None or (verb.text and not verb.children):
-        dialing.dial_number(leg, verb, number, frame)
+        dialing.dial_number(leg, verb, frame)
         return False
-    leg.errors.append({"code": 12200, "message": "only <Dial> to a Queue or a Number is emulated"})
-    leg.note("error", "12200: only <Dial> to a Queue or a Number is emulated; <Dial> skipped", code=12200)
+    message = "only <Dial> to a Queue, Number, Client or Conference is emulated"
+    leg.errors.append({"code": 12200, "message": message})
+    leg.note("error", f"12200: {message}; <Dial> skipped", code=12200)
     return True
+
+
+def _client_as_number(client: twiml.Verb) -> twiml.Verb:
+    """<Client>alice</Client> or <Client><Identity>alice</Identity>…</Client>: dial `client:alice`.
+
+    https://www.twilio.com/docs/voice/twiml/client: the identity is the text or the <Identity> child;
+    url/method/statusCallback attributes are those of <Number>.
+    """
+    identity = client.text or next((c.text for c in client.children if c.name == "Identity"), "")
+    return twiml.Verb("Number", client.attrs, f"client:{identity.strip()}")
 
 
 def _leave(leg: Leg, verb: twiml.Verb, frame: Frame) -> bool:
@@ -206,4 +264,5 @@ HANDLERS = {
     "Enqueue": _enqueue,
     "Dial": _dial,
     "Leave": _leave,
+    "Record": recording.record,
 }

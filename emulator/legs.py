@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from emulator import twiml
-from emulator.parties import HangUp, Party, Press
+from emulator import geo, twiml
+from emulator.parties import HangUp, Party, Press, Speak
 from emulator.resources import API_VERSION, CallRecord
 
 if TYPE_CHECKING:
@@ -67,16 +68,28 @@ class Leg:
         self.answered_at: float | None = None
         self.heard: list[str] = []
         self.pressed: list[str] = []
+        self.spoken: list[str] = []  # what the party said (Speak actions)
+        #: Who hears the party speak besides a speech <Gather>, e.g. a <Record>: called with a `Speak`.
+        self.speech_listener: Callable | None = None
         self.recorded: list[str] = []
         self.errors: list[dict] = []
+        self.cookies = CookieJar()  # Twilio keeps cookies per call: never shared with another call's webhooks
+        self.warnings: list[dict] = []  # TwiML schema warnings (12200, 13xxx): noted, the call carries on
         self.gather = None  # interpreter.GatherState while a Gather listens
         self.queued = None  # queueing.Enqueued while waiting in a queue
         self.bridge = None  # queueing.Bridge while connected to another leg
         self.dialing = None  # queueing.DialWait while Dial > Queue waits for a caller
         self.dial_link = None  # dialing.DialLink while a Dial > Number rings or is connected
+        self.recording = None  # recording.RecordState while a <Record> records
+        self.conference = None  # conference.Participant while in a conference room
+        self.speech: list[tuple[float, float, str]] = []  # (start, seconds, text) of everything the party said
+        self.conferences: list[str] = []  # names of the rooms joined
+        self.talked_with: set[str] = set()  # labels of legs met in a started conference
+        self.holds = 0  # times put on hold in a conference
         self.final_status: str | None = None
         self.queue_results: list[str] = []
         self.dial_statuses: list[str] = []
+        self.dial_recordings: list[dict] = []  # recordings made by <Dial record=…> (RecordingSid, Url, Duration)
         self.sequence = 0
 
     # -- bookkeeping -------------------------------------------------------------------------------------
@@ -89,6 +102,12 @@ class Leg:
 
     def note(self, kind: str, text: str, **data) -> None:
         self.emu.transcript.add(self.now(), self.label, self.sid, kind, text, **data)
+
+    def warn(self, code: int, message: str) -> None:
+        """A Twilio warning (the call carries on): transcript, `leg.warnings` and `emu.warnings`."""
+        self.warnings.append({"code": code, "message": message})
+        self.emu.warnings.append({"call_sid": self.sid, "leg": self.label, "code": code, "message": message})
+        self.note("warning", f"{code}: {message}", code=code)
 
     def call_status(self) -> str:
         return self.record.status
@@ -106,6 +125,7 @@ class Leg:
             "Direction": rec.direction,
             "From": rec.from_,
             "To": rec.to,
+            **geo.params(rec.from_, rec.to),
         }
         if rec.parent_call_sid:
             params["ParentCallSid"] = rec.parent_call_sid
@@ -140,12 +160,21 @@ class Leg:
                 self.engine.schedule(action.after, self._party_press, action.digits)
             elif isinstance(action, HangUp):
                 self.engine.schedule(action.after, self._party_hangup)
+            elif isinstance(action, Speak):
+                self.engine.schedule(action.after, self._party_speak, action)
 
     def _party_press(self, digits: str) -> None:
         if not self.ended:
             from emulator import interpreter
 
             interpreter.dtmf(self, digits)
+
+    def _party_speak(self, speech: Speak) -> None:
+        if not self.ended:
+            from emulator import speech as speech_input
+
+            self.speech.append((self.now(), speech.seconds, speech.text))
+            speech_input.spoken(self, speech)
 
     def _party_hangup(self) -> None:
         if not self.ended:
@@ -207,7 +236,7 @@ class Leg:
 
     # -- webhooks and documents --------------------------------------------------------------------------
     def request(self, url: str, method: str | None, params: dict, purpose: str):
-        result = self.emu.transport.fetch(method or "POST", url, params)
+        result = self.emu.transport.fetch(method or "POST", url, params, cookies=self.cookies)
         self.emu.record_webhook(self, purpose, result)
         status = result.status if not result.error else result.error
         self.note("webhook", f"{result.method} {url} -> {status}", purpose=purpose, status=result.status)
@@ -216,6 +245,8 @@ class Leg:
     def fetch_document(self, url: str, method: str | None, params: dict, purpose: str):
         """Fetch TwiML; on any failure report the Twilio error, play the application error and hang up."""
         result = self.request(url, method, params, purpose)
+        if result.code is not None:
+            return self.app_error(result.code, f"{result.error} ({url})")
         if result.error and "timed out" in result.error:
             return self.app_error(11205, f"HTTP request to {url} {result.error}")
         if result.error:
@@ -254,11 +285,12 @@ class Leg:
         self.start_frames(kind, verbs, url)
 
     def start_frames(self, kind: str, verbs: list[twiml.Verb], url: str | None) -> None:
-        from emulator import dialing, queueing
+        from emulator import conference, dialing, queueing
 
         self.cancel()
         self.gather = None
         on_end = {
+            "conference": lambda: conference.wait_done(self),
             "main": lambda: self.hangup("completed"),
             "wait": lambda: queueing.wait_loop(self),
             "announce": lambda: queueing.announce_done(self),

@@ -48,6 +48,10 @@ def _ring(leg: Leg, url: str | None, method: str, body: str | None) -> None:
 
 def _answered(leg: Leg, url: str | None, method: str, body: str | None) -> None:
     leg.answer()
+    digits = leg.callbacks.extra.get("send_digits")
+    if digits:  # https://www.twilio.com/docs/voice/api/call-resource: keys sent to the far end on connect
+        leg.note("dtmf", f"sends {digits} to the called party (SendDigits)")
+        leg.party.digits_received.append(digits)
     on_answer = leg.callbacks.extra.get("on_answer")
     if on_answer is not None:  # a <Dial> child leg: its parent decides what happens next
         on_answer(leg)

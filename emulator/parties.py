@@ -35,6 +35,16 @@ class HangUp:
 
 
 @dataclass
+class Speak:
+    """The party talks: `text` for `seconds`, `after` seconds from now (heard by a speech Gather or a Record)."""
+
+    text: str
+    seconds: float = 2.0
+    after: float = 0.0
+    confidence: float = 0.9
+
+
+@dataclass
 class Answer:
     after: float
 
@@ -64,8 +74,20 @@ class KeyRule:
     times: int = 1
 
 
+@dataclass
+class SpeechRule:
+    """Say `text` for `seconds`, `after` seconds once a prompt containing `heard` (case-insensitive) was spoken."""
+
+    heard: str
+    text: str
+    seconds: float = 2.0
+    after: float = 0.5
+    times: int = 1
+    confidence: float = 0.9
+
+
 class Party:
-    """Listens, optionally presses keys on cue, optionally hangs up on a timer."""
+    """Listens, optionally presses keys or speaks on cue, optionally hangs up on a timer."""
 
     ring_seconds = 4.0
 
@@ -77,10 +99,16 @@ class Party:
         hangup_after: float | None = None,
         hangup_after_in_queue: float | None = None,
         ring_seconds: float | None = None,
+        say: list[SpeechRule] | tuple = (),
+        say_after: list[Speak] | tuple = (),
     ) -> None:
         self.name = name
         self.rules = list(press)
         self.press_after = list(press_after)
+        self.speech_rules = list(say)
+        self.say_after = list(say_after)
+        self.messages_received: list[str] = []  # bodies of the SMS delivered to this party
+        self.digits_received: list[str] = []  # SendDigits of calls.create, as this party heard them
         self.hangup_after = hangup_after
         self.hangup_after_in_queue = hangup_after_in_queue
         if ring_seconds is not None:
@@ -102,6 +130,7 @@ class Party:
     # -- reactions ---------------------------------------------------------------------------------------
     def on_connected(self, leg: Leg) -> list:
         actions: list = [Press(digits, after) for after, digits in self.press_after]
+        actions += self.say_after
         if self.hangup_after is not None:
             actions.append(HangUp(self.hangup_after))
         return actions
@@ -115,6 +144,11 @@ class Party:
             if rule.heard.lower() in lowered and self._fired[key] < rule.times:
                 self._fired[key] += 1
                 actions.append(Press(rule.digits, seconds + rule.after))
+        for i, speech in enumerate(self.speech_rules):
+            key = (leg.sid, -1 - i)
+            if speech.heard.lower() in lowered and self._fired[key] < speech.times:
+                self._fired[key] += 1
+                actions.append(Speak(speech.text, speech.seconds, seconds + speech.after, speech.confidence))
         return actions
 
     def on_enqueued(self, leg: Leg) -> list:
@@ -243,4 +277,19 @@ def make_party(spec: dict) -> Party:
         for r in spec.pop("press", [])
     ]
     press_after = [(float(p["after"]), str(p["digits"])) for p in spec.pop("press_after", [])]
-    return cls(press=rules, press_after=press_after, **spec)
+    say = [
+        SpeechRule(
+            r["heard"],
+            str(r["text"]),
+            float(r.get("seconds", 2.0)),
+            float(r.get("after", 0.5)),
+            int(r.get("times", 1)),
+            float(r.get("confidence", 0.9)),
+        )
+        for r in spec.pop("say", [])
+    ]
+    say_after = [
+        Speak(str(r["text"]), float(r.get("seconds", 2.0)), float(r.get("after", 0.0)), float(r.get("confidence", 0.9)))
+        for r in spec.pop("say_after", [])
+    ]
+    return cls(press=rules, press_after=press_after, say=say, say_after=say_after, **spec)

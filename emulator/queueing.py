@@ -308,7 +308,11 @@ def _redial(agent: Leg) -> None:
 
 
 def detach(leg: Leg, result: str = "redirected") -> None:
-    """Release the leg from any queue, bridge or dial before the REST API redirects or ends it."""
+    """Release the leg from any queue, bridge, dial, recording or room before the REST API redirects or ends it."""
+    from emulator import conference, recording
+
+    recording.detach(leg, result)
+    conference.detach(leg, result)
     if leg.dial_link is not None:
         from emulator import dialing
 

@@ -191,6 +191,10 @@ class Store:
         self.calls: OrderedDict[str, CallRecord] = OrderedDict()
         self.queues: dict[str, Queue] = {}
         self.numbers: dict[str, IncomingNumber] = {}
+        self.recordings: OrderedDict = OrderedDict()  # RE… -> recording.Recording
+        self.conferences: OrderedDict = OrderedDict()  # CF… -> conference.Conference
+        self.messages: OrderedDict = OrderedDict()  # SM… -> messaging.Message
+        self.applications: OrderedDict = OrderedDict()  # AP… -> messaging.Application
 
     def add_call(self, record: CallRecord) -> None:
         with self.lock:

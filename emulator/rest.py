@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from emulator import control
+from emulator import control, messaging, rest_more
 from emulator.errors import TwilioError, not_found, unauthorized
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", r"/IncomingPhoneNumbers\.json", "numbers_list"),
         ("GET", r"/IncomingPhoneNumbers/(?P<sid>[^/]+)\.json", "numbers_fetch"),
         ("POST", r"/IncomingPhoneNumbers/(?P<sid>[^/]+)\.json", "numbers_update"),
+        *rest_more.ROUTES,
     ]
 ]
 
@@ -63,7 +64,7 @@ def _bool(value: str | None) -> bool:
     return (value or "").lower() == "true"
 
 
-class RestApi:
+class RestApi(rest_more.MoreEndpoints):
     """WSGI callable; one instance per emulator, safe to call from many threads."""
 
     def __init__(self, emu: Emulator) -> None:
@@ -89,7 +90,9 @@ class RestApi:
         if found is None:
             raise not_found(request.path)
         endpoint, args = found
-        self._authenticate(request, args.pop("account"))
+        account = args.pop("account")
+        if endpoint not in rest_more.PUBLIC_ENDPOINTS:
+            self._authenticate(request, account)
         operation = endpoint.replace("_", ".", 1)
         fault = self.emu.faults.take(operation)
         if fault is not None:
@@ -134,13 +137,18 @@ class RestApi:
     # -- calls -------------------------------------------------------------------------------------------
     def calls_create(self, request: Request):
         form = request.form
+        url, method, status_callback = form.get("Url"), form.get("Method", "POST"), form.get("StatusCallback")
+        if form.get("ApplicationSid") and not form.get("Twiml"):
+            # https://www.twilio.com/docs/voice/api/call-resource: the application's URLs replace Url/StatusCallback.
+            app = messaging.application_call_target(self.emu, form["ApplicationSid"])
+            url, method, status_callback = app.voice_url, app.voice_method, app.status_callback
         record = self.emu.create_call(
             to=form.get("To"),
             from_=form.get("From"),
-            url=form.get("Url"),
+            url=url,
             twiml=form.get("Twiml"),
-            method=form.get("Method", "POST"),
-            status_callback=form.get("StatusCallback"),
+            method=method,
+            status_callback=status_callback,
             status_callback_event=form.getlist("StatusCallbackEvent"),
             status_callback_method=form.get("StatusCallbackMethod", "POST"),
             timeout=_int(form.get("Timeout"), 60),
@@ -149,6 +157,11 @@ class RestApi:
             async_amd=_bool(form.get("AsyncAmd")),
             async_amd_status_callback=form.get("AsyncAmdStatusCallback"),
             async_amd_status_callback_method=form.get("AsyncAmdStatusCallbackMethod", "POST"),
+            send_digits=form.get("SendDigits"),
+            record=_bool(form.get("Record")),
+            recording_status_callback=form.get("RecordingStatusCallback"),
+            recording_status_callback_event=form.getlist("RecordingStatusCallbackEvent"),
+            recording_status_callback_method=form.get("RecordingStatusCallbackMethod", "POST"),
         )
         with self.emu.store.lock:
             return record.to_json(), 201

@@ -6,6 +6,8 @@ A scenario is a YAML (or JSON) mapping; see emulator/README.md for the format. `
 
 from __future__ import annotations
 
+import importlib
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ from urllib.parse import urljoin
 
 import yaml
 
+from emulator import recording
 from emulator.emulator import Emulator
 from emulator.parties import make_party
 
@@ -93,6 +96,10 @@ def build(spec: dict, emu: Emulator, app_url: str) -> None:
         agent_url = url(employee.pop("url", "/voice/agent"))
         emu.assign(number, make_party({"type": "employee", **employee}))
         emu.create_call(number, call_from, url=agent_url, at=at)
+    for step in spec.get("http") or []:
+        step = dict(step)
+        at = float(step.pop("at", 0))
+        emu.engine.schedule_at(at, _http_step, emu, url(step["url"]), step.get("method", "POST"), step.get("data"))
     for call in spec.get("calls") or []:
         call = dict(call)
         at = float(call.pop("at", 0))
@@ -100,6 +107,20 @@ def build(spec: dict, emu: Emulator, app_url: str) -> None:
             if key in call:
                 call[key] = url(call[key])
         emu.create_call(str(call.pop("to")), str(call.pop("from")), at=at, **call)
+
+
+def _http_step(emu: Emulator, url: str, method: str, data: dict | None) -> None:
+    """A scenario's `http:` step: an operator action on the app (e.g. a console's Transfer button)."""
+    result = emu.transport.fetch(method, url, {k: str(v) for k, v in (data or {}).items()})
+    emu.record_webhook(types.SimpleNamespace(label="scenario", sid=""), "http-step", result)
+    emu.transcript.add(emu.engine.now(), "scenario", "", "http", f"{method} {url} -> {result.status or result.error}")
+
+
+def make_app(spec: dict, emu: Emulator):
+    """The in-process app of a scenario's `app: module:factory`, built with the emulator's SDK client."""
+    module_name, _, factory = str(spec["app"]).partition(":")
+    build_app = getattr(importlib.import_module(module_name), factory or "create_app")
+    return build_app(emu.sdk_client(), emu.auth_token, **(spec.get("app_settings") or {}))
 
 
 def run_scenario(
@@ -110,15 +131,19 @@ def run_scenario(
     auth_token: str | None = None,
     emulator: Emulator | None = None,
     setup: Callable[[Emulator, dict], None] | None = None,
+    in_process: bool = False,
 ) -> ScenarioResult:
     """Run a scenario to completion on a virtual clock and check its expectations.
 
+    With `in_process` and an `app: module:factory` in the scenario, that app is built (`make_app`) and mounted.
     `setup(emulator, spec)` runs after the scenario's own parties and calls are registered and before the
     clock starts: the place for an app to schedule its own actions (e.g. a dialer tick) on the engine.
     """
     spec = load_scenario(source)
     app_url = app_url or spec.get("app_url") or DEFAULT_APP_URL
     emu = emulator or Emulator(account_sid=account_sid, auth_token=auth_token)
+    if wsgi_app is None and spec.get("app") and in_process:
+        wsgi_app = make_app(spec, emu)
     if wsgi_app is not None:
         emu.mount(app_url, wsgi_app)
     build(spec, emu, app_url)
@@ -152,7 +177,19 @@ LEG_CHECKS: dict[str, Callable] = {
     "recorded": _leg_check(lambda leg: leg.recorded, _contains),
     "no_errors": _leg_check(lambda leg: leg.errors, lambda errors, v: bool(v) == (not errors)),
     "error_code": _leg_check(lambda leg: [e["code"] for e in leg.errors], lambda codes, v: int(v) in codes),
+    "spoke": _leg_check(lambda leg: leg.spoken, _contains),
+    "warning_code": _leg_check(lambda leg: [w["code"] for w in leg.warnings], lambda codes, v: int(v) in codes),
+    "conference": _leg_check(lambda leg: leg.conferences, _contains),
+    "talked_with": _leg_check(lambda leg: leg.talked_with, lambda met, v: set(_names(v)) <= met),
+    "not_talked_with": _leg_check(lambda leg: leg.talked_with, lambda met, v: not set(_names(v)) & met),
+    "held": _leg_check(lambda leg: leg.holds, lambda holds, v: bool(holds) == bool(v)),
+    "recording": _leg_check(lambda leg: [r.text for r in recording.for_call(leg.emu, leg.sid)], _contains),
+    "recordings": _leg_check(lambda leg: len(recording.for_call(leg.emu, leg.sid)), lambda n, v: n == int(v)),
 }
+
+
+def _names(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def check(emu: Emulator, expectation: dict) -> tuple[str, bool]:
@@ -189,4 +226,12 @@ def _actual(leg, key: str) -> Any:
         "recorded": leg.recorded,
         "no_errors": leg.errors,
         "error_code": leg.errors,
+        "spoke": leg.spoken,
+        "warning_code": leg.warnings,
+        "conference": leg.conferences,
+        "talked_with": sorted(leg.talked_with),
+        "not_talked_with": sorted(leg.talked_with),
+        "held": leg.holds,
+        "recording": [r.text for r in recording.for_call(leg.emu, leg.sid)],
+        "recordings": len(recording.for_call(leg.emu, leg.sid)),
     }.get(key)

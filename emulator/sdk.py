@@ -85,10 +85,14 @@ class WsgiHttpClient(HttpClient):
             builder.close()
         app_iter, status, response_headers = run_wsgi_app(self.app, environ)
         try:
-            text = b"".join(app_iter).decode("utf-8")
+            raw = b"".join(app_iter)
         finally:
             if hasattr(app_iter, "close"):
                 app_iter.close()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw  # recording media: the bytes (the SDK's Response keeps whatever it is given)
         self._test_only_last_response = Response(int(status.split()[0]), text, dict(response_headers))
         return self._test_only_last_response
 

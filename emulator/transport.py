@@ -3,13 +3,25 @@
 Either way the request is what Twilio sends: form-encoded POST (or GET with a query string), real parameter
 names, and an `X-Twilio-Signature` computed over the exact URL requested, so the app's own signature check runs
 unchanged. Simulated latency (`delay`) lets tests exercise the 15-second webhook timeout without waiting.
+
+Both transports behave the same on the two things a plain HTTP client would get wrong:
+
+- Redirects (https://www.twilio.com/docs/api/errors/11216): Twilio follows 301, 302, 303 and 307 only; any other
+  3xx, or one without a Location, is error 11216; more than `MAX_REDIRECTS` hops is 11215. A 307 repeats the
+  request (method and parameters) at the new URL; 301/302/303 become a GET of the new URL carrying the Twilio
+  parameters in its query string, as every GET webhook does. Each hop is signed for the URL it requests.
+- Cookies: each call has its own jar (`cookies=`), so a cookie set on one call's webhook is sent back on that
+  call's later webhooks and never on another call's.
 """
 
 from __future__ import annotations
 
+import email.message
 import time
-from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from twilio.request_validator import RequestValidator
@@ -18,6 +30,10 @@ from werkzeug.test import Client
 #: Twilio gives up on a webhook after this many seconds.
 WEBHOOK_TIMEOUT = 15.0
 USER_AGENT = "TwilioProxy/1.1 (acs-ivr emulator)"
+#: Redirect statuses Twilio follows (https://www.twilio.com/docs/api/errors/11216).
+FOLLOWED_REDIRECTS = frozenset({301, 302, 303, 307})
+#: Hops before Twilio gives up with 11215 (HTTP too many redirects).
+MAX_REDIRECTS = 10
 
 
 @dataclass
@@ -29,6 +45,9 @@ class WebhookResult:
     content_type: str
     elapsed: float  # seconds, simulated latency included
     error: str | None = None
+    code: int | None = None  # the Twilio error code when the transport itself decided (11215, 11216)
+    location: str | None = None
+    redirects: list[str] = field(default_factory=list)  # URLs that answered with a followed redirect
 
     @property
     def ok(self) -> bool:
@@ -48,7 +67,7 @@ class Transport:
 
     def mount(self, base_url: str, wsgi_app) -> None:
         """Serve every URL under `base_url` by calling `wsgi_app` directly (no sockets)."""
-        self._mounts.append((base_url.rstrip("/"), Client(wsgi_app)))
+        self._mounts.append((base_url.rstrip("/"), Client(wsgi_app, use_cookies=False)))  # cookies are per call
 
     def route(self, public_base: str, actual_base: str) -> None:
         """Sign URLs under `public_base` as they are, but deliver them to `actual_base` (e.g. ngrok -> local)."""
@@ -61,9 +80,33 @@ class Transport:
     def sign(self, url: str, params: dict[str, str]) -> str:
         return self.validator.compute_signature(url, params)
 
-    def fetch(self, method: str, url: str, params: dict[str, str]) -> WebhookResult:
-        """Request `url` as Twilio would; never raises for network or app failures."""
+    def fetch(self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None = None) -> WebhookResult:
+        """Request `url` as Twilio would, following redirects; never raises for network or app failures."""
         method = (method or "POST").upper()
+        hops: list[str] = []
+        elapsed = 0.0
+        while True:
+            try:
+                result = self._fetch_once(method, url, params, cookies)
+            except ValueError as exc:  # a URL no HTTP client can request (https://www.twilio.com/docs/api/errors/11100)
+                return WebhookResult(url, method, 0, "", "", elapsed, f"Invalid URL format: {exc}", 11100, None, hops)
+            elapsed += result.elapsed
+            result.elapsed, result.redirects = elapsed, hops
+            if result.error or not 300 <= result.status < 400:
+                return result
+            if result.status not in FOLLOWED_REDIRECTS or not result.location:
+                why = "without a Location header" if result.location is None else "which Twilio does not follow"
+                result.error, result.code = f"HTTP invalid redirect: {result.status} {why}", 11216
+                return result
+            if len(hops) >= MAX_REDIRECTS:
+                result.error, result.code = f"HTTP too many redirects (more than {MAX_REDIRECTS})", 11215
+                return result
+            hops.append(url)
+            url = urljoin(url, result.location)
+            if result.status != 307:
+                method = "GET"
+
+    def _fetch_once(self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None) -> WebhookResult:
         if method == "GET":
             parts = urlsplit(url)
             query = "&".join(q for q in (parts.query, urlencode(params)) if q)
@@ -78,21 +121,29 @@ class Transport:
         latency = sum(s for prefix, s in self._delays if url.startswith(prefix))
         if latency >= self.timeout:
             return WebhookResult(url, method, 0, "", "", latency, f"timed out after {self.timeout:g}s")
+        cookie_request = urllib.request.Request(url, method=method)
+        if cookies is not None:
+            cookies.add_cookie_header(cookie_request)
+            if cookie_request.get_header("Cookie"):
+                headers["Cookie"] = cookie_request.get_header("Cookie")
         started = time.monotonic()
         target = self._routed(url)
         client = self._mounted(target)
         try:
             if client is not None:
-                status, body, ctype = self._wsgi(client, method, target, body_params, headers)
+                status, body, ctype, response_headers = self._wsgi(client, method, target, body_params, headers)
             else:
-                status, body, ctype = self._http(method, target, body_params, headers)
+                status, body, ctype, response_headers = self._http(method, target, body_params, headers)
         except requests.Timeout:
             return WebhookResult(url, method, 0, "", "", self.timeout, f"timed out after {self.timeout:g}s")
         except requests.RequestException as exc:
             return WebhookResult(url, method, 0, "", "", 0.0, f"connection failed: {exc}")
+        if cookies is not None:
+            cookies.extract_cookies(_CookieResponse(response_headers), cookie_request)
         elapsed = time.monotonic() - started + latency
         error = f"timed out after {self.timeout:g}s" if elapsed >= self.timeout else None
-        return WebhookResult(url, method, status, body, ctype, elapsed, error)
+        location = next((v for k, v in response_headers if k.lower() == "location"), None)
+        return WebhookResult(url, method, status, body, ctype, elapsed, error, location=location)
 
     def _routed(self, url: str) -> str:
         for public, actual in self._routes:
@@ -117,7 +168,8 @@ class Transport:
             headers=headers,
         )
         try:
-            return response.status_code, response.get_data(as_text=True), response.content_type or ""
+            body = response.get_data(as_text=True)
+            return response.status_code, body, response.content_type or "", list(response.headers.items())
         finally:
             response.close()
 
@@ -125,6 +177,33 @@ class Transport:
         if self._session is None:
             self._session = requests.Session()
         response = self._session.request(
-            method, url, data=params if method != "GET" else None, headers=headers, timeout=self.timeout
+            method,
+            url,
+            data=params if method != "GET" else None,
+            headers=headers,
+            timeout=self.timeout,
+            allow_redirects=False,  # followed by `fetch`, as Twilio follows them
         )
-        return response.status_code, response.text, response.headers.get("Content-Type", "")
+        self._session.cookies.clear()  # the session is shared by every call; cookies live in each call's jar
+        return response.status_code, response.text, response.headers.get("Content-Type", ""), _raw_headers(response)
+
+
+def _raw_headers(response: requests.Response) -> list[tuple[str, str]]:
+    """Every response header, repeated ones (Set-Cookie) kept apart."""
+    raw = getattr(response.raw, "headers", None)
+    if raw is not None and hasattr(raw, "items"):
+        return list(raw.items())
+    return list(response.headers.items())
+
+
+class _CookieResponse:
+    """The response side `http.cookiejar` reads Set-Cookie headers from."""
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self._message = email.message.Message()
+        for name, value in headers:
+            if name.lower() in ("set-cookie", "set-cookie2"):
+                self._message[name] = value
+
+    def info(self) -> email.message.Message:
+        return self._message

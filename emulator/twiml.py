@@ -7,6 +7,7 @@ interpreter can report them (12200) instead of silently skipping.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -37,15 +38,56 @@ class Verb:
         return self.attrs.get(name, default)
 
     def number(self, name: str, default: float) -> float:
+        """The attribute as a finite number ≥ 0, else `default` (validation reports the bad value)."""
         try:
-            return float(self.attrs.get(name, default))
+            value = float(self.attrs.get(name, default))
         except (TypeError, ValueError):
             return default
+        return value if math.isfinite(value) and value >= 0 else default
+
+    def integer(self, name: str, default: int) -> int:
+        """The attribute as a whole number ≥ 0 (e.g. loop), else `default`."""
+        value = (self.attrs.get(name) or "").strip()
+        return int(value) if value.isdigit() and value.isascii() else default
+
+
+#: SSML elements allowed inside <Say> (https://www.twilio.com/docs/voice/twiml/say/text-speech#ssml-tags).
+SSML_TAGS = frozenset(
+    {
+        "break",
+        "emphasis",
+        "lang",
+        "p",
+        "phoneme",
+        "prosody",
+        "s",
+        "say-as",
+        "sub",
+        "w",
+        "amazon:domain",
+        "amazon:effect",
+    }
+)
+
+
+def spoken_text(el: ET.Element) -> str:
+    """What text-to-speech says for a <Say> and its SSML children: their text (a <sub> says its alias)."""
+    parts = [el.text or ""]
+    for child in el:
+        if child.tag == "sub" and child.get("alias") is not None:
+            parts.append(f" {child.get('alias')} ")
+        elif child.tag == "break":
+            parts.append(" ")  # a pause separates words
+        else:
+            parts.append(f" {spoken_text(child)} " if child.tag in ("p", "s") else spoken_text(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
 
 
 def _verb(el: ET.Element) -> Verb:
-    text = " ".join((el.text or "").split())
-    return Verb(el.tag, dict(el.attrib), text, [_verb(child) for child in el])
+    tag = el.tag if isinstance(el.tag, str) else "#comment"
+    text = spoken_text(el) if tag == "Say" else " ".join((el.text or "").split())
+    return Verb(tag, dict(el.attrib), text, [_verb(child) for child in el])
 
 
 def parse(body: str | bytes) -> list[Verb]:
@@ -66,12 +108,21 @@ def parse(body: str | bytes) -> list[Verb]:
 def say_seconds(text: str, loop: int = 1) -> float:
     """Seconds of speech for `text`; digits spelled one by one count as words."""
     words = len(re.findall(r"\w+", text))
-    return max(0.5, words / WORDS_PER_SECOND) * max(1, loop)
+    # loop="0" repeats until the call moves on: bounded like Play's so the program still terminates.
+    return max(0.5, words / WORDS_PER_SECOND) * (720 if loop == 0 else max(1, loop))
+
+
+#: The longest a single verb may keep the line busy: Twilio's own cap on a call (4 hours).
+MAX_VERB_SECONDS = 14400.0
 
 
 def verb_seconds(verb: Verb) -> float:
-    """How long a Say, Play or Pause keeps the line busy."""
-    loop = int(verb.number("loop", 1))
+    """How long a Say, Play or Pause keeps the line busy (bad attribute values fall back to defaults)."""
+    return min(MAX_VERB_SECONDS, _verb_seconds(verb))
+
+
+def _verb_seconds(verb: Verb) -> float:
+    loop = verb.integer("loop", 1)
     if verb.name == "Say":
         return say_seconds(verb.text, loop)
     if verb.name == "Play":

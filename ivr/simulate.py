@@ -110,22 +110,46 @@ def _dialer_setup(app):
     return setup
 
 
-def simulate_over_http(spec: dict, app_url: str, public_url: str | None = None) -> ScenarioResult:
-    """Run `spec` against a running app; `public_url` (its PUBLIC_BASE_URL) is what gets signed."""
+def simulate_over_http(
+    spec: dict, app_url: str, public_url: str | None = None, api_port: int | None = None
+) -> ScenarioResult:
+    """Run `spec` against a running app; `public_url` (its PUBLIC_BASE_URL) is what gets signed.
+
+    With `api_port` the emulator also serves its REST API on 127.0.0.1:`api_port` for the run, for apps that
+    call back into Twilio (conference participants, recordings): start them with TWILIO_API_BASE pointing there.
+    """
     emu = Emulator(account_sid=os.environ.get("TWILIO_ACCOUNT_SID"), auth_token=os.environ.get("TWILIO_AUTH_TOKEN"))
     base = public_url or app_url
     if public_url and public_url.rstrip("/") != app_url.rstrip("/"):
         emu.transport.route(public_url, app_url)
-    return run_scenario(spec, app_url=base, emulator=emu)
+    server = emu.serve(port=api_port) if api_port is not None else None
+    try:
+        return run_scenario(spec, app_url=base, emulator=emu)
+    finally:
+        if server is not None:
+            server.shutdown()
+
+
+def simulate_scenario_app(spec: dict) -> ScenarioResult:
+    """Run a scenario that names its own app (`app: module:factory`, e.g. emulator/examples/) in-process."""
+    return run_scenario(spec, emulator=Emulator(), in_process=True)
 
 
 @click.command("simulate")
 @click.argument("scenario", required=False)
 @click.option("--app-url", help="Base URL of a running app; default: run the app in-process on a private Redis.")
 @click.option("--public-url", help="The running app's PUBLIC_BASE_URL, if it differs from --app-url.")
+@click.option("--api-port", type=int, help="With --app-url: also serve the emulator's REST API on this loopback port.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (with transcript) as JSON.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in scenarios.")
-def simulate(scenario: str | None, app_url: str | None, public_url: str | None, as_json: bool, list_only: bool):
+def simulate(
+    scenario: str | None,
+    app_url: str | None,
+    public_url: str | None,
+    api_port: int | None,
+    as_json: bool,
+    list_only: bool,
+):
     """Run SCENARIO (a built-in name or a scenario file) through the Twilio emulator; exit 1 on a failed check."""
     if list_only or not scenario:
         for name in builtin_scenarios():
@@ -134,7 +158,9 @@ def simulate(scenario: str | None, app_url: str | None, public_url: str | None, 
         return
     spec = resolve_scenario(scenario)
     if app_url:
-        result = simulate_over_http(spec, app_url, public_url or os.environ.get("PUBLIC_BASE_URL"))
+        result = simulate_over_http(spec, app_url, public_url or os.environ.get("PUBLIC_BASE_URL"), api_port)
+    elif spec.get("app"):
+        result = simulate_scenario_app(spec)
     else:
         result = simulate_in_process(spec)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.report())
