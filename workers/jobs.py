@@ -12,11 +12,12 @@ from rq import get_current_job
 
 from ivr import clock
 from ivr.config import Config
-from ivr.dialer.batch import Dialer, DialerSettings, TickReport
+from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
+from ivr.dialer.reconcile import reconciler_for
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
-from ivr.twilio_client import rest_client
+from ivr.twilio_client import REQUEST_TIMEOUT_SECONDS, rest_client
 from workers.queues import DialerQueues, rq_connection
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,17 @@ class Runtime:
         keys = KeySchema(config.key_prefix)
         placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)
         self.dialer = Dialer(client, keys, placer, self.settings)
+        self.dialer.reconciler = reconciler_for(
+            self.dialer.attempts,
+            placer.client,
+            config.from_number,
+            self.settings.policy,
+            self.settings.window,
+            config.extra,
+            self.settings.lease_seconds,
+            # Never sooner than the last attempt of a paced batch could still be waiting for Twilio's answer.
+            min_placing_seconds=MAX_SLOT_WAIT_SECONDS + self.settings.tick_seconds + REQUEST_TIMEOUT_SECONDS + 5,
+        )
         self.queues = DialerQueues(rq_connection(config), keys)
         self._clients = [client, self.queues.connection]
         self._http = placer.client.http_client

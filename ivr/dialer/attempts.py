@@ -69,35 +69,48 @@ return 1
 """
 
 # Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
-# KEYS: placing, then per attempt: attempt, case_attempts. ARGV: now, ttl, then per attempt the 9 FIELDS values.
+# KEYS: placing, open, then per attempt: attempt, case_attempts. ARGV: now, ttl, then per attempt the 9 FIELDS values.
 _OPEN = """
 local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 9
-for i = 0, (#KEYS - 1) / 2 - 1 do
+for i = 0, (#KEYS - 2) / 2 - 1 do
   local a, id = 3 + i * n, ARGV[3 + i * n]
-  local key, history = KEYS[2 + i * 2], KEYS[3 + i * 2]
+  local key, history = KEYS[3 + i * 2], KEYS[4 + i * 2]
   redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
     'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
     'contact_name', ARGV[a + 8], 'state', 'placing', 'placing_since', now)
   redis.call('EXPIRE', key, ttl)
   redis.call('ZADD', history, ARGV[a + 6], id)
   redis.call('ZADD', KEYS[1], now, id)
+  redis.call('ZADD', KEYS[2], now, id)
+end
+return (#KEYS - 2) / 2
+"""
+
+# Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
+# KEYS: placing, then per attempt: attempt, call_attempt. ARGV: ttl, then attempt_id, call_sid, … in the same order.
+_PLACED = """
+for i = 0, (#KEYS - 1) / 2 - 1 do
+  local id, sid, key = ARGV[2 + i * 2], ARGV[3 + i * 2], KEYS[2 + i * 2]
+  redis.call('ZREM', KEYS[1], id)
+  local state = redis.call('HGET', key, 'state')
+  if state then
+    redis.call('HSETNX', key, 'call_sid', sid)
+    redis.call('SET', KEYS[3 + i * 2], id, 'EX', ARGV[1])
+    if state == 'placing' then redis.call('HSET', key, 'state', 'placed') end
+  end
 end
 return (#KEYS - 1) / 2
 """
 
-# Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
-# KEYS: placing, then one attempt key per attempt. ARGV: attempt_id, call_sid, … in the same order.
-_PLACED = """
-for i = 2, #KEYS do
-  local id, sid = ARGV[(i - 2) * 2 + 1], ARGV[(i - 2) * 2 + 2]
-  redis.call('ZREM', KEYS[1], id)
-  local state = redis.call('HGET', KEYS[i], 'state')
-  if state then
-    redis.call('HSETNX', KEYS[i], 'call_sid', sid)
-    if state == 'placing' then redis.call('HSET', KEYS[i], 'state', 'placed') end
-  end
-end
-return #KEYS - 1
+# A status callback before the final one names the call: keep its CallSid, so that an attempt whose worker died
+# before it could write the CallSid down is still reconciled with the right call. KEYS: attempt, call_attempt.
+# ARGV: attempt_id, call_sid, ttl.
+_NOTE_SID = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'final' then return 0 end
+redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+return 1
 """
 
 # Twilio said "not now" (429/5xx): the call was not accepted, so the attempt may be sent again later.
@@ -119,7 +132,7 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 # Record an attempt's outcome once and decide the case's next step, atomically.
-# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged.
+# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open.
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
 #       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none).
 _FINISH = """
@@ -129,6 +142,7 @@ if state == 'final' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'final', 'outcome', ARGV[5], 'call_status', ARGV[4], 'ended_at', ARGV[9])
 if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[8], ARGV[1])
 redis.call('HSET', KEYS[2], 'unanswered', ARGV[7], 'last_outcome', ARGV[5], 'last_attempt', ARGV[1])
 if ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'last_conversation_at', ARGV[8]) end
 if ARGV[6] ~= '' then
@@ -165,6 +179,7 @@ class Attempt:
     message_played: bool = False
     pressed: str | None = None
     outcome: str | None = None
+    placing_since: float = 0.0
 
     @property
     def for_practitioner(self) -> bool:
@@ -215,6 +230,7 @@ class Attempts:
         self._pending = client.register_script(_PENDING)
         self._finish = client.register_script(_FINISH)
         self._note = client.register_script(_NOTE)
+        self._note_sid = client.register_script(_NOTE_SID)
 
     # --- claiming and pacing -------------------------------------------------------------------------------
     def claim(
@@ -242,7 +258,7 @@ class Attempts:
         """`create` for a whole batch, as one script call on `pipe`."""
         if not attempts:
             return
-        keys = [self.keys.attempts_placing()]
+        keys = [self.keys.attempts_placing(), self.keys.attempts_open()]
         args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS]
         for a in attempts:
             keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
@@ -262,9 +278,23 @@ class Attempts:
         """Record the CallSids Twilio returned (attempt id → CallSid), as one script call."""
         if not call_sids:
             return
-        keys = [self.keys.attempts_placing(), *(self.keys.attempt(a) for a in call_sids)]
-        args = [value for pair in call_sids.items() for value in pair]
+        keys = [self.keys.attempts_placing()]
+        for attempt_id, call_sid in call_sids.items():
+            keys += [self.keys.attempt(attempt_id), self.keys.call_attempt(call_sid)]
+        args = [ATTEMPT_TTL_SECONDS, *(value for pair in call_sids.items() for value in pair)]
         self._placed(keys=keys, args=args, client=pipe)
+
+    def note_call_sid(self, attempt_id: str, call_sid: str) -> bool:
+        """Keep the CallSid an early status callback names (False: unknown or already final attempt)."""
+        keys = [self.keys.attempt(attempt_id), self.keys.call_attempt(call_sid)]
+        return bool(self._note_sid(keys=keys, args=[attempt_id, call_sid, ATTEMPT_TTL_SECONDS]))
+
+    def owner_of(self, call_sids: Sequence[str]) -> dict[str, str]:
+        """The attempt that placed each call, where known (CallSid → attempt id)."""
+        if not call_sids:
+            return {}
+        found = self.redis.mget([self.keys.call_attempt(sid) for sid in call_sids])
+        return {sid: owner for sid, owner in zip(call_sids, found, strict=True) if owner}
 
     def back_to_pending(self, attempt_id: str, error: str, pipe: redis.client.Pipeline | None = None) -> None:
         keys = [self.keys.attempt(attempt_id), self.keys.attempts_placing()]
@@ -282,6 +312,7 @@ class Attempts:
             self.keys.case_history(attempt.case_id),
             self.keys.attempts_placing(),
             self.keys.dialer_flagged(),
+            self.keys.attempts_open(),
         ]
         detail = {"attempt_id": attempt.attempt_id, "outcome": result.outcome, **(result.detail or {})}
         if result.call_sid:
@@ -356,4 +387,5 @@ def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:
         message_played=data.get("message_played") == "1",
         pressed=data.get("pressed") or None,
         outcome=data.get("outcome") or None,
+        placing_since=float(data.get("placing_since") or 0),
     )

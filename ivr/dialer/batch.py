@@ -121,12 +121,17 @@ class Dialer:
         self.rate = CallRate(client, keys, self.settings.max_cps)  # the ceiling across every worker
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        #: ivr.dialer.reconcile.Reconciler: asks Twilio about attempts with no final callback (else: reap).
+        self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
     def tick(self, limit: int | None = None, on_claimed: Callable[[list[str]], None] | None = None) -> TickReport:
         """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed."""
         now = clock.now()
-        self.reap(now)
+        if self.reconciler is not None:
+            self.reconciler.run(now)
+        else:
+            self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)

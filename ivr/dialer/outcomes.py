@@ -43,6 +43,8 @@ def record_call_end(
     when the call will really happen and no tick wakes up only to defer it.
     """
     if call_status not in FINAL_CALL_STATUSES:
+        if call_sid:
+            attempts.note_call_sid(attempt_id, call_sid)  # lets reconciliation find the call if no final comes
         return NOT_FINAL
     attempt = attempts.get(attempt_id)
     if attempt is None:
