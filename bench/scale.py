@@ -164,6 +164,9 @@ def measure(size: int) -> dict:
         idle = webhooks.idle_p99()
         before = client.info("memory")["used_memory"]
         cpu_before = _redis_cpu(client)
+        client.config_set("slowlog-log-slower-than", 5000)  # µs: every command over 5 ms, server time
+        client.config_set("slowlog-max-len", 10000)
+        client.slowlog_reset()
         prober = Prober(url)
         prober.start()
         webhooks.start()
@@ -173,6 +176,7 @@ def measure(size: int) -> dict:
         prober.join()
         webhooks.join()
         redis_cpu = _redis_cpu(client) - cpu_before
+        slowest = max((entry["duration"] for entry in client.slowlog_get(10000)), default=0) / 1000
         per_case = (client.info("memory")["used_memory"] - before) / size
         auth_seconds, auth_rss, _ = _import("authorizations", files["authorizations"], env)
         tick = _tick_seconds(url, env)
@@ -184,6 +188,7 @@ def measure(size: int) -> dict:
             "peak_rss_mb": max(rss_mb, auth_rss),
             "bytes_per_case": per_case,
             "worst_ping_ms": prober.worst * 1000,
+            "slowest_command_ms": slowest,
             "webhook_p99_idle_ms": idle * 1000,
             "webhook_p99_import_ms": _p99(webhooks.samples) * 1000,
             "authorizations_per_second": (size // 5) / auth_seconds,
@@ -202,7 +207,8 @@ def table(results: list[dict]) -> str:
         ("import rows/CPU-s (importer+Redis)", "rows_per_cpu_second", "{:,.0f}", "(2 cores: ~2× if alone)"),
         ("peak RSS of the import, MB", "peak_rss_mb", "{:.0f}", f"≤ {GOALS['peak_rss_mb']}"),
         ("Redis bytes per case", "bytes_per_case", "{:.0f}", f"≤ {GOALS['bytes_per_case']}"),
-        ("worst PING during import, ms", "worst_ping_ms", "{:.1f}", f"< {GOALS['ping_ms']}"),
+        ("slowest Redis command during import, ms", "slowest_command_ms", "{:.1f}", f"< {GOALS['ping_ms']}"),
+        ("worst PING during import (client side), ms", "worst_ping_ms", "{:.1f}", f"< {GOALS['ping_ms']}"),
         ("/voice/acs/tin p99 idle, ms", "webhook_p99_idle_ms", "{:.1f}", ""),
         ("/voice/acs/tin p99 during import, ms", "webhook_p99_import_ms", "{:.1f}", "≈ idle"),
         ("authorizations/s (wall)", "authorizations_per_second", "{:,.0f}", ""),
