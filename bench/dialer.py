@@ -33,9 +33,11 @@ from emulator.sdk import WsgiHttpClient
 from ivr import clock
 from ivr.cases.models import Case, CaseType
 from ivr.cases.poa import Authorization
+from ivr.cases.sealing import TinSeal, current_seal, install
 from ivr.cases.store import authorization_to_hash, case_to_hash
 from ivr.cases.tin import Tin
 from ivr.config import Config
+from ivr.data_key import generate_key, load_data_keys
 from ivr.dialer.batch import Dialer
 from ivr.keys import KeySchema
 from ivr.twilio_client import rest_client
@@ -60,6 +62,7 @@ class CountingConnection(redis.Connection):
 def seed(client: redis.Redis, keys: KeySchema, count: int) -> None:
     """`count` open cases due now; two in three have a valid POA (the practitioner is called), the rest none."""
     rng = random.Random(7)
+    seal = current_seal()
     pipe = client.pipeline(transaction=False)
     practitioners = [f"{n:09d}" for n in range(100, 150)]
     for n, caf in enumerate(practitioners):
@@ -79,10 +82,10 @@ def seed(client: redis.Redis, keys: KeySchema, count: int) -> None:
         pipe.zadd(keys.cases_due(), {case.case_id: 0})
         if n % 3:
             auth = Authorization(
-                rng.choice(practitioners), case.tin.ref, "2848", frozenset({"1040:2022"}), date(2025, 1, 2)
+                rng.choice(practitioners), seal.ref(case.tin.digits), "2848", frozenset({"1040:2022"}), date(2025, 1, 2)
             )
             pipe.hset(keys.authorization(f"a{n}"), mapping=authorization_to_hash(auth))
-            pipe.sadd(keys.taxpayer_authorizations(case.tin.ref), f"a{n}")
+            pipe.sadd(keys.taxpayer_authorizations(seal.ref(case.tin.digits)), f"a{n}")
         if n % 1000 == 999:
             pipe.execute()
     pipe.execute()
@@ -121,8 +124,10 @@ def run(cases: int, batch: int, concurrency: int) -> dict:
             "ACS_MAX_CPS": "1000000",
             "ACS_DIALER_BATCH": str(batch),
             "ACS_DIALER_CONCURRENCY": str(concurrency),
+            "ACS_DATA_KEY": generate_key(),
         }
         config = Config.from_env(env)
+        install(TinSeal.from_keys(load_data_keys(config)))  # seed() seals under it, as the worker will read
         keys = KeySchema(config.key_prefix)
         plain = redis.Redis.from_url(url, decode_responses=True)
         seed(plain, keys, cases)
@@ -142,7 +147,8 @@ def _measure(url: str, config: Config, keys: KeySchema, plain: redis.Redis, case
     runtime = Runtime(config, WsgiHttpClient(emu.wsgi_app))
     # Count the round trips of the dialer's own client and of RQ's.
     pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection, decode_responses=True)
-    runtime.dialer = Dialer(redis.Redis(connection_pool=pool), keys, runtime.dialer.placer, runtime.settings)
+    counted = redis.Redis(connection_pool=pool)
+    runtime.dialer = Dialer(counted, keys, runtime.dialer.placer, runtime.settings, runtime.dialer.store.seal)
     rq_pool = redis.ConnectionPool.from_url(url, connection_class=CountingConnection)
     rq_redis = redis.Redis(connection_pool=rq_pool)
     runtime.queues = DialerQueues(rq_redis, keys)

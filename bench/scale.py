@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import redis
+from cryptography.fernet import Fernet
 from twilio.request_validator import RequestValidator
 
 from bench._support import private_redis
@@ -46,6 +47,7 @@ def _env(url: str, tmp: Path) -> dict[str, str]:
         "ACS_FROM_NUMBER": "+18008293903",
         "ACS_SECRET_KEY": "bench-secret-not-a-secret",
         "ACS_MAX_CPS": "1000000",
+        "ACS_DATA_KEY": Fernet.generate_key().decode(),  # throw-away: the bench's Redis dies with it
     }
 
 

@@ -12,7 +12,8 @@ Semantics from https://www.twilio.com/docs/voice/twiml/dial and https://www.twil
 - `ringTone` is the ringback the caller hears while the Numbers ring (noted in the transcript);
 - `hangupOnStar="true"` lets the caller hang up on the dialed party by pressing *;
 - `record` (record-from-answer, record-from-ringing, and their -dual forms) records the dialed call: the action
-  and `recordingStatusCallback` get RecordingUrl, RecordingSid and RecordingDuration.
+  and `recordingStatusCallback` get RecordingUrl, RecordingSid and RecordingDuration, and the Recording is
+  listed by the REST Recordings resource (source DialVerb).
 
 When the dialed party hangs up (or nobody answers) the Dial `action` is requested with DialCallStatus,
 DialCallSid and DialCallDuration, and the parent continues with its TwiML (or the next verb).
@@ -23,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from emulator import outbound, twiml
+from emulator import outbound, recording, twiml
 from emulator.legs import Callbacks
-from emulator.resources import API_VERSION, CallRecord, new_sid
+from emulator.resources import CallRecord, new_sid
 
 if TYPE_CHECKING:
     from emulator.legs import Frame, Leg
@@ -212,12 +213,8 @@ def detach(leg: Leg, quiet: bool = False) -> None:
 
 
 def _recording(link: DialLink, child: Leg) -> dict:
-    """The recording of a `record`ed Dial: parameters for the action and the recordingStatusCallback.
-
-    The recording is kept on the parent leg (`leg.dial_recordings`).
-    TODO(emu-a): register it with emulator.recording once that module lands, so the REST Recordings resource
-    lists it and its media URL serves audio.
-    """
+    """The recording of a `record`ed Dial: stored as a Recording of the parent call (REST-visible, media served,
+    source DialVerb, both parties' speech), and its parameters for the action and the recordingStatusCallback."""
     mode = link.verb.get("record") or "do-not-record"
     if mode not in RECORD_MODES or (link.connected_at is None and "ringing" not in mode):
         return {}
@@ -226,26 +223,24 @@ def _recording(link: DialLink, child: Leg) -> dict:
     duration = max(0, int(parent.now() - start + 1e-6)) if start is not None else 0
     if duration == 0:
         return {}
-    sid = new_sid("RE")
-    account = parent.record.account_sid
-    url = f"https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{sid}"
-    recording = {
-        "RecordingSid": sid,
-        "RecordingUrl": url,
-        "RecordingDuration": duration,
-        "RecordingChannels": 2 if mode.endswith("-dual") else 1,
-        "RecordingSource": "DialVerb",
-        "CallSid": parent.sid,
-        "DialCallSid": child.sid,
-    }
-    parent.dial_recordings.append(recording)
-    parent.note("record", f"Dial recorded {duration}s ({mode}) as {sid}")
+    said = sorted(parent.speech + child.speech)
+    segments = [
+        (t - start, min(s, duration - (t - start)), text) for t, s, text in said if start <= t < start + duration
+    ]
+    rec = recording.save(parent, duration, segments, "DialVerb", start_offset=start)
+    channels = 2 if mode.endswith("-dual") else 1
+    url = parent.emu.api_base + rec.path()
+    summary = {"RecordingSid": rec.sid, "RecordingUrl": url, "RecordingDuration": duration}
+    parent.dial_recordings.append({**summary, "RecordingChannels": channels, "DialCallSid": child.sid})
+    parent.note("record", f"Dial recorded {duration}s ({mode}) as {rec.sid}")
     callback = parent.resolve(link.verb.get("recordingStatusCallback"), link.doc_url)
     if callback:
         params = parent.params(
             RecordingStatus="completed",
             RecordingStartTime=parent.engine.clock.datetime(start).strftime("%a, %d %b %Y %H:%M:%S +0000"),
-            **{k: v for k, v in recording.items() if k not in ("CallSid", "DialCallSid")},
+            RecordingChannels=channels,
+            RecordingSource="DialVerb",
+            **summary,
         )
         parent.request(callback, link.verb.get("recordingStatusCallbackMethod", "POST"), params, "recording-status")
-    return {k: recording[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")}
+    return summary

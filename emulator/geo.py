@@ -108,10 +108,15 @@ def locate(number: str) -> tuple[str, str, str, str]:
 
 
 def params(from_: str, to: str) -> dict[str, str]:
-    """The sixteen geographic parameters for a call from `from_` to `to`."""
-    out: dict[str, str] = {}
+    """The sixteen geographic parameters for a call from `from_` to `to` (cached: asked on every webhook)."""
+    return dict(_params(from_ or "", to or ""))
+
+
+@lru_cache(maxsize=8192)
+def _params(from_: str, to: str) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
     for prefixes, number in ((("From", "Caller"), from_), (("To", "Called"), to)):
-        values = locate(number or "")
+        values = locate(number)
         for prefix in prefixes:
-            out.update({f"{prefix}{field}": value for field, value in zip(FIELDS, values, strict=True)})
-    return out
+            out += [(f"{prefix}{name}", value) for name, value in zip(FIELDS, values, strict=True)]
+    return tuple(out)

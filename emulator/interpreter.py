@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PROMPT_VERBS = frozenset({"Say", "Play", "Pause"})
 #: Verbs Twilio has that the emulator does not run: reported (12200) and skipped, never silently ignored.
 NOT_EMULATED = frozenset(
-    {"Record", "Connect", "Start", "Stop", "Refer", "Echo", "Pay", "Prompt", "Sms", "Message", "Siprec", "Stream"}
+    {"Connect", "Start", "Stop", "Refer", "Echo", "Pay", "Prompt", "Sms", "Message", "Siprec", "Stream"}
 )
 
 

@@ -138,7 +138,10 @@ class Leg:
         if not url:
             return None
         base = base or (self.frames[-1].url if self.frames else None) or self.callbacks.extra.get("url")
-        return urljoin(base, url) if base else url
+        try:
+            return urljoin(base, url) if base else url
+        except ValueError:  # e.g. "http://[bad": requesting it is error 11100 (Invalid URL format)
+            return url
 
     # -- scheduling --------------------------------------------------------------------------------------
     def after(self, seconds: float, fn: Callable, *args) -> None:
@@ -239,7 +242,8 @@ class Leg:
         result = self.emu.transport.fetch(method or "POST", url, params, cookies=self.cookies)
         self.emu.record_webhook(self, purpose, result)
         status = result.status if not result.error else result.error
-        self.note("webhook", f"{result.method} {url} -> {status}", purpose=purpose, status=result.status)
+        hops = f" (redirected to {result.url})" if result.redirects else ""
+        self.note("webhook", f"{result.method} {url}{hops} -> {status}", purpose=purpose, status=result.status)
         return result
 
     def fetch_document(self, url: str, method: str | None, params: dict, purpose: str):

@@ -10,6 +10,7 @@ import click
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
 from ivr.demo import demo
+from ivr.floor_sim import floor_sim
 from ivr.services import services_from_env
 from ivr.simulate import simulate
 from workers.cli import dial, worker
@@ -47,7 +48,7 @@ def import_(kind: str, path: str) -> None:
     progress = progress_for(os.path.getsize(path))
     try:
         lease = int(svc.config.extra.get("ACS_IMPORT_LEASE_SECONDS") or LEASE_SECONDS)
-        result = Importer(svc.redis, svc.keys, lease_seconds=lease).import_file(kind, path, progress)
+        result = Importer(svc.redis, svc.keys, svc.seal, lease_seconds=lease).import_file(kind, path, progress)
     except ImportBusy as busy:
         raise click.ClickException(str(busy)) from None
     finally:
@@ -89,9 +90,54 @@ def case_show(crn_or_case_id: str, as_json: bool) -> None:
     click.echo(json.dumps(view.to_dict(), indent=2) if as_json else render_text(view))
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate):
+@cli.command()
+@click.option("--chunk", default=200, show_default=True, type=click.IntRange(1, 2000), help="records per pipeline")
+def rekey(chunk: int) -> None:
+    """Re-seal every SSN/EIN and re-index every taxpayer under the current data key; resumable.
+
+    With REDIS_URL: ACS_DATA_KEY is the new key and ACS_PREVIOUS_DATA_KEY the old one (give every acs process
+    both first). Embedded Redis: a new key is generated into ACS_DATA_DIR and the old one retired when done.
+    """
+    import time
+
+    from ivr.cases.rekey import Rekey, RekeyError
+    from ivr.cases.sealing import TinSeal
+    from ivr.config import Config
+    from ivr.data_key import DataKeyError, finish_file_rotation, load_data_keys, start_file_rotation
+
+    config = Config.from_env()
+    from_files = not config.data_key
+    load_data_keys(config)  # refuses a missing/malformed key; generates the embedded one on a first start
+    if from_files:
+        if start_file_rotation(config):
+            click.echo("generated a new data key in ACS_DATA_DIR (the old one is kept until the rotation is done)")
+            time.sleep(2 * TinSeal.RELOAD_SECONDS + 0.5)  # running processes re-read the key files meanwhile
+    elif not config.previous_data_key:
+        raise DataKeyError(
+            "acs rekey moves records from ACS_PREVIOUS_DATA_KEY (the old key) to ACS_DATA_KEY (the new one): set both"
+        )
+    svc = services_from_env()
+    try:
+        report = Rekey(svc.redis, svc.keys, svc.seal, chunk).run(click.echo)
+    except RekeyError as exc:
+        click.echo(f"acs rekey: {exc}", err=True)
+        sys.exit(1)
+    if from_files:
+        finish_file_rotation(config)
+        click.echo(f"{report.summary()}; the old key is retired (back up the new data.key)")
+    else:
+        click.echo(f"{report.summary()}; now remove ACS_PREVIOUS_DATA_KEY from every acs process")
+
+
+for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim):
     cli.add_command(command)
 
 
 def main() -> None:
-    cli()
+    from ivr.data_key import DataKeyError
+
+    try:
+        cli()
+    except DataKeyError as exc:  # a missing or malformed key: one line, no traceback, nothing started
+        click.echo(f"acs: {exc}", err=True)
+        sys.exit(2)

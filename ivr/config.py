@@ -29,6 +29,8 @@ class Config:
     secret_key: str | None = None
     key_prefix: str = "acs"
     crn_lookups_per_minute: int = 10
+    data_key: str | None = field(default=None, repr=False)
+    previous_data_key: str | None = field(default=None, repr=False)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +57,8 @@ class Config:
             secret_key=get("ACS_SECRET_KEY"),
             key_prefix=get("ACS_KEY_PREFIX") or "acs",
             crn_lookups_per_minute=int(get("ACS_CRN_LOOKUPS_PER_MINUTE") or 10),
+            data_key=get("ACS_DATA_KEY"),
+            previous_data_key=get("ACS_PREVIOUS_DATA_KEY"),
             extra={k: v for k, v in env.items() if k.startswith("ACS_")},
         )
 

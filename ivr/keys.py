@@ -1,7 +1,7 @@
 """Every Redis key name acs-ivr uses, in one place (after ru102py's key_schema).
 
 Nothing else builds key strings, Lua scripts included: they receive their keys from here through KEYS[].
-Key names never contain an SSN/EIN; taxpayers are addressed by `Tin.ref`, an opaque digest.
+Key names never contain an SSN/EIN; taxpayers are addressed by `TinSeal.ref(digits)`, a digest keyed by ACS_DATA_KEY.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ class KeySchema:
 
     # --- cases -------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> str:
-        """acs:case:{case_id} — hash: case fields (type, tin, taxpayer name/phone, periods, balance, status,
-        opened_at); small enough to stay a listpack/ziplist (~330 bytes a case)."""
+        """acs:case:{case_id} — hash: type, tin_kind/last4/ref/sealed, taxpayer name/phone, periods, balance, status,
+        opened_at; small enough to stay a listpack/ziplist (~600 bytes a case with its indexes)."""
         return self._key("case", case_id)
 
     def case_ids(self) -> str:
@@ -73,8 +73,16 @@ class KeySchema:
         return self._key("practitioner", caf, "authorizations")
 
     def authorization(self, authorization_id: str) -> str:
-        """acs:authorization:{id} — hash: caf, tin_ref, form, periods, received, revoked."""
+        """acs:authorization:{id} — hash: caf, tin_ref, tin_sealed, form, periods, received, revoked."""
         return self._key("authorization", authorization_id)
+
+    def authorization_pattern(self) -> str:
+        """acs:authorization:* — SCAN pattern for every authorization hash (offline maintenance only: acs rekey)."""
+        return self._key("authorization", "*")
+
+    def rekey_progress(self) -> str:
+        """acs:rekey — hash: to/from key ids, phase, SCAN cursor and counts of the rotation `acs rekey` is running."""
+        return self._key("rekey")
 
     # --- CRNs ------------------------------------------------------------------------------------------------
     def crn(self, crn: str) -> str:
@@ -199,3 +207,53 @@ class KeySchema:
     def case_action_lock(self, case_id: str) -> str:
         """acs:case:{case_id}:action-lock — string, TTL 30 s: held while an employee's action is checked and written."""
         return self._key("case", case_id, "action-lock")
+
+    # --- the floor: employee state, live answers, abandonment and pacing figures (ivr/dialer/floor.py) ---------
+    def floor_employee(self, username: str) -> str:
+        """acs:floor:employee:{username} — hash: state, since, phone, line (agent CallSid), call context, wrap_until."""
+        return self._key("floor", "employee", username)
+
+    def floor_states(self) -> str:
+        """acs:floor:states — hash: username → state (every signed-in employee; the floor view reads it whole)."""
+        return self._key("floor", "states")
+
+    def floor_ready(self) -> str:
+        """acs:floor:ready — sorted set: username → epoch seconds the employee became ready."""
+        return self._key("floor", "ready")
+
+    def floor_wrap(self) -> str:
+        """acs:floor:wrap — sorted set: username → epoch seconds the employee's wrap-up ends at the latest."""
+        return self._key("floor", "wrap")
+
+    def floor_talking(self) -> str:
+        """acs:floor:talking — sorted set: username → epoch seconds the current call was bridged."""
+        return self._key("floor", "talking")
+
+    def floor_line(self, agent_call_sid: str) -> str:
+        """acs:floor:line:{CallSid} — string, TTL 1 day: the employee whose phone leg this is."""
+        return self._key("floor", "line", agent_call_sid)
+
+    def floor_live(self, call_sid: str) -> str:
+        """acs:floor:live:{CallSid} — hash, TTL 1 day: a live answer's attempt, campaign and answer time."""
+        return self._key("floor", "live", call_sid)
+
+    def floor_waiting(self) -> str:
+        """acs:floor:waiting — sorted set: CallSid of a live answer waiting for an employee → answer time."""
+        return self._key("floor", "waiting")
+
+    def floor_in_flight(self, campaign: str) -> str:
+        """acs:floor:{campaign}:in-flight — sorted set: attempt id → epoch seconds placed, until answered/ended."""
+        return self._key("floor", campaign, "in-flight")
+
+    def floor_day(self, campaign: str, day: str) -> str:
+        """acs:floor:{campaign}:day:{YYYY-MM-DD} — hash, TTL 40 days: placed, human, machine, abandoned, connected,
+        amd_false_positive, talk_seconds, wait_seconds … counters for one campaign day."""
+        return self._key("floor", campaign, "day", day)
+
+    def floor_hour(self, campaign: str, hour: int) -> str:
+        """acs:floor:{campaign}:hour:{epoch hour} — hash, TTL 8 days: answer/ring/talk sums for the pacing estimates."""
+        return self._key("floor", campaign, "hour", str(hour))
+
+    def floor_campaign(self, campaign: str) -> str:
+        """acs:floor:{campaign}:settings — hash: mode (preview|progressive|predictive|message), dial level."""
+        return self._key("floor", campaign, "settings")

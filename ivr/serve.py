@@ -8,6 +8,7 @@ import secrets
 from gunicorn.app.base import BaseApplication
 
 from ivr.config import Config
+from ivr.data_key import load_data_keys
 from ivr.redis_conn import die_with_parent, redis_url_for
 
 
@@ -28,6 +29,7 @@ class _Gunicorn(BaseApplication):
 
 def serve_forever(host: str, port: int, workers: int) -> None:
     config = Config.from_env()
+    load_data_keys(config)  # refuse before anything starts; generates the embedded key once, here, not per worker
     # Workers inherit the environment: point them all at the one server (embedded or not).
     os.environ["REDIS_URL"] = redis_url_for(config)
     # Every worker must sign console sessions with the same key, or a sign-in only holds on one worker.

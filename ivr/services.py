@@ -9,9 +9,11 @@ from flask import current_app
 from twilio.request_validator import RequestValidator
 
 from ivr.cases.history import History
+from ivr.cases.sealing import TinSeal, install, seal_for
 from ivr.cases.store import Store
 from ivr.config import Config
 from ivr.dialer.attempts import Attempts
+from ivr.dialer.floor import Floor, FloorSettings
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
 from ivr.voice.callers import Callers
@@ -22,25 +24,30 @@ class Services:
     config: Config
     redis: redis.Redis
     keys: KeySchema
+    seal: TinSeal
     store: Store
     history: History
     callers: Callers
     attempts: Attempts
     validator: RequestValidator | None
+    floor: Floor | None = None
 
     @classmethod
     def from_config(cls, config: Config, client: redis.Redis | None = None) -> Services:
+        seal = install(seal_for(config))  # before Redis: a missing key stops a start
         client = client or connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         return cls(
             config=config,
             redis=client,
             keys=keys,
-            store=Store(client, keys),
+            seal=seal,
+            store=Store(client, keys, seal),
             history=History(client, keys),
             callers=Callers(client, keys),
             attempts=Attempts(client, keys),
             validator=RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None,
+            floor=FloorSettings.from_env(config.extra).floor(client, keys),
         )
 
 

@@ -54,6 +54,7 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
     windows and retries see the simulated hour, not the wall clock.
     """
     from ivr import clock, create_app
+    from ivr.data_key import generate_key
     from ivr.redis_conn import EmbeddedRedis
     from ivr.sample_data import load_sample_data
 
@@ -75,6 +76,7 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
                     "TWILIO_API_BASE": "",
                     "ACS_FROM_NUMBER": CALLER_ID,
                     "ACS_SECRET_KEY": secrets.token_hex(16),
+                    "ACS_DATA_KEY": generate_key(),  # a private store (or the tests'), filled here: a throwaway key
                 }
             )
             if spec.get("sample_data"):
@@ -99,7 +101,9 @@ def _dialer_setup(app):
         svc = app.extensions["acs"]
         settings = replace(DialerSettings.from_config(svc.config), max_cps=10_000.0, concurrency=1)
         client = rest_client(svc.config, http_client=WsgiHttpClient(emu.wsgi_app))
-        dialer = Dialer(svc.redis, svc.keys, TwilioPlacer(client, svc.config, settings.ring_timeout), settings)
+        dialer = Dialer(
+            svc.redis, svc.keys, TwilioPlacer(client, svc.config, settings.ring_timeout), settings, svc.seal
+        )
         for entry in spec["dial"]:
             at = float(entry.get("at", 0))
             if entry.get("tick"):

@@ -15,13 +15,16 @@ from pytest_redis import factories
 from twilio.request_validator import RequestValidator
 
 from ivr import clock, create_app
+from ivr.cases import sealing
 from ivr.config import Config
+from ivr.data_key import DataKeys, parse_key
 from ivr.keys import KeySchema
 from ivr.sample_data import load_sample_data
 
 PUBLIC_BASE_URL = "https://acs.example.test"
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "test-auth-token-not-a-secret"
+DATA_KEY = "dGVzdCBkYXRhIGtleSwgbm90IGEgc2VjcmV0ICEhISE="  # base64 of "test data key, not a secret !!!!"
 
 
 def _redis_server_binary() -> str:
@@ -56,7 +59,14 @@ def config_overrides(redis_url: str, tmp_path: Path) -> dict[str, str]:
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         "ACS_FROM_NUMBER": "+12025550100",
         "ACS_SECRET_KEY": "test-secret-key",
+        "ACS_DATA_KEY": DATA_KEY,
     }
+
+
+@pytest.fixture(autouse=True)
+def data_key() -> sealing.TinSeal:
+    """The tests' data key, installed as the process's seal (code handed no seal uses it, as in a real process)."""
+    return sealing.install(sealing.TinSeal.from_keys(DataKeys(parse_key(DATA_KEY, "DATA_KEY"))))
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def make_dialer(app, emu: Emulator, **settings) -> Dialer:
     dialer_settings = DialerSettings(**{**base, **settings})
     client = rest_client(svc.config, http_client=WsgiHttpClient(emu.wsgi_app))
     placer = TwilioPlacer(client, svc.config, dialer_settings.ring_timeout)
-    return Dialer(svc.redis, svc.keys, placer, dialer_settings)
+    return Dialer(svc.redis, svc.keys, placer, dialer_settings, svc.seal)
 
 
 def emulator_clock(emu: Emulator):

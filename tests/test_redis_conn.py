@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ivr.config import Config
+from ivr.data_key import load_data_keys
 from ivr.redis_conn import EmbeddedRedis, connect, redis_url_for
 
 
@@ -98,3 +101,30 @@ def test_redis_url_wins(tmp_path: Path) -> None:
     config = Config.from_env({"REDIS_URL": "redis://127.0.0.1:1/0", "ACS_DATA_DIR": str(tmp_path / "var")})
     assert redis_url_for(config) == "redis://127.0.0.1:1/0"
     assert not (tmp_path / "var").exists()
+
+
+def test_data_dir_is_0700_and_every_file_0600(servers, tmp_path: Path) -> None:
+    """The AOF holds every case: with a permissive umask and an old world-readable dir, still owner-only."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    (data_dir / "redis.log").write_text("left by an older version\n")
+    (data_dir / "redis.log").chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        server = start(servers, data_dir)
+        client = connect(server.url)
+        client.set("acs:probe", "1")
+        client.save()  # an RDB too
+        client.bgrewriteaof()
+        client.close()
+        config = Config.from_env({"REDIS_URL": "", "ACS_DATA_DIR": str(data_dir)})
+        load_data_keys(config)  # the generated key file
+    finally:
+        os.umask(previous)
+    names = {path.name for path in data_dir.iterdir()}
+    assert {"appendonly.aof", "dump.rdb", "redis.sock", "redis.log", "data.key"} <= names, names
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    for path in data_dir.rglob("*"):
+        wanted = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.lstat().st_mode) == wanted, (path.name, oct(path.lstat().st_mode))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ivr.config import Config
+from ivr.data_key import load_data_keys
 
 
 @click.command()
@@ -17,6 +18,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     from workers.supervise import run_worker
 
     config = Config.from_env()
+    load_data_keys(config)  # jobs read sealed SSNs/EINs: refuse now rather than fail every job
     run_worker(rq_connection(config), KeySchema(config.key_prefix), list(queues or WORKER_QUEUES), burst=burst)
 
 
@@ -28,6 +30,7 @@ def dial(case_id: str | None) -> None:
     from workers.queues import DialerQueues, rq_connection
 
     config = Config.from_env()
+    load_data_keys(config)
     queues = DialerQueues(rq_connection(config), KeySchema(config.key_prefix))
     if case_id:
         exists = queues.connection.exists(KeySchema(config.key_prefix).case(case_id))

@@ -11,6 +11,7 @@ import logging
 from rq import get_current_job
 
 from ivr import clock
+from ivr.cases.sealing import install, seal_for
 from ivr.config import Config
 from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
@@ -29,10 +30,11 @@ class Runtime:
     def __init__(self, config: Config, http_client=None):
         self.config = config
         self.settings = DialerSettings.from_config(config)
+        seal = install(seal_for(config))
         client = connect(redis_url_for(config))
         keys = KeySchema(config.key_prefix)
         placer = TwilioPlacer(rest_client(config, http_client), config, self.settings.ring_timeout)
-        self.dialer = Dialer(client, keys, placer, self.settings)
+        self.dialer = Dialer(client, keys, placer, self.settings, seal)
         self.dialer.reconciler = reconciler_for(
             self.dialer.attempts,
             placer.client,
@@ -47,6 +49,17 @@ class Runtime:
         self.queues = DialerQueues(rq_connection(config), keys)
         self._clients = [client, self.queues.connection]
         self._http = placer.client.http_client
+
+    def paced(self):
+        """The dialer paced to the floor (ivr.dialer.paced), built on first use."""
+        if getattr(self, "_paced", None) is None:
+            from ivr.dialer.floor import FloorSettings
+            from ivr.dialer.paced import PacedDialer
+
+            floor_settings = FloorSettings.from_env(self.config.extra)
+            floor = floor_settings.floor(self.dialer.redis, self.dialer.keys)
+            self._paced = PacedDialer(self.dialer, floor, floor_settings, self.config.queue_name)
+        return self._paced
 
     def close(self) -> None:
         """Release sockets: the thread pool, the Redis clients and the SDK's HTTP session."""
@@ -87,7 +100,12 @@ def dial_due(scheduled_for: str | None = None) -> str:
     rt.queues.tick_started(scheduled_for)
     report = None
     try:
-        report = rt.dialer.tick(on_claimed=lambda claimed: _hand_on(rt, claimed))
+        ticked = rt.paced().tick(
+            on_claimed=lambda claimed: _hand_on(rt, claimed)
+        )  # nobody on the floor: today's agentless tick, unchanged
+        report = ticked.report
+        if report is None:  # the floor is full: look again one tick later
+            report = TickReport(next_due=clock.now() + rt.settings.tick_seconds)
         _follow_up(rt, report)
     finally:
         # Even a failed tick (Redis blip, Twilio misconfigured) keeps the heartbeat: RQ records the failure and

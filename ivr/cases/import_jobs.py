@@ -139,6 +139,7 @@ for k = 4, #KEYS, 3 do
   local pairs_ = {}
   for i = 1, n do pairs_[#pairs_ + 1] = names[i]; pairs_[#pairs_ + 1] = ARGV[a + 3 + i] end
   redis.call('HSET', case, unpack(pairs_))
+  redis.call('HDEL', case, 'tin_digits')  -- written in the clear before sealing: never left behind
   redis.call('SADD', KEYS[2], id)
   index_add(bucket, field, id)
   a = a + 4 + n
@@ -163,7 +164,7 @@ end
 )
 
 # Authorizations. KEYS: job, then per row: authorization, taxpayer's set, practitioner's set. ARGV: chunk, ttl,
-# then per row: id, caf, tin_ref, form, periods, received, revoked.
+# then per row: id, caf, tin_ref, form, periods, received, revoked, tin_sealed.
 _AUTHORIZATIONS = (
     _HEAD
     + """
@@ -171,10 +172,10 @@ local a = 3
 for k = 2, #KEYS, 3 do
   created = created + (1 - redis.call('EXISTS', KEYS[k]))
   redis.call('HSET', KEYS[k], 'caf', ARGV[a + 1], 'tin_ref', ARGV[a + 2], 'form', ARGV[a + 3],
-    'periods', ARGV[a + 4], 'received', ARGV[a + 5], 'revoked', ARGV[a + 6])
+    'periods', ARGV[a + 4], 'received', ARGV[a + 5], 'revoked', ARGV[a + 6], 'tin_sealed', ARGV[a + 7])
   redis.call('SADD', KEYS[k + 1], ARGV[a])
   redis.call('SADD', KEYS[k + 2], ARGV[a])
-  a = a + 7
+  a = a + 8
 end
 """
     + _TAIL
@@ -244,7 +245,7 @@ class ImportJob:
         return int(self._scripts["practitioners"](keys=keys, args=args))
 
     def write_authorizations(self, chunk: int, rows: Sequence[Sequence[str]]) -> int:
-        """rows: (id, caf, tin_ref, form, periods, received, revoked)."""
+        """rows: (id, caf, tin_ref, form, periods, received, revoked, tin_sealed)."""
         keys = [self.key]
         for row in rows:
             keys += [

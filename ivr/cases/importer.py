@@ -20,6 +20,7 @@ import time
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +43,7 @@ from ivr.cases.rows import (
     parse_case_row,
     parse_practitioner_row,
 )
+from ivr.cases.sealing import TinSeal, current_seal
 from ivr.cases.store import authorization_to_hash, case_to_hash
 from ivr.cases.tin import redact
 from ivr.keys import KeySchema
@@ -101,10 +103,16 @@ class Progress:
 
 class Importer:
     def __init__(
-        self, client: redis.Redis, keys: KeySchema, chunk_rows: int = CHUNK_ROWS, lease_seconds: int = LEASE_SECONDS
+        self,
+        client: redis.Redis,
+        keys: KeySchema,
+        seal: TinSeal | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+        lease_seconds: int = LEASE_SECONDS,
     ):
         self.redis = client
         self.keys = keys
+        self.seal = seal or current_seal()
         self.chunk_rows = chunk_rows
         self.lease_seconds = lease_seconds
 
@@ -151,19 +159,20 @@ class Importer:
 
 # What the spill holds per record, in order (values only; the writers know the names).
 CASE_FIELDS = (
-    "case_type", "tin_kind", "tin_digits", "tin_ref", "taxpayer_name", "taxpayer_phone", "periods", "balance",
+    "case_type", "tin_kind", "tin_last4", "tin_sealed", "tin_ref", "taxpayer_name", "taxpayer_phone", "periods",
+    "balance",
 )  # fmt: skip
-AUTHORIZATION_FIELDS = ("caf", "tin_ref", "form", "periods", "received", "revoked")
+AUTHORIZATION_FIELDS = ("caf", "tin_ref", "form", "periods", "received", "revoked", "tin_sealed")
 
 
-def case_record(case: Case) -> list[str]:
+def case_record(case: Case, seal: TinSeal) -> list[str]:
     """A case as the chunk writer takes it: id, index ref, then the hash values (TIN handling: case_to_hash)."""
-    values = case_to_hash(case)
+    values = case_to_hash(case, seal)
     return [case.case_id, values["tin_ref"], *(values[name] for name in CASE_FIELDS)]
 
 
-def authorization_record(row: AuthorizationRow) -> list[str]:
-    values = authorization_to_hash(row.authorization)
+def authorization_record(row: AuthorizationRow, seal: TinSeal) -> list[str]:
+    values = {**authorization_to_hash(row.authorization), "tin_sealed": seal.seal(row.tin.digits)}
     return [row.authorization_id, *(values[name] for name in AUTHORIZATION_FIELDS)]
 
 
@@ -267,8 +276,9 @@ class _Validator:
         return False
 
     def _parser(self):
+        seal = self.importer.seal
         if self.kind == "cases":
-            return parse_case_row, lambda case: (case.case_id, case_record(case))
+            return parse_case_row, lambda case: (case.case_id, case_record(case, seal))
         if self.kind == "practitioners":
             return parse_practitioner_row, lambda p: (p.caf, [p.caf, p.name, p.firm, p.phone])
 
@@ -276,9 +286,9 @@ class _Validator:
             self.pending_cafs.append((self.line, row.authorization.caf))
             if len(self.pending_cafs) >= CHUNK_ROWS:
                 self._check_cafs()
-            return row.authorization_id, authorization_record(row)
+            return row.authorization_id, authorization_record(row, seal)
 
-        return parse_authorization_row, keep
+        return partial(parse_authorization_row, seal=seal), keep
 
     def _check_cafs(self) -> None:
         """Authorizations must name practitioners on file (import them first): one SMISMEMBER per 1,000 rows."""

@@ -5,7 +5,6 @@ Pure rules (no Redis): the importer streams rows through these and keeps only wh
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from ivr.cases.models import CASE_ID_RULE, Case, CaseType, Practitioner, is_case
 from ivr.cases.periods import InvalidPeriod, parse_periods
 from ivr.cases.phones import InvalidPhone, normalize_phone
 from ivr.cases.poa import FORMS, Authorization
+from ivr.cases.sealing import TinSeal, current_seal
 from ivr.cases.tin import InvalidTin, Tin, parse_tin, redact
 
 CASE_COLUMNS = ("case_id", "case_type", "tin", "taxpayer_name", "taxpayer_phone", "periods", "balance")
@@ -45,12 +45,7 @@ class RowError:
 class AuthorizationRow:
     authorization: Authorization
     tin: Tin
-
-    @property
-    def authorization_id(self) -> str:
-        a = self.authorization
-        seed = f"{a.caf}|{self.tin.digits}|{a.form}|{a.received.isoformat()}"
-        return hashlib.sha256(seed.encode()).hexdigest()[:16]
+    authorization_id: str  # keyed digest of (CAF, TIN, form, received): stable across re-imports, not reversible
 
 
 def _required(row: dict[str, str], column: str) -> str:
@@ -110,7 +105,8 @@ def parse_practitioner_row(row: dict[str, str]) -> Practitioner:
     )
 
 
-def parse_authorization_row(row: dict[str, str]) -> AuthorizationRow:
+def parse_authorization_row(row: dict[str, str], seal: TinSeal | None = None) -> AuthorizationRow:
+    seal = seal or current_seal()
     caf = normalize_caf(row["caf"])
     tin = parse_tin(_required(row, "tin"))
     form = row["form"]
@@ -122,13 +118,14 @@ def parse_authorization_row(row: dict[str, str]) -> AuthorizationRow:
         raise ValueError("revoked date is before the received date")
     authorization = Authorization(
         caf=caf,
-        tin_ref=tin.ref,
+        tin_ref=seal.ref(tin.digits),
         form=form,
         periods=frozenset(parse_periods(row["periods"])),
         received=received,
         revoked=revoked,
     )
-    return AuthorizationRow(authorization, tin)
+    seed = f"{caf}|{tin.digits}|{form}|{received.isoformat()}"
+    return AuthorizationRow(authorization, tin, seal.authorization_id(seed))
 
 
 def _parse_date(text: str, column: str) -> date:

@@ -14,6 +14,7 @@ import redis
 from ivr.cases import crn as crn_rules
 from ivr.cases.models import Case, CaseStatus, CaseType, CrnRecord, Practitioner
 from ivr.cases.poa import Authorization, preferred_poa
+from ivr.cases.sealing import TinSeal, current_seal
 from ivr.cases.tin import Tin, keyed_candidates
 from ivr.keys import KeySchema
 from ivr.redis_conn import read_hashes
@@ -31,18 +32,19 @@ return {ARGV[2], 1}
 
 
 class Store:
-    def __init__(self, client: redis.Redis, keys: KeySchema | None = None):
+    def __init__(self, client: redis.Redis, keys: KeySchema | None = None, seal: TinSeal | None = None):
         self.redis = client
         self.keys = keys or KeySchema()
+        self.seal = seal or current_seal()
         self._issue_crn = client.register_script(_ISSUE_CRN)
 
     # --- cases -------------------------------------------------------------------------------------------
     def get_case(self, case_id: str) -> Case | None:
-        return case_from_hash(case_id, self.redis.hgetall(self.keys.case(case_id)))
+        return case_from_hash(case_id, self.redis.hgetall(self.keys.case(case_id)), self.seal)
 
     def get_cases(self, case_ids: list[str]) -> list[Case]:
         rows = read_hashes(self.redis, [self.keys.case(case_id) for case_id in case_ids])
-        found = (case_from_hash(cid, data) for cid, data in zip(case_ids, rows, strict=True))
+        found = (case_from_hash(cid, data, self.seal) for cid, data in zip(case_ids, rows, strict=True))
         return [case for case in found if case is not None]
 
     def all_case_ids(self) -> list[str]:
@@ -51,7 +53,7 @@ class Store:
 
     def open_case_for_keyed_tin(self, digits: str) -> Case | None:
         """The open case of the taxpayer whose SSN/EIN a caller keyed, or None (lowest case id if several)."""
-        refs = [tin.ref for tin in keyed_candidates(digits)]
+        refs = [ref for tin in keyed_candidates(digits) for ref in self.seal.refs(tin.digits)]
         if not refs:
             return None
         pipe = self.redis.pipeline(transaction=False)
@@ -77,7 +79,8 @@ class Store:
         return bool(self.redis.sismember(self.keys.practitioner_cafs(), caf))
 
     def authorizations_for(self, tin: Tin) -> list[Authorization]:
-        ids = sorted(self.redis.smembers(self.keys.taxpayer_authorizations(tin.ref)))
+        refs = self.seal.refs(tin.digits)
+        ids = sorted(self.redis.sunion([self.keys.taxpayer_authorizations(ref) for ref in refs]))
         rows = read_hashes(self.redis, [self.keys.authorization(authorization_id) for authorization_id in ids])
         return [authorization_from_hash(data) for data in rows if data]
 
@@ -131,13 +134,13 @@ class Store:
         return self.redis.hgetall(self.keys.case_crns(case_id))
 
 
-def case_from_hash(case_id: str, data: dict[str, str]) -> Case | None:
+def case_from_hash(case_id: str, data: dict[str, str], seal: TinSeal | None = None) -> Case | None:
     if not data:
         return None
     return Case(
         case_id=case_id,
         case_type=CaseType(data["case_type"]),
-        tin=Tin(data["tin_kind"], data["tin_digits"]),
+        tin=Tin(data["tin_kind"], (seal or current_seal()).unseal(data["tin_sealed"])),
         taxpayer_name=data["taxpayer_name"],
         taxpayer_phone=data["taxpayer_phone"],
         periods=tuple(data["periods"].split(";")),
@@ -146,13 +149,18 @@ def case_from_hash(case_id: str, data: dict[str, str]) -> Case | None:
     )
 
 
-def case_to_hash(case: Case) -> dict[str, str]:
-    """The data fields of a case; status is left out so a re-import never reopens or closes one."""
+def case_to_hash(case: Case, seal: TinSeal | None = None) -> dict[str, str]:
+    """The data fields of a case; status is left out so a re-import never reopens or closes one.
+
+    The SSN/EIN is kept sealed, with its kind and last four digits beside it so a masked view needs no key.
+    """
+    seal = seal or current_seal()
     return {
         "case_type": case.case_type.value,
         "tin_kind": case.tin.kind,
-        "tin_digits": case.tin.digits,
-        "tin_ref": case.tin.ref,
+        "tin_last4": case.tin.digits[-4:],
+        "tin_sealed": seal.seal(case.tin.digits),
+        "tin_ref": seal.ref(case.tin.digits),
         "taxpayer_name": case.taxpayer_name,
         "taxpayer_phone": case.taxpayer_phone,
         "periods": ";".join(case.periods),

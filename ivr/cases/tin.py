@@ -7,7 +7,6 @@ A TIN is never logged or spoken: `mask()` is the only way one leaves this module
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -42,11 +41,6 @@ class Tin:
     def masked(self) -> str:
         return mask_digits(self.kind, self.digits)
 
-    @property
-    def ref(self) -> str:
-        """Opaque, stable reference used in Redis key names so the number never appears in one."""
-        return tin_ref(self.digits)
-
 
 def mask_digits(kind: TinKind, digits: str) -> str:
     last4 = digits[-4:]
@@ -60,10 +54,6 @@ _TIN_SHAPED = re.compile(r"(?<![\d-])(\d{3}[-. ]?\d{2}[-. ]?\d{4}|\d{2}[-. ]\d{7
 def redact(text: str) -> str:
     """Mask anything shaped like an SSN/EIN in free text (an error message echoing a value from a wrong column)."""
     return _TIN_SHAPED.sub(lambda m: "***-**-" + m.group(0)[-4:], text)
-
-
-def tin_ref(digits: str) -> str:
-    return hashlib.sha256(b"acs-tin:" + digits.encode()).hexdigest()[:20]
 
 
 def parse_tin(text: str) -> Tin:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from ivr.console import auth, manager, views  # noqa: F401  (register the routes on the blueprint)
+from ivr.console import auth, floor, manager, views  # noqa: F401  (register the routes on the blueprint)
 from ivr.console.audit import AuditLog
 from ivr.console.blueprint import SESSION_HOURS, ConsoleServices, _duration, _when, console, csrf
 from ivr.console.casework import Casework

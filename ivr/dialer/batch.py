@@ -22,6 +22,7 @@ from ivr import clock
 from ivr.cases.history import History
 from ivr.cases.models import TAXPAYER_CONTACT
 from ivr.cases.poa import preferred_poa
+from ivr.cases.sealing import TinSeal
 from ivr.cases.store import Store, authorization_from_hash, case_from_hash
 from ivr.config import Config
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
@@ -110,12 +111,13 @@ class Dialer:
         keys: KeySchema,
         placer: CallPlacer | None,
         settings: DialerSettings | None = None,
+        seal: TinSeal | None = None,
     ):
         self.redis = client
         self.keys = keys
         self.placer = placer
         self.settings = settings or DialerSettings()
-        self.store = Store(client, keys)
+        self.store = Store(client, keys, seal)
         self.attempts = Attempts(client, keys)
         self.history = History(client, keys)
         self.rate = CallRate(client, keys, self.settings.max_cps)  # the ceiling across every worker
@@ -277,7 +279,7 @@ class Dialer:
         cases = {}
         for case_id, (case_hash, _dialing, _recent) in raw.items():
             try:
-                case = case_from_hash(case_id, case_hash)
+                case = case_from_hash(case_id, case_hash, self.store.seal)
             except (KeyError, ValueError) as exc:
                 report.dropped[case_id] = f"unreadable case record ({type(exc).__name__})"
                 continue
@@ -291,7 +293,7 @@ class Dialer:
         # Authorizations and practitioners for the contact rule, batched across the whole tick.
         pipe = self.redis.pipeline(transaction=False)
         for case in cases.values():
-            pipe.smembers(self.keys.taxpayer_authorizations(case.tin.ref))
+            pipe.sunion([self.keys.taxpayer_authorizations(ref) for ref in self.store.seal.refs(case.tin.digits)])
         auth_ids = dict(zip(cases, pipe.execute(), strict=True))
         every_auth = sorted({a for ids in auth_ids.values() for a in ids})
         auth_keys = [self.keys.authorization(authorization_id) for authorization_id in every_auth]

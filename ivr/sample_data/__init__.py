@@ -17,7 +17,7 @@ def load_sample_data(client: redis.Redis, keys: KeySchema) -> None:
     """Import the three sample CSVs (idempotent), as `acs import` would."""
     from ivr.cases.importer import Importer
 
-    importer = Importer(client, keys)
+    importer = Importer(client, keys)  # sealed under the process's data key (Services installs it)
     for kind in IMPORT_ORDER:
         result = importer.import_file(kind, DIRECTORY / f"{kind}.csv")
         if not result.ok:

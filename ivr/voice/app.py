@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ivr.voice import inbound, outbound  # noqa: F401  (registers the routes on the blueprint)
+from ivr.voice import floor, inbound, outbound  # noqa: F401  (registers the routes on the blueprint)
 from ivr.voice.blueprint import voice
 
 

@@ -153,6 +153,7 @@ def acs_connect():
     if sid is not None and is_call_sid(agent_sid):
         svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
         context = svc.callers.get(sid)
+        _floor_bridged(agent_sid, sid, context)
         if context and context.case_id:
             svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
     return twiml_response(twiml.connect_caller())
@@ -163,3 +164,20 @@ def acs_connect():
 def agent():
     config = services().config
     return twiml_response(twiml.agent_dial(config.queue_name, config.public_url("/voice/acs/connect")))
+
+
+def _floor_bridged(agent_sid: str, sid: str, context) -> None:
+    """An employee on the floor took an inbound caller: they are on a call, with the caller's case if known."""
+    from ivr import clock
+    from ivr.dialer.floor import Event
+
+    floor = services().floor
+    username = floor.line_owner(agent_sid)
+    if username is None:
+        return
+    fields = {"call_sid": sid, "why": "called the inbound line"}
+    if context is not None and context.case_id:
+        fields["case_id"] = context.case_id
+        if context.crn:
+            fields["crn"] = context.crn
+    floor.apply(username, Event.BRIDGED, clock.now(), kind="inbound", **fields)

@@ -9,10 +9,10 @@ from flask import current_app, request
 from ivr import clock
 from ivr.dialer.outcomes import record_call_end
 from ivr.dialer.placing import PRESS_PATH
-from ivr.dialer.policy import MACHINE_ANSWERS, Policy
+from ivr.dialer.policy import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Policy
 from ivr.dialer.window import CallingWindow
 from ivr.services import services
-from ivr.voice import twiml
+from ivr.voice import floor, twiml
 from ivr.voice.blueprint import call_sid, twiml_response, voice
 from ivr.voice.security import validate_twilio_request
 
@@ -49,8 +49,17 @@ def outbound_answer():
     if attempt is None:
         return twiml_response(twiml.hang_up())
     config = services().config
+    # A call the floor paced (it is in flight for a campaign with employees signed in): connect at answer.
+    sid = call_sid()
+    kind = "machine" if machine else "human"
+    paced = floor.floor().resolved(attempt_id, clock.now(), kind) is not None if sid is not None else False
+    if paced and not machine:
+        return twiml_response(floor.live_answer(sid, attempt))
     message = twiml.contact_message(attempt.crn, config.callback_numbers, attempt.for_practitioner)
     if machine:
+        if paced:
+            press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
+            return twiml_response(twiml.outbound_to_machine_listening(message, press_url))
         return twiml_response(twiml.outbound_to_machine(message))
     press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
     return twiml_response(twiml.outbound_to_person(message, press_url))
@@ -62,10 +71,16 @@ def outbound_press():
     attempt_id = _attempt_id()
     sid = call_sid()
     digits = request.form.get("Digits", "")[:4]
-    if attempt_id is None or sid is None or digits != twiml.CONNECT_OPTION:
+    if attempt_id is None or sid is None or not digits:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
     attempt = services().attempts.pressed(attempt_id, digits)
     if attempt is None:
+        return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    taken_for_machine = attempt.answered_by in MACHINE_ANSWERS
+    if taken_for_machine:
+        # A key pressed during the "voicemail": a person AMD took for a machine (counted apart, then connected).
+        floor.floor().count(clock.now(), amd_false_positive=1)
+    elif digits != twiml.CONNECT_OPTION:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
     svc = services()
     # The callee is `To` on an outbound leg; the case travels with the call so the employee sees it.
@@ -80,6 +95,10 @@ def outbound_press():
 def outbound_status():
     attempt_id = _attempt_id()
     if attempt_id is not None:
+        status = request.form.get("CallStatus", "")[:32]
+        if status in FINAL_CALL_STATUSES:
+            kind = "none" if status in ("completed", "no-answer") else "busy"
+            floor.floor().resolved(attempt_id, clock.now(), kind)
         policy, window = _rules()
         record_call_end(
             services().attempts,

@@ -241,3 +241,78 @@ def _spoken_phone(e164: str) -> str:
 
 def apology_and_hangup() -> VoiceResponse:
     return hang_up("We are sorry, we cannot take your call right now. Please call again later. Goodbye.")
+
+
+# --- the floor: connect at answer, the abandonment message, the employee's phone leg -----------------------------
+FLOOR_QUEUE = "acs-outbound"
+
+
+@dataclass(frozen=True)
+class FloorUrls:
+    """Absolute URLs of the floor's webhooks (ivr/voice/floor.py)."""
+
+    agent: str
+    agent_next: str
+    connect: str
+    wait: str
+    left: str
+    inbound_connect: str
+
+
+def live_answer_enqueue(urls: FloorUrls) -> VoiceResponse:
+    """A person answered: straight into the outbound queue, where a ready employee's leg is already waiting."""
+    response = VoiceResponse()
+    response.enqueue(FLOOR_QUEUE, wait_url=urls.wait, wait_url_method="POST", action=urls.left, method="POST")
+    return response
+
+
+def live_answer_wait(queue_seconds: int) -> VoiceResponse:
+    """The waitUrl: one silent second for an employee coming free, then leave (the action plays the message)."""
+    response = VoiceResponse()
+    if queue_seconds < 1:
+        response.pause(length=1)
+    else:
+        response.leave()
+    return response
+
+
+def abandonment_message(callback_numbers: Sequence[str], crn: str | None) -> VoiceResponse:
+    """Nobody could take a live answer within 2 s: name the office, a callback number (and the CRN), hang up."""
+    response = VoiceResponse()
+    text = f"This is {OFFICE}. Please call us back at {_spoken_phone(callback_numbers[0])}."
+    if crn:
+        text += f" Your case reference number is {spoken_crn(crn)}."
+    _say(response, text)
+    response.hangup()
+    return response
+
+
+def outbound_to_machine_listening(message: str, press_url: str) -> VoiceResponse:
+    """Voicemail that still listens: a key pressed during it means a person was taken for a machine."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=1, action=press_url, method="POST")
+    _say(gather, message)
+    response.append(gather)
+    _say(response, "Thank you. Goodbye.")
+    response.hangup()
+    return response
+
+
+def employee_waits(urls: FloorUrls, inbound_queue: str | None, renew_seconds: int) -> VoiceResponse:
+    """The employee's phone leg waits for the next caller: inbound callers first, else the outbound queue."""
+    response = VoiceResponse()
+    dial = Dial(action=urls.agent_next, method="POST", timeout=renew_seconds)
+    if inbound_queue:
+        dial.queue(inbound_queue, url=urls.inbound_connect, method="POST")
+    else:
+        dial.queue(FLOOR_QUEUE, url=urls.connect, method="POST")
+    response.append(dial)
+    return response
+
+
+def employee_wraps_up(urls: FloorUrls, seconds: int) -> VoiceResponse:
+    """After a call: wrap-up (a click on Ready redirects the leg sooner), then wait for the next caller."""
+    response = VoiceResponse()
+    response.pause(length=max(1, seconds))
+    response.redirect(urls.agent, method="POST")
+    return response

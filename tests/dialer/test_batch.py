@@ -278,7 +278,7 @@ def test_bad_data_never_crashes_a_tick(app, emu, dialer, redis, keys):
 def test_an_unreadable_authorization_never_sends_the_call_to_the_taxpayer(app, emu, dialer, redis, keys):
     """With a POA on file the taxpayer must not be called directly: a record we cannot read flags the case."""
     case = dialer.store.get_case("ACS-000101")
-    for authorization_id in redis.smembers(keys.taxpayer_authorizations(case.tin.ref)):
+    for authorization_id in redis.smembers(keys.taxpayer_authorizations(dialer.store.seal.ref(case.tin.digits))):
         redis.hset(keys.authorization(authorization_id), "received", "last spring")
     report = dialer.dial_cases(["ACS-000101"])
     assert not report.placed and not emu.store.calls

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from emulator import BusyLine, Caller, Employee, Human, NoAnswerLine
+from emulator import BusyLine, Caller, Employee, Human, NoAnswerLine, recording
+from emulator.parties import Speak
 
 NUMBER, DESK = "+18005550100", "+12025550170"
 
@@ -148,3 +149,17 @@ def test_hangup_on_star_ends_the_bridge_and_the_caller_continues(emu, webapp):
     caller = call(emu, webapp, doc, Caller("caller", press_after=[(20, "*")], hangup_after=600))
     assert caller.dial_statuses == ["completed"] and caller.heard == ["Back with the menu"]
     assert emu.leg("desk").record.duration == 17  # answered at 3 s (1 s setup, 2 s ring), * at 20 s
+
+
+def test_a_dial_recording_is_a_rest_recording_of_the_call(emu, webapp, sdk):
+    """https://www.twilio.com/docs/voice/api/recording: the Dial's recording is listed for the call, source
+    DialVerb, with its media."""
+    emu.assign(DESK, Employee("desk", talk_seconds=12, say_after=[Speak("Collections desk, how can I help", 3, 4)]))
+    caller = call(
+        emu, webapp, "<Response><Dial record='record-from-answer' action='/after'>+12025550170</Dial></Response>"
+    )
+    sid = webapp.to("/after")[0]["RecordingSid"]
+    listed = sdk.recordings.list(call_sid=caller.sid)
+    assert [r.sid for r in listed] == [sid]
+    assert (listed[0].source, listed[0].duration) == ("DialVerb", "12")
+    assert recording.for_call(emu, caller.sid)[0].text == "Collections desk, how can I help"

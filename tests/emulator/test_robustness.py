@@ -133,6 +133,18 @@ ATTRS = [
     "ringTone",
     "digits",
     "url",
+    "maxLength",
+    "playBeep",
+    "transcribe",
+    "trim",
+    "beep",
+    "startConferenceOnEnter",
+    "endConferenceOnExit",
+    "waitMethod",
+    "maxParticipants",
+    "muted",
+    "hangupOnStar",
+    "sendDigits",
     "workflowSid",
     "reason",
     "actionOnEmptyResult",
@@ -174,7 +186,10 @@ VALUES = st.one_of(
     ),
     st.text(max_size=12),
 )
-TEXT = st.one_of(st.sampled_from(["", "hello", "/voice", "q", "+12025550170", "12", "press 1"]), st.text(max_size=15))
+TEXT = st.one_of(
+    st.sampled_from(["", "hello", "/voice", "q", "+12025550170", "12", "press 1", "http://[bad", "room"]),
+    st.text(max_size=15),
+)
 
 
 def _element(depth: int):
@@ -225,3 +240,9 @@ def test_no_exception_escapes_the_interpreter_whatever_the_twiml(make_twiml_app,
     emu.create_call("+12025550170", NUMBER, url="https://app.test/other", at=5)
     emu.run(until=4000, max_events=50_000)
     assert all(isinstance(w["code"], int) for w in emu.warnings + emu.errors)
+
+
+def test_an_unrequestable_url_is_error_11100(emu, webapp):
+    """https://www.twilio.com/docs/api/errors/11100 (Invalid URL format)."""
+    leg = call_in(emu, webapp, "<Response><Redirect>http://[bad</Redirect></Response>")
+    assert [e["code"] for e in leg.errors] == [11100]

@@ -13,10 +13,10 @@ from bench.synthetic import case_rows, write
 ROWS = 20_000
 
 
-def test_a_killed_import_resumes_with_no_duplicate_and_nothing_lost(redis, redis_url, keys, tmp_path):
+def test_a_killed_import_resumes_with_no_duplicate_and_nothing_lost(redis, keys, config_overrides, tmp_path):
     path = write(tmp_path / "cases.csv", case_rows(ROWS))
     job = keys.import_job("cases", hashlib.sha256(path.read_bytes()).hexdigest())
-    env = {"REDIS_URL": redis_url, "ACS_DATA_DIR": str(tmp_path / "var"), "ACS_IMPORT_LEASE_SECONDS": "2"}
+    env = {**config_overrides, "ACS_IMPORT_LEASE_SECONDS": "2"}
 
     first = acs(["import", "cases", str(path)], env)
     deadline = time.monotonic() + 60

@@ -1,0 +1,357 @@
+"""The floor: employee state (ready, on a call, wrap-up, away), live answers, and the figures pacing reads.
+
+The state machine is a handful of pure rules (`next_state`); `Floor` is the small Redis repository that applies
+them and keeps the counters the predictive pacer and the manager's floor view need: per campaign per day (placed,
+human and machine answers, connected, abandoned, AMD false positives, talk seconds, waits) and per campaign per
+hour (ring times, answer mix, talk and wrap-up times). Every read the pacer makes is one pipelined round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import redis
+
+from ivr.keys import KeySchema
+
+DAY_TTL_SECONDS = 40 * 86_400
+HOUR_TTL_SECONDS = 8 * 86_400
+LINE_TTL_SECONDS = 86_400
+ROLLING_DAYS = 30
+DEFAULT_CAMPAIGN = "default"
+#: A live answer not connected within this many seconds is abandoned (FTC TSR, 16 CFR 310.4(b)(4)(iii)).
+ABANDON_AFTER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class FloorSettings:
+    """The floor's knobs, read from ACS_* variables (README "The floor")."""
+
+    wrap_seconds: float = 30.0
+    campaign: str = DEFAULT_CAMPAIGN
+    max_abandon_percent: float = 3.0
+    lines_per_employee: float = 3.0
+    renew_seconds: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FloorSettings:
+        def get(name: str, default, kind=float):
+            value = env.get(name)
+            return kind(value) if value not in (None, "") else default
+
+        d = cls()
+        settings = cls(
+            wrap_seconds=get("ACS_WRAP_UP_SECONDS", d.wrap_seconds),
+            campaign=env.get("ACS_CAMPAIGN") or d.campaign,
+            max_abandon_percent=get("ACS_MAX_ABANDON_PERCENT", d.max_abandon_percent),
+            lines_per_employee=get("ACS_LINES_PER_EMPLOYEE", d.lines_per_employee),
+            renew_seconds=get("ACS_AGENT_RENEW_SECONDS", d.renew_seconds, int),
+        )
+        if not 0 <= settings.max_abandon_percent <= 100:
+            raise ValueError(f"ACS_MAX_ABANDON_PERCENT must be between 0 and 100, not {settings.max_abandon_percent}")
+        if settings.wrap_seconds < 0 or settings.lines_per_employee < 1 or settings.renew_seconds < 5:
+            raise ValueError("ACS_WRAP_UP_SECONDS must be ≥ 0, ACS_LINES_PER_EMPLOYEE ≥ 1, ACS_AGENT_RENEW_SECONDS ≥ 5")
+        return settings
+
+    def floor(self, client: redis.Redis, keys: KeySchema) -> Floor:
+        return Floor(client, keys, self.wrap_seconds, self.campaign)
+
+
+class State(StrEnum):
+    READY = "ready"
+    ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"
+    AWAY = "away"
+
+
+class Event(StrEnum):
+    READY = "ready"  # the Ready button, or the phone leg waiting in the queue again
+    AWAY = "away"  # the Away button, or the employee's phone hung up
+    BRIDGED = "bridged"  # a caller was connected to the employee
+    CALL_ENDED = "call-ended"  # the bridged caller hung up
+    WRAP_TIMEOUT = "wrap-timeout"  # ACS_WRAP_UP_SECONDS passed
+
+
+_TRANSITIONS: dict[tuple[State, Event], State] = {
+    (State.AWAY, Event.READY): State.READY,
+    (State.READY, Event.READY): State.READY,
+    (State.WRAP_UP, Event.READY): State.READY,
+    (State.WRAP_UP, Event.WRAP_TIMEOUT): State.READY,
+    (State.READY, Event.BRIDGED): State.ON_CALL,
+    (State.WRAP_UP, Event.BRIDGED): State.ON_CALL,
+    (State.AWAY, Event.BRIDGED): State.ON_CALL,
+    (State.ON_CALL, Event.CALL_ENDED): State.WRAP_UP,
+}
+
+
+def next_state(current: State, event: Event) -> State:
+    """The state after `event`; Away always wins, and an event that does not apply leaves the state alone."""
+    if event is Event.AWAY:
+        return State.AWAY
+    return _TRANSITIONS.get((current, event), current)
+
+
+@dataclass(frozen=True)
+class EmployeeState:
+    username: str
+    state: State
+    since: float
+    line: str = ""  # CallSid of the employee's phone leg, when one is up
+    kind: str = ""  # inbound | outbound, while on a call
+    wrap_until: float | None = None
+    call: Mapping[str, str] = field(default_factory=dict)  # the bridged case: case_id, crn, who, why, call_sid
+    joining: bool = False  # Ready was clicked and the phone is ringing
+
+    def seconds_in_state(self, now: float) -> int:
+        return max(0, int(now - self.since))
+
+    def to_json(self, now: float) -> dict:
+        return {
+            "username": self.username,
+            "state": self.state.value,
+            "since": self.since,
+            "seconds": self.seconds_in_state(now),
+            "kind": self.kind,
+            "wrap_until": self.wrap_until,
+            "call": dict(self.call),
+            "joining": self.joining,
+        }
+
+
+def day_of(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+
+
+def days_back(epoch: float, count: int) -> list[str]:
+    """The `count` days ending with the day of `epoch` (today first)."""
+    return [day_of(epoch - n * 86_400) for n in range(count)]
+
+
+# First resolution of an in-flight call: count it (and its ring time) in the hour bucket exactly once.
+_RESOLVE = """
+local placed = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not placed then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local ring = tonumber(ARGV[2]) - tonumber(placed)
+redis.call('HINCRBY', KEYS[2], 'resolved', 1)
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+if ARGV[3] == 'human' then
+  redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human', ring)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human_sq', ring * ring)
+end
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return tostring(ring)
+"""
+
+# A live answer is connected: count it and its wait, keep the day's longest wait.
+_CONNECTED = """
+local live = redis.call('HGET', KEYS[1], 'answered_at')
+if not live or redis.call('HSETNX', KEYS[1], 'outcome', 'connected') == 0 then return -1 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+local wait = tonumber(ARGV[2]) - tonumber(live)
+if wait < 0 then wait = 0 end
+redis.call('HINCRBY', KEYS[3], 'connected', 1)
+redis.call('HINCRBYFLOAT', KEYS[3], 'wait_seconds', wait)
+local longest = tonumber(redis.call('HGET', KEYS[3], 'wait_max') or '0')
+if wait > longest then redis.call('HSET', KEYS[3], 'wait_max', tostring(wait)) end
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return tostring(wait)
+"""
+
+# A live answer leaves without an employee: abandoned, once.
+_ABANDONED = """
+if redis.call('HSETNX', KEYS[1], 'outcome', 'abandoned') == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'abandoned', 1)
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return 1
+"""
+
+
+class Floor:
+    """Employee state and floor counters in Redis (one campaign's figures; employees are shared)."""
+
+    def __init__(self, client: redis.Redis, keys: KeySchema, wrap_seconds: float = 30.0, campaign: str = ""):
+        self.redis = client
+        self.keys = keys
+        self.wrap_seconds = wrap_seconds
+        self.campaign = campaign or DEFAULT_CAMPAIGN
+        self._resolve = client.register_script(_RESOLVE)
+        self._connected = client.register_script(_CONNECTED)
+        self._abandoned = client.register_script(_ABANDONED)
+
+    # --- employee state ------------------------------------------------------------------------------------
+    def get(self, username: str) -> EmployeeState:
+        return _employee_from_hash(username, self.redis.hgetall(self.keys.floor_employee(username)))
+
+    def everyone(self) -> dict[str, str]:
+        """username → state of every employee the floor has seen (bounded by the staff list)."""
+        return self.redis.hgetall(self.keys.floor_states())
+
+    def many(self, usernames: list[str]) -> list[EmployeeState]:
+        pipe = self.redis.pipeline(transaction=False)
+        for username in usernames:
+            pipe.hgetall(self.keys.floor_employee(username))
+        return [_employee_from_hash(u, row) for u, row in zip(usernames, pipe.execute(), strict=True)]
+
+    def apply(self, username: str, event: Event, now: float, **fields: str) -> EmployeeState:
+        """Apply one event to an employee (two round trips: read, then the pipelined writes)."""
+        current = self.get(username)
+        return self._write(current, next_state(current.state, event), now, event, fields)
+
+    def _write(self, current: EmployeeState, state: State, now: float, event: Event, fields: dict) -> EmployeeState:
+        username = current.username
+        key = self.keys.floor_employee(username)
+        pipe = self.redis.pipeline(transaction=False)
+        mapping: dict[str, str] = {"state": state.value, **fields}
+        if state is not current.state:
+            mapping["since"] = f"{now:.3f}"
+        pipe.hset(key, mapping=mapping)
+        pipe.hset(self.keys.floor_states(), username, state.value)
+        pipe.hdel(key, "joining")
+        pipe.zrem(self.keys.floor_ready(), username)
+        pipe.zrem(self.keys.floor_wrap(), username)
+        pipe.zrem(self.keys.floor_talking(), username)
+        wrap_until = None
+        if state is State.READY:
+            pipe.zadd(self.keys.floor_ready(), {username: now})
+            if current.state is State.WRAP_UP:
+                self._hour(pipe, now, wraps=1, wrap_seconds=now - current.since)
+        elif state is State.WRAP_UP:
+            wrap_until = now + self.wrap_seconds
+            pipe.zadd(self.keys.floor_wrap(), {username: wrap_until})
+            pipe.hset(key, "wrap_until", f"{wrap_until:.3f}")
+            if current.state is State.ON_CALL:
+                talk = max(0.0, now - current.since)
+                self._day(pipe, now, talk_seconds=talk, calls_handled=1)
+                self._hour(pipe, now, talks=1, talk_seconds=talk)
+        elif state is State.ON_CALL:
+            pipe.zadd(self.keys.floor_talking(), {username: now})
+        if state is not State.ON_CALL and current.state is State.ON_CALL:
+            pipe.hdel(key, "kind", "case_id", "crn", "who", "why", "call_sid")
+        if state is State.AWAY:
+            pipe.hdel(key, "line", "wrap_until", "away_after")
+        pipe.execute()
+        since = now if state is not current.state else current.since
+        return EmployeeState(username, state, since, fields.get("line", current.line), wrap_until=wrap_until)
+
+    def bind_line(self, username: str, agent_call_sid: str, joining: bool = True) -> None:
+        """The employee's phone is being rung: webhooks on that leg now know whose it is (ready once it answers)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.keys.floor_line(agent_call_sid), username, ex=LINE_TTL_SECONDS)
+        fields = {"line": agent_call_sid} | ({"joining": "1"} if joining else {})
+        pipe.hset(self.keys.floor_employee(username), mapping=fields)
+        pipe.hsetnx(self.keys.floor_employee(username), "state", State.AWAY.value)
+        pipe.hsetnx(self.keys.floor_states(), username, State.AWAY.value)
+        pipe.execute()
+
+    def line_owner(self, agent_call_sid: str) -> str | None:
+        return self.redis.get(self.keys.floor_line(agent_call_sid))
+
+    # --- live answers --------------------------------------------------------------------------------------
+    def resolved(self, attempt_id: str, now: float, kind: str) -> float | None:
+        """An in-flight call resolved (human, machine, busy, none); its ring time, or None if counted already."""
+        hour = self.keys.floor_hour(self.campaign, int(now // 3600))
+        ring = self._resolve(
+            keys=[self.keys.floor_in_flight(self.campaign), hour],
+            args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS],
+        )
+        return None if ring in (-1, None) else float(ring)
+
+    def live_answer(self, call_sid: str, attempt_id: str, now: float) -> int:
+        """A person answered (AMD said human): remember it, count it, return how many employees are ready."""
+        key = self.keys.floor_live(call_sid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, mapping={"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign})
+        pipe.expire(key, LINE_TTL_SECONDS)
+        pipe.zadd(self.keys.floor_waiting(), {call_sid: now})
+        self._day(pipe, now, human=1)
+        pipe.zcard(self.keys.floor_ready())
+        return int(pipe.execute()[-1])
+
+    def wrap_ending_by(self, at: float) -> bool:
+        """Some employee's wrap-up ends by `at` (a live answer can wait that long for them)."""
+        return self.redis.zcount(self.keys.floor_wrap(), "-inf", at) > 0
+
+    def live(self, call_sid: str) -> dict[str, str]:
+        return self.redis.hgetall(self.keys.floor_live(call_sid))
+
+    def connected(self, call_sid: str, now: float) -> float | None:
+        """The live answer reached an employee: its wait in seconds (None if it was not a waiting live answer)."""
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        wait = self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS])
+        return None if wait in (-1, None) else float(wait)
+
+    def abandoned(self, call_sid: str, now: float) -> bool:
+        """Count a live answer that heard the abandonment message instead of an employee (once per call)."""
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        return bool(self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS]))
+
+    def count(self, now: float, **amounts: float) -> None:
+        """Add to today's counters (placed, machine, amd_false_positive, …)."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._day(pipe, now, **amounts)
+        pipe.execute()
+
+    def placed(self, placed: Mapping[str, float], now: float) -> None:
+        """Calls the dialer placed for this campaign (attempt id → when): in flight until answered or ended."""
+        if not placed:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
+        self._day(pipe, now, placed=len(placed))
+        pipe.execute()
+
+    # --- reads for the pacer and the floor view -------------------------------------------------------------
+    def day_stats(self, now: float, days: int = 1) -> list[dict[str, str]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days_back(now, days):
+            pipe.hgetall(self.keys.floor_day(self.campaign, day))
+        return pipe.execute()
+
+    def mode(self) -> str | None:
+        return self.redis.hget(self.keys.floor_campaign(self.campaign), "mode")
+
+    def set_mode(self, mode: str) -> None:
+        self.redis.hset(self.keys.floor_campaign(self.campaign), "mode", mode)
+
+    # --- plumbing ------------------------------------------------------------------------------------------
+    def _day_key(self, now: float) -> str:
+        return self.keys.floor_day(self.campaign, day_of(now))
+
+    def _day(self, pipe: redis.client.Pipeline, now: float, **amounts: float) -> None:
+        key = self._day_key(now)
+        for name, amount in amounts.items():
+            if isinstance(amount, int):
+                pipe.hincrby(key, name, amount)
+            else:
+                pipe.hincrbyfloat(key, name, amount)
+        pipe.expire(key, DAY_TTL_SECONDS)
+
+    def _hour(self, pipe: redis.client.Pipeline, now: float, **amounts: float) -> None:
+        key = self.keys.floor_hour(self.campaign, int(now // 3600))
+        for name, amount in amounts.items():
+            pipe.hincrbyfloat(key, name, amount)
+        pipe.expire(key, HOUR_TTL_SECONDS)
+
+
+def _employee_from_hash(username: str, row: Mapping[str, str]) -> EmployeeState:
+    try:
+        state = State(row.get("state", State.AWAY.value))
+    except ValueError:
+        state = State.AWAY
+    call = {k: row[k] for k in ("case_id", "crn", "who", "why", "call_sid") if row.get(k)}
+    wrap = row.get("wrap_until")
+    return EmployeeState(
+        username,
+        state,
+        float(row.get("since") or 0.0),
+        row.get("line", ""),
+        row.get("kind", ""),
+        float(wrap) if wrap and state is State.WRAP_UP else None,
+        call,
+        row.get("joining") == "1",
+    )

@@ -1,0 +1,214 @@
+"""How many calls to place this tick: pure pacing strategies (no Redis, no Twilio), one small class per mode.
+
+* message — nobody is signed in: today's agentless message + press 1, paced only by ACS_MAX_CPS.
+* preview — the employee sees the case and clicks to dial: the dialer places nothing by itself.
+* progressive — one call per ready employee, that employee reserved until the call resolves.
+* predictive — places calls for the employees who will be free when the calls are expected to be answered, so
+  that the chance a person who answers finds nobody stays inside the 30-day abandonment budget.
+
+The predictive rule, per call considered: it may be placed while the probability that, were it answered by a
+person, every employee free at its answer time is already taken by the people answering the calls in flight (and
+the calls placed before it this tick) is at most `lam`. Since each call is human with the same probability, the
+average of those probabilities over placed calls is the expected abandonment rate, so a threshold over it bounds
+the rate. `lam` moves with the 30-day budget: lower when the campaign is behind (has abandoned more than its
+share), higher when it has room, and small for a campaign with no history (which also dials progressively until
+it has measured enough calls).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+MODES = ("preview", "progressive", "predictive", "message")
+#: Resolved calls a campaign needs (in its recent hours) before predictive pacing trusts its estimates.
+MIN_SAMPLES = 60
+#: Aim below the legal limit so that day-to-day noise stays under it.
+SAFETY = 0.75
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Rolling measurements for one campaign (recent hours, same hour on recent days)."""
+
+    resolved: int = 0
+    p_human: float = 0.30
+    p_fast: float = 0.10  # busy/failed: resolve quickly without an answer
+    human_ring_mean: float = 8.0  # seconds from placing the call to the answer webhook saying human
+    human_ring_sd: float = 3.0
+    talk_mean: float = 180.0
+    wrap_mean: float = 30.0
+
+
+@dataclass(frozen=True)
+class FloorSnapshot:
+    now: float
+    signed_in: int  # employees not away
+    ready: int
+    wrap_ends: Sequence[float] = ()
+    talk_starts: Sequence[float] = ()
+    in_flight: Sequence[float] = ()  # when each unresolved call was placed
+    waiting_live: int = 0  # live answers waiting for an employee
+    waiting_inbound: int = 0  # callers holding on the inbound line (they come first)
+    estimates: Estimates = field(default_factory=Estimates)
+    humans_30d: int = 0
+    abandoned_30d: int = 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_calls: int  # ACS_MAX_CPS × tick seconds, and what the batch allows
+    lines_per_employee: float = 3.0
+    max_abandon_percent: float = 3.0
+    wrap_seconds: float = 30.0
+
+
+class Pacer:
+    name = "base"
+
+    def calls(self, floor: FloorSnapshot, limits: Limits) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def capped(n: int, floor: FloorSnapshot, limits: Limits) -> int:
+        lines = math.floor(limits.lines_per_employee * floor.signed_in) - len(floor.in_flight)
+        return max(0, min(n, limits.max_calls, lines))
+
+
+class MessagePacer(Pacer):
+    name = "message"
+
+    def calls(self, floor: FloorSnapshot, limits: Limits) -> int:
+        return limits.max_calls
+
+
+class PreviewPacer(Pacer):
+    name = "preview"
+
+    def calls(self, floor: FloorSnapshot, limits: Limits) -> int:
+        return 0
+
+
+class ProgressivePacer(Pacer):
+    name = "progressive"
+
+    def calls(self, floor: FloorSnapshot, limits: Limits) -> int:
+        free = floor.ready - floor.waiting_live - floor.waiting_inbound - len(floor.in_flight)
+        return self.capped(free, floor, limits)
+
+
+class PredictivePacer(Pacer):
+    name = "predictive"
+
+    def calls(self, floor: FloorSnapshot, limits: Limits) -> int:
+        est = floor.estimates
+        if est.resolved < MIN_SAMPLES:
+            return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
+        # Count only employees free by the time the early answers come (mean less two deviations).
+        horizon = max(0.0, est.human_ring_mean - 2.0 * max(est.human_ring_sd, 0.75))
+        free = available_at(floor, floor.now + horizon, limits.wrap_seconds, est.talk_mean)
+        if free <= 0:
+            return 0
+        in_flight = [human_probability(floor.now - placed, est) for placed in floor.in_flight]
+        lam = threshold(floor, limits)
+        dist = poisson_binomial(in_flight)
+        n = 0
+        while n < limits.max_calls:
+            # P(the people answering the calls already committed take every free employee)
+            if sum(dist[free:]) > lam:
+                break
+            n += 1
+            dist = add_call(dist, est.p_human)
+        return self.capped(n, floor, limits)
+
+
+PACERS: dict[str, type[Pacer]] = {
+    "message": MessagePacer,
+    "preview": PreviewPacer,
+    "progressive": ProgressivePacer,
+    "predictive": PredictivePacer,
+}
+
+
+def pacer_for(mode: str, signed_in: int) -> Pacer:
+    """The campaign's mode, except that nobody signed in means the agentless message mode."""
+    if signed_in <= 0:
+        return MessagePacer()
+    return PACERS.get(mode, PredictivePacer)()
+
+
+def available_at(floor: FloorSnapshot, at: float, wrap_seconds: float, talk_mean: float) -> float:
+    """Employees expected free at `at`: ready now (less those already claimed), wrap-ups ending by then, and talkers
+    whose call ends early enough to finish wrap-up too (talk is memoryless: P(end within t) = 1 - exp(-t/mean))."""
+    free = floor.ready - floor.waiting_live - floor.waiting_inbound
+    free += sum(1 for end in floor.wrap_ends if end <= at + 1.0)  # a live answer may wait up to a second
+    room = at - floor.now - wrap_seconds
+    if room > 0 and talk_mean > 0:
+        free += len(floor.talk_starts) * (1.0 - math.exp(-room / talk_mean))
+    return math.floor(free + 1e-9)
+
+
+def human_probability(age: float, est: Estimates) -> float:
+    """P(a call unresolved after `age` seconds will still be answered by a person)."""
+    sd = max(est.human_ring_sd, 0.75)
+    still_human = est.p_human * _survival((age - est.human_ring_mean) / sd)
+    rest = max(1.0 - est.p_human - (est.p_fast if age > 4.0 else 0.0), 0.05)
+    return still_human / (still_human + rest)
+
+
+def threshold(floor: FloorSnapshot, limits: Limits) -> float:
+    """The marginal abandonment risk a call may carry, from the 30-day budget."""
+    target = limits.max_abandon_percent / 100.0 * SAFETY
+    humans = floor.humans_30d
+    if humans < 200:
+        return target * 0.5  # little history: be cautious
+    rate = floor.abandoned_30d / humans
+    return target * min(3.0, max(0.2, 1.0 + 3.0 * (target - rate) / target))
+
+
+def poisson_binomial(ps: Sequence[float]) -> list[float]:
+    dist = [1.0]
+    for p in ps:
+        dist = add_call(dist, p)
+    return dist
+
+
+def add_call(dist: list[float], p: float) -> list[float]:
+    out = [0.0] * (len(dist) + 1)
+    for k, mass in enumerate(dist):
+        out[k] += mass * (1.0 - p)
+        out[k + 1] += mass * p
+    return out
+
+
+def _survival(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None = None) -> Estimates:
+    """Blend the hour buckets' sums (recent hours and the same hour on recent days) into one set of estimates."""
+    d = defaults or Estimates()
+    total: dict[str, float] = {}
+    for bucket in hours:
+        for name, value in bucket.items():
+            try:
+                total[name] = total.get(name, 0.0) + float(value)
+            except ValueError:
+                continue
+    resolved = total.get("resolved", 0.0)
+    human = total.get("human", 0.0)
+    if resolved <= 0:
+        return Estimates(resolved=0, talk_mean=d.talk_mean, wrap_mean=d.wrap_mean)
+    mean = total.get("ring_human", 0.0) / human if human else d.human_ring_mean
+    var = total.get("ring_human_sq", 0.0) / human - mean * mean if human > 1 else d.human_ring_sd**2
+    talks, wraps = total.get("talks", 0.0), total.get("wraps", 0.0)
+    return Estimates(
+        resolved=int(resolved),
+        p_human=human / resolved,
+        p_fast=total.get("busy", 0.0) / resolved,
+        human_ring_mean=mean,
+        human_ring_sd=math.sqrt(max(var, 0.0)),
+        talk_mean=total.get("talk_seconds", 0.0) / talks if talks >= 5 else d.talk_mean,
+        wrap_mean=total.get("wrap_seconds", 0.0) / wraps if wraps >= 5 else d.wrap_mean,
+    )

@@ -1,0 +1,182 @@
+"""Webhooks of the floor: the employee's phone leg (wait, wrap-up, renew), and a live answer's short life in the
+outbound queue (bridged at once, or the abandonment message within 2 s).
+
+A ready employee's leg waits in `<Dial><Queue>` on the outbound queue (renewed every ACS_AGENT_RENEW_SECONDS), so
+a person who answers the dialer's call is bridged the moment the answer webhook `<Enqueue>`s them. Inbound
+callers come first: whenever the leg starts waiting again and callers hold on the inbound queue, it takes them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import request
+
+from ivr import clock
+from ivr.dialer.floor import Event, Floor, FloorSettings, State
+from ivr.dialer.floor_phone import AGENT_PATH
+from ivr.services import services
+from ivr.voice import twiml
+from ivr.voice.blueprint import call_sid, form_int, is_call_sid, twiml_response, voice
+from ivr.voice.security import validate_twilio_request
+
+
+def floor() -> Floor:
+    return services().floor
+
+
+def floor_settings() -> FloorSettings:
+    return FloorSettings.from_env(services().config.extra)
+
+
+def floor_urls() -> twiml.FloorUrls:
+    return _floor_urls(services().config.public_base_url or "")
+
+
+@lru_cache(maxsize=4)
+def _floor_urls(base: str) -> twiml.FloorUrls:
+    return twiml.FloorUrls(
+        agent=base + AGENT_PATH,
+        agent_next=base + "/voice/floor/agent-next",
+        connect=base + "/voice/floor/connect",
+        wait=base + "/voice/floor/wait",
+        left=base + "/voice/floor/left",
+        inbound_connect=base + "/voice/acs/connect",
+    )
+
+
+def _wait_for_next(username: str, state: State) -> twiml.VoiceResponse:
+    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first."""
+    svc = services()
+    now = clock.now()
+    pipe = svc.redis.pipeline(transaction=False)
+    pipe.zcard(svc.keys.queue_waiting(svc.config.queue_name))
+    inbound = int(pipe.execute()[0])
+    if state is not State.READY:
+        floor().apply(username, Event.READY, now)
+    return twiml.employee_waits(floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
+
+
+@lru_cache(maxsize=1)
+def _renew_cache(extra_items: tuple) -> int:
+    return FloorSettings.from_env(dict(extra_items)).renew_seconds
+
+
+def _renew_seconds() -> int:
+    return _renew_cache(tuple(sorted(services().config.extra.items())))
+
+
+def _owner() -> tuple[str | None, State]:
+    """The employee whose phone leg this is, and their state (a ringing phone after Ready counts as ready)."""
+    sid = call_sid()
+    username = floor().line_owner(sid) if sid else None
+    if username is None:
+        return None, State.AWAY
+    employee = floor().get(username)
+    if employee.line != sid:
+        return None, State.AWAY  # an old leg: the employee has rung a newer one
+    if employee.state is State.AWAY and employee.joining:
+        return username, State.WRAP_UP  # not ready yet: _wait_for_next marks them ready
+    return username, employee.state
+
+
+@voice.post("/floor/agent")
+@validate_twilio_request
+def floor_agent():
+    """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
+    username, state = _owner()
+    if username is None or state is State.AWAY:
+        return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
+    return twiml_response(_wait_for_next(username, state))
+
+
+@voice.post("/floor/agent-next")
+@validate_twilio_request
+def floor_agent_next():
+    """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
+    username, state = _owner()
+    if username is None or state is State.AWAY:
+        return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
+    if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
+        now = clock.now()
+        floor().apply(username, Event.CALL_ENDED, now)
+        if floor().redis.hget(floor().keys.floor_employee(username), "away_after"):
+            floor().apply(username, Event.AWAY, now)
+            return twiml_response(twiml.hang_up("You are away. Goodbye."))
+        return twiml_response(twiml.employee_wraps_up(floor_urls(), int(round(floor().wrap_seconds))))
+    if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
+        return twiml_response(twiml.employee_wraps_up(floor_urls(), 5))
+    return twiml_response(_wait_for_next(username, state))
+
+
+@voice.post("/floor/agent-status")
+@validate_twilio_request
+def floor_agent_status():
+    """The employee's phone leg ended: they are away until they click Ready again."""
+    sid = call_sid()
+    if sid and request.form.get("CallStatus") in ("completed", "busy", "no-answer", "failed", "canceled"):
+        username = floor().line_owner(sid)
+        if username is not None and floor().get(username).line == sid:
+            floor().apply(username, Event.AWAY, clock.now())
+    return twiml_response(twiml.VoiceResponse())
+
+
+@voice.post("/floor/connect")
+@validate_twilio_request
+def floor_connect():
+    """The Queue noun's url, run on the live answer just before the bridge: count it, show the case."""
+    svc = services()
+    sid = call_sid()
+    agent_sid = request.form.get("DequeingCallSid", "")
+    now = clock.now()
+    if sid is not None and is_call_sid(agent_sid):
+        floor().connected(sid, now)
+        username = floor().line_owner(agent_sid)
+        live = floor().live(sid)
+        attempt = svc.attempts.get(live["attempt_id"]) if live.get("attempt_id") else None
+        if username is not None:
+            context = {"call_sid": sid}
+            if attempt is not None:
+                why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
+                context |= {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
+            floor().apply(username, Event.BRIDGED, now, kind="outbound", **context)
+    return twiml_response(twiml.VoiceResponse())
+
+
+@voice.post("/floor/wait")
+@validate_twilio_request
+def floor_wait():
+    """The live answer's waitUrl: at most one silent second, then leave the queue for the message."""
+    return twiml_response(twiml.live_answer_wait(form_int("QueueTime")))
+
+
+@voice.post("/floor/left")
+@validate_twilio_request
+def floor_left():
+    """The live answer left the outbound queue: after a bridge, nothing; otherwise it was abandoned."""
+    sid = call_sid()
+    result = request.form.get("QueueResult", "")[:32]
+    if sid is None or result == "bridged":
+        return twiml_response(twiml.hang_up())
+    return twiml_response(abandon(sid))
+
+
+def abandon(sid: str) -> twiml.VoiceResponse:
+    """Count the live answer abandoned and give it the short message (office, callback number, CRN)."""
+    svc = services()
+    floor().abandoned(sid, clock.now())
+    live = floor().live(sid)
+    attempt = svc.attempts.get(live["attempt_id"]) if live.get("attempt_id") else None
+    crn = attempt.crn if attempt is not None and attempt.for_practitioner else None
+    return twiml.abandonment_message(svc.config.callback_numbers, crn)
+
+
+def live_answer(sid: str, attempt) -> twiml.VoiceResponse:
+    """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away."""
+    now = clock.now()
+    ready = floor().live_answer(sid, attempt.attempt_id, now)
+    if ready > 0 or floor().wrap_ending_by(now + 1.0):
+        return twiml.live_answer_enqueue(floor_urls())
+    floor().abandoned(sid, now)
+    crn = attempt.crn if attempt.for_practitioner else None
+    return twiml.abandonment_message(services().config.callback_numbers, crn)

@@ -1,0 +1,50 @@
+"""Employee state: the pure transition rules and the Redis repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.dialer.floor import Event, Floor, FloorSettings, State, next_state
+
+
+def test_transitions():
+    assert next_state(State.AWAY, Event.READY) is State.READY
+    assert next_state(State.READY, Event.BRIDGED) is State.ON_CALL
+    assert next_state(State.ON_CALL, Event.CALL_ENDED) is State.WRAP_UP
+    assert next_state(State.WRAP_UP, Event.WRAP_TIMEOUT) is State.READY
+    assert next_state(State.WRAP_UP, Event.READY) is State.READY
+    assert next_state(State.ON_CALL, Event.READY) is State.ON_CALL  # a click cannot end a call
+    for state in State:
+        assert next_state(state, Event.AWAY) is State.AWAY
+
+
+def test_repository_keeps_state_time_in_it_and_the_pacing_sets(redis, keys):
+    floor = Floor(redis, keys, wrap_seconds=30)
+    floor.apply("ann", Event.READY, 100.0)
+    assert redis.zscore(keys.floor_ready(), "ann") == 100.0
+    floor.apply("ann", Event.BRIDGED, 110.0, kind="outbound", case_id="C1", crn="12345")
+    ann = floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.call == {"case_id": "C1", "crn": "12345"}
+    assert ann.to_json(125.0)["seconds"] == 15
+    floor.apply("ann", Event.CALL_ENDED, 170.0)
+    assert redis.zscore(keys.floor_wrap(), "ann") == 200.0 and redis.zcard(keys.floor_talking()) == 0
+    assert floor.get("ann").call == {}
+    assert float(floor.day_stats(170.0)[0]["talk_seconds"]) == 60.0
+    floor.apply("ann", Event.AWAY, 180.0)
+    assert floor.everyone() == {"ann": "away"} and redis.zcard(keys.floor_wrap()) == 0
+
+
+def test_abandonment_and_connection_are_counted_once_per_call(redis, keys):
+    floor = Floor(redis, keys)
+    sid = "CA" + "1" * 32
+    floor.live_answer(sid, "AT" + "0" * 20, 100.0)
+    assert floor.abandoned(sid, 101.0) and not floor.abandoned(sid, 101.5)
+    assert floor.connected(sid, 101.6) is None
+    day = floor.day_stats(102.0)[0]
+    assert day["human"] == "1" and day["abandoned"] == "1"
+
+
+def test_settings_refuse_nonsense():
+    assert FloorSettings.from_env({"ACS_MAX_ABANDON_PERCENT": "2.5"}).max_abandon_percent == 2.5
+    with pytest.raises(ValueError):
+        FloorSettings.from_env({"ACS_MAX_ABANDON_PERCENT": "300"})

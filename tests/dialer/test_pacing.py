@@ -1,0 +1,78 @@
+"""Pacing strategies: pure rules, no Redis."""
+
+from __future__ import annotations
+
+from ivr.dialer.pacing import (
+    Estimates,
+    FloorSnapshot,
+    Limits,
+    PredictivePacer,
+    ProgressivePacer,
+    available_at,
+    estimates_from,
+    human_probability,
+    pacer_for,
+    threshold,
+)
+
+MEASURED = Estimates(resolved=500, p_human=0.3, p_fast=0.1, human_ring_mean=7.5, human_ring_sd=1.7)
+LIMITS = Limits(max_calls=10)
+
+
+def snap(**fields) -> FloorSnapshot:
+    base = dict(now=1000.0, signed_in=10, ready=0, estimates=MEASURED, humans_30d=1000, abandoned_30d=20)
+    return FloorSnapshot(**{**base, **fields})
+
+
+def test_nobody_signed_in_is_message_mode_and_the_campaign_mode_otherwise():
+    assert pacer_for("predictive", 0).name == "message"
+    assert pacer_for("progressive", 3).name == "progressive"
+    assert pacer_for("preview", 3).calls(snap(ready=3), LIMITS) == 0
+    assert pacer_for("", 3).name == "predictive"
+
+
+def test_progressive_places_one_call_per_ready_employee_not_already_covered():
+    assert ProgressivePacer().calls(snap(ready=4, in_flight=[990.0]), LIMITS) == 3
+    assert ProgressivePacer().calls(snap(ready=4, waiting_inbound=4), LIMITS) == 0
+
+
+def test_predictive_places_nothing_when_nobody_is_or_will_be_free():
+    assert PredictivePacer().calls(snap(ready=0, wrap_ends=[1100.0], talk_starts=[990.0] * 9), LIMITS) == 0
+
+
+def test_predictive_overdials_for_a_pool_but_stays_within_the_ceilings():
+    calls = PredictivePacer().calls(snap(ready=6), LIMITS)
+    assert 6 < calls <= LIMITS.max_calls
+    assert PredictivePacer().calls(snap(ready=6), Limits(max_calls=3)) == 3
+    assert PredictivePacer().calls(snap(ready=6, signed_in=2), LIMITS) == 6  # 3 lines per employee
+
+
+def test_predictive_counts_employees_whose_wrap_up_ends_before_the_answer():
+    assert PredictivePacer().calls(snap(ready=0, wrap_ends=[1002.0, 1003.0]), LIMITS) >= 2
+
+
+def test_a_new_campaign_dials_progressively_until_it_has_measured_enough():
+    fresh = snap(ready=6, estimates=Estimates(resolved=3))
+    assert PredictivePacer().calls(fresh, LIMITS) == 6
+
+
+def test_behind_budget_lowers_the_risk_each_call_may_carry():
+    good, bad = snap(abandoned_30d=0), snap(abandoned_30d=40)
+    assert threshold(bad, LIMITS) < threshold(good, LIMITS)
+    assert threshold(snap(humans_30d=10), LIMITS) < threshold(good, LIMITS)
+
+
+def test_an_unanswered_call_past_the_usual_ring_time_is_no_longer_a_likely_person():
+    assert human_probability(1.0, MEASURED) > 0.25
+    assert human_probability(20.0, MEASURED) < 0.01
+
+
+def test_talkers_count_only_when_the_horizon_covers_their_wrap_up():
+    floor = snap(ready=0, talk_starts=[900.0] * 10)
+    assert available_at(floor, 1010.0, 30.0, 180.0) == 0
+    assert available_at(floor, 1200.0, 30.0, 180.0) >= 5
+
+
+def test_estimates_blend_the_hour_buckets():
+    est = estimates_from([{"resolved": "80", "human": "20", "ring_human": "140", "busy": "8"}, {"resolved": "20"}])
+    assert est.resolved == 100 and est.p_human == 0.2 and est.human_ring_mean == 7.0 and est.p_fast == 0.08

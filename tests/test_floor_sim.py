@@ -1,0 +1,27 @@
+"""`acs floor-sim`: a short floor day through the real path (the full table is bench/pacing.py)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from ivr.floor_sim import floor_sim
+
+KEYS = {"mode", "agents", "hours", "placed", "human_answers", "connected", "abandoned", "abandon_percent"}
+KEYS |= {"amd_false_positives", "occupancy", "mean_wait_seconds", "max_wait_seconds", "max_calls_per_second"}
+
+
+def test_a_short_predictive_day_prints_the_contract_and_keeps_every_live_answer_under_two_seconds():
+    out = CliRunner().invoke(floor_sim, ["--agents", "3", "--hours", "0.15", "--seed", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert set(result) >= KEYS
+    assert result["placed"] > 0 and result["human_answers"] == result["connected"] + result["abandoned"]
+    assert result["max_wait_seconds"] <= 2.0 and result["max_calls_per_second"] <= 1
+    assert 0 < result["occupancy"] < 1
+
+
+def test_bad_arguments_are_one_clear_line():
+    out = CliRunner().invoke(floor_sim, ["--agents", "0", "--hours", "1", "--json"])
+    assert out.exit_code != 0 and "--agents" in out.output

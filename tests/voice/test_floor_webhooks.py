@@ -1,0 +1,79 @@
+"""Connect at answer, and the 2-second rule: through the emulator, the real webhooks and Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import Employee, Human
+from ivr.dialer.floor import Event, FloorSettings, State
+from ivr.dialer.floor_phone import go_away, go_ready
+from ivr.dialer.paced import PacedDialer
+
+AGENT_PHONE = "+14155550199"
+
+
+@pytest.fixture
+def floor_world(app, emu, dialer):
+    svc = app.extensions["acs"]
+    paced = PacedDialer(dialer, svc.floor, FloorSettings(), svc.config.queue_name)
+    svc.floor.set_mode("progressive")
+    return svc, paced
+
+
+def _answer_and_message_times(emu, callee_sid: str) -> tuple[float, float | None]:
+    answer = next(w["t"] for w in emu.webhooks if w["call_sid"] == callee_sid and "/outbound/answer" in w["url"])
+    said = [e.t for e in emu.transcript.for_leg(emu.legs[callee_sid].label) if "call us back" in e.text.lower()]
+    return answer, (said[0] if said else None)
+
+
+def _placed_callee(emu) -> str:
+    return next(
+        sid for sid, leg in emu.legs.items() if leg.record.direction == "outbound-api" and leg.record.to != AGENT_PHONE
+    )
+
+
+def test_a_live_answer_is_bridged_to_the_ready_employee_with_the_case_on_screen(floor_world, emu):
+    svc, paced = floor_world
+    emu.assign(AGENT_PHONE, Employee(name="ann", talk_seconds=20))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, "ann", AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)
+    assert svc.floor.get("ann").state is State.READY
+    ticked = paced.tick()
+    assert ticked.mode == "progressive" and ticked.calls == 1
+    emu.run(until=emu.engine.now() + 15)
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.kind == "outbound"
+    assert ann.call["crn"] and ann.call["case_id"] and ann.call["who"]
+    day = svc.floor.day_stats(svc_now(emu))[0]
+    assert day["human"] == "1" and day["connected"] == "1" and float(day.get("wait_max", 0)) < 1.0
+    emu.run(until=emu.engine.now() + 25)  # the employee hangs up after 20 s: wrap-up
+    assert svc.floor.get("ann").state in (State.WRAP_UP, State.AWAY)
+
+
+def svc_now(emu) -> float:
+    return emu.engine.clock.datetime().timestamp()
+
+
+def test_nobody_free_at_answer_hears_the_message_at_once_and_is_counted(floor_world, emu):
+    svc, paced = floor_world
+    emu.assign(AGENT_PHONE, Employee(name="bob"))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, "bob", AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)
+    paced.tick()
+    go_away(emu.sdk_client(), svc.floor, "bob")  # the only employee leaves while the call rings
+    emu.run(until=emu.engine.now() + 30)
+    answer, message = _answer_and_message_times(emu, _placed_callee(emu))
+    assert message is not None and message - answer <= 2.0
+    day = svc.floor.day_stats(svc_now(emu))[0]
+    assert day["abandoned"] == "1" and day.get("connected") is None
+
+
+def test_ready_on_paper_but_no_leg_waiting_still_hears_the_message_within_two_seconds(floor_world, emu):
+    svc, paced = floor_world
+    emu.assign("+14155550123", Human())
+    svc.floor.apply("cat", Event.READY, svc_now(emu))  # Redis says ready; no phone leg is waiting
+    paced.tick()
+    emu.run(until=emu.engine.now() + 30)
+    answer, message = _answer_and_message_times(emu, _placed_callee(emu))
+    assert message is not None and 0.9 <= message - answer <= 2.0
+    assert svc.floor.day_stats(svc_now(emu))[0]["abandoned"] == "1"
