@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+from cryptography.fernet import Fernet
 
 from emulator import AnsweringMachine, BusyLine, Emulator, NoAnswerLine, Party, VirtualClock
 from emulator.parties import HUMAN_DETECTION_SECONDS, Answer, HangUp, KeyRule
@@ -146,6 +147,7 @@ def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
     max_cps = p.max_cps or float(os.environ.get("ACS_MAX_CPS") or 1.0)
     env = {
         "REDIS_URL": redis_url,
+        "ACS_DATA_KEY": Fernet.generate_key().decode(),  # a throwaway key: the day's synthetic cases die with it
         "ACS_DATA_DIR": str(Path(tmp) / "var"),
         "PUBLIC_BASE_URL": BASE_URL,
         "TWILIO_ACCOUNT_SID": emu.account_sid,

