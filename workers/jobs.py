@@ -40,7 +40,7 @@ class Runtime:
             placer.client,
             config.from_number,
             self.settings.policy,
-            self.settings.window,
+            self.settings.compliance.window,
             config.extra,
             self.settings.lease_seconds,
             # Never sooner than the last attempt of a paced batch could still be waiting for Twilio's answer.
