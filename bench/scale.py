@@ -33,7 +33,7 @@ from bench.synthetic import inventory, tin_for
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_BASE_URL = "https://scale.bench.test"
 AUTH_TOKEN = "bench-token-not-a-secret"
-MIDDAY = 1_795_723_200.0  # 2026-11-26 20:00 UTC: inside the calling window everywhere
+MIDDAY = 1_796_241_600.0  # Wednesday 2026-12-02 20:00 UTC: an office day, inside the calling window everywhere
 GOALS = {"rows_per_second": 20_000, "peak_rss_mb": 300, "bytes_per_case": 1024, "ping_ms": 50, "tick_ratio": 1.5}
 
 

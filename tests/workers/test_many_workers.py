@@ -20,7 +20,9 @@ MAX_CPS = 3
 
 
 def test_four_workers_share_the_load_and_hold_the_cps_ceiling(app, emu, redis, keys, config_overrides, tmp_path):
-    assert Importer(redis, keys).import_text("cases", "".join(case_rows(CASES))).ok
+    assert Importer(redis, keys).import_text("cases", "".join(one_case_per_taxpayer(CASES))).ok
+    no_state_rules = tmp_path / "no-state-rules.json"
+    no_state_rules.write_text('{"states": {}}')
     arrivals: list[float] = []
     lock = threading.Lock()
 
@@ -39,6 +41,7 @@ def test_four_workers_share_the_load_and_hold_the_cps_ceiling(app, emu, redis, k
         "ACS_DIALER_TICK_SECONDS": "1",  # a tick takes MAX_CPS cases: the rest wait for other workers' ticks
         "ACS_CALL_WINDOW": "00:00-23:59",
         "ACS_OFFICE_DAYS": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+        "ACS_COMPLIANCE_RULES": str(no_state_rules),  # the real clock may be outside Massachusetts' hours
     }
     workers = [acs(["worker"], env) for _ in range(WORKERS)]
     try:
@@ -65,6 +68,19 @@ def test_four_workers_share_the_load_and_hold_the_cps_ceiling(app, emu, redis, k
     worst = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     gaps = [round(b - a, 3) for a, b in zip(sorted(arrivals), sorted(arrivals)[1:], strict=False)]
     assert worst <= MAX_CPS, f"{worst} calls reached the emulator within one second (ceiling {MAX_CPS}): {gaps}"
+
+
+def one_case_per_taxpayer(count: int) -> list[str]:
+    """Synthetic rows, one case per taxpayer: Reg F counts a person, so a second case of someone just called waits
+    a week after the conversation — right, but not what this test measures."""
+    header, *rows = case_rows(count * 2)
+    seen, kept = set(), [header]
+    for row in rows:
+        tin = row.split(",")[2]
+        if tin not in seen and len(kept) <= count:
+            seen.add(tin)
+            kept.append(row)
+    return kept
 
 
 def _attempt_ids(redis, keys) -> list[str]:
