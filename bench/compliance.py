@@ -118,7 +118,6 @@ def seed(app, emu: Emulator, count: int, rng: random.Random) -> Seed:
             case = Case(f"SIM-{n:06d}", CaseType.BAL_DUE, tin, f"Taxpayer {n}", number, ("1040:2022",), None)
             pipe.hset(keys.case(case.case_id), mapping={**case_to_hash(case), "balance": "100.00"})
             pipe.sadd(keys.case_ids(), case.case_id)
-            pipe.sadd(keys.taxpayer_cases(person_ref(tin)), case.case_id)
             pipe.zadd(keys.cases_due(), {case.case_id: START.timestamp()})
             n += 1
             if k == 0 and rng.random() < 0.05:
@@ -127,6 +126,12 @@ def seed(app, emu: Emulator, count: int, rng: random.Random) -> Seed:
             elif k == 0 and rng.random() < 0.03:
                 out.wrong.add(number)
                 dnc.retire_number(person_ref(tin), number, DncRecord("sim", "outcome", START.timestamp() - DAY))
+        ref = person_ref(tin)  # the taxpayer index: one field of a bucket hash, the person's case ids space-separated
+        pipe.hset(
+            keys.taxpayer_cases(ref),
+            keys.taxpayer_cases_field(ref),
+            " ".join(f"SIM-{i:06d}" for i in range(n - len(person.phones), n)),
+        )
         if rng.random() < 0.2:
             caf = f"{rng.randint(1000, 9999)}-{n:05d}"
             rep_phone = phone(rng, rng.choice(areas), used)

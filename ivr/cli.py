@@ -40,21 +40,37 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.argument("kind", type=click.Choice(["cases", "practitioners", "authorizations", "dnc"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_(kind: str, path: str) -> None:
-    """Import a CSV file: all rows or none; bad rows are listed with their line numbers."""
+    """Import a CSV file: all rows or none; bad rows are listed with their line numbers. Re-run after a crash to
+    resume where it stopped."""
     if kind == "dnc":
         from ivr.dialer.commands import import_dnc
 
         return import_dnc(path)
-    from ivr.cases.importer import Importer
+    import os
+
+    from ivr.cases.import_jobs import LEASE_SECONDS
+    from ivr.cases.importer import ImportBusy, Importer
+    from ivr.cases.progress import progress_for
 
     svc = services_from_env()
-    result = Importer(svc.redis, svc.keys, svc.seal).import_file(kind, path)
+    progress = progress_for(os.path.getsize(path))
+    try:
+        lease = int(svc.config.extra.get("ACS_IMPORT_LEASE_SECONDS") or LEASE_SECONDS)
+        result = Importer(svc.redis, svc.keys, svc.seal, lease_seconds=lease).import_file(kind, path, progress)
+    except ImportBusy as busy:
+        raise click.ClickException(str(busy)) from None
+    finally:
+        getattr(progress, "close", lambda: None)()
     if not result.ok:
         for error in result.errors:
             click.echo(f"{path}: {error}", err=True)
-        click.echo(f"{path}: nothing imported ({len(result.errors)} error(s))", err=True)
+        more = f" and {result.more_errors} more" if result.more_errors else ""
+        click.echo(f"{path}: nothing imported ({len(result.errors)} error(s){more})", err=True)
         sys.exit(1)
-    click.echo(f"{path}: {result.rows} {kind} imported ({result.created} new, {result.rows - result.created} updated)")
+    resumed = ", resumed after an interrupted run" if result.resumed else ""
+    click.echo(
+        f"{path}: {result.rows} {kind} imported ({result.created} new, {result.rows - result.created} updated{resumed})"
+    )
 
 
 @cli.group()

@@ -135,7 +135,6 @@ def run_floor(p: FloorParams, redis_url: str | None = None) -> dict:
 
 def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
     from ivr import clock, create_app
-    from ivr.data_key import generate_key
     from ivr.dialer.batch import Dialer, DialerSettings
     from ivr.dialer.floor import FloorSettings
     from ivr.dialer.floor_phone import go_ready
@@ -156,7 +155,6 @@ def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
         "TWILIO_API_BASE": "",
         "ACS_FROM_NUMBER": CALLER_ID,
         "ACS_SECRET_KEY": secrets.token_hex(16),
-        "ACS_DATA_KEY": generate_key(),
         "ACS_WRAP_UP_SECONDS": str(p.wrap),
         "ACS_MAX_CPS": str(max_cps),
         "ACS_DIALER_TICK_SECONDS": str(p.tick_seconds),

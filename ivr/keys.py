@@ -18,7 +18,8 @@ class KeySchema:
 
     # --- cases -------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> str:
-        """acs:case:{case_id} — hash: type, tin_kind/last4/ref/sealed, taxpayer name/phone, periods, balance, status."""
+        """acs:case:{case_id} — hash: type, tin_kind/last4/ref/sealed, taxpayer name/phone, periods, balance, status,
+        opened_at; small enough to stay a listpack/ziplist (~600 bytes a case with its indexes)."""
         return self._key("case", case_id)
 
     def case_ids(self) -> str:
@@ -30,7 +31,10 @@ class KeySchema:
         return self._key("cases", "due")
 
     def case_history(self, case_id: str) -> str:
-        """acs:case:{case_id}:history — stream: the case's append-only history (kind, actor, summary, detail)."""
+        """acs:case:{case_id}:history — stream: the case's append-only history (kind, actor, summary, detail).
+
+        Created by the first entry after the import: the import itself is the case hash's `opened_at` field.
+        """
         return self._key("case", case_id, "history")
 
     def case_crns(self, case_id: str) -> str:
@@ -39,8 +43,17 @@ class KeySchema:
 
     # --- taxpayers -----------------------------------------------------------------------------------------
     def taxpayer_cases(self, tin_ref: str) -> str:
-        """acs:taxpayer:{tin_ref}:cases — set of case ids for one taxpayer (inbound SSN/EIN matching)."""
-        return self._key("taxpayer", tin_ref, "cases")
+        """acs:taxpayers:{ref[:4]} — hash bucket (one of 65,536, each small enough to stay a listpack/ziplist):
+        field `c:{tin_ref}` (taxpayer_cases_field) → the taxpayer's case ids, space-separated (inbound matching).
+
+        One key per taxpayer would cost ~200 bytes each at a million taxpayers; a field in a bucket costs ~40.
+        """
+        return self._key("taxpayers", tin_ref[:4])
+
+    @staticmethod
+    def taxpayer_cases_field(tin_ref: str) -> str:
+        """The field of `taxpayer_cases(tin_ref)` that lists that taxpayer's case ids."""
+        return "c:" + tin_ref
 
     def taxpayer_authorizations(self, tin_ref: str) -> str:
         """acs:taxpayer:{tin_ref}:authorizations — set of authorization ids on file for one taxpayer."""
@@ -75,6 +88,18 @@ class KeySchema:
     def crn(self, crn: str) -> str:
         """acs:crn:{crn} — hash: case_id, contact (CAF or `taxpayer`), issued_at."""
         return self._key("crn", crn)
+
+    # --- imports -------------------------------------------------------------------------------------------
+    def import_lease(self, kind: str) -> str:
+        """acs:import:{kind}:lease — string, TTL 30 s renewed while running: token of the one import of `kind`."""
+        return self._key("import", kind, "lease")
+
+    def import_job(self, kind: str, file_digest: str) -> str:
+        """acs:import:{kind}:{sha256 of the file} — hash, TTL 7 days: chunk size, last committed chunk, created.
+
+        Lets a re-run of the same file after a crash resume after the last committed chunk; deleted when done.
+        """
+        return self._key("import", kind, file_digest)
 
     # --- calls -----------------------------------------------------------------------------------------------
     def call(self, call_sid: str) -> str:
@@ -171,6 +196,14 @@ class KeySchema:
     def dialer_pace(self) -> str:
         """acs:dialer:pace — string: epoch seconds of the next free calls-per-second slot, shared by all workers."""
         return self._key("dialer", "pace")
+
+    def dialer_rate(self) -> str:
+        """acs:dialer:rate — sorted set, short TTL: CPS slot token → Redis TIME when it stops counting."""
+        return self._key("dialer", "rate")
+
+    def dialer_rate_last(self) -> str:
+        """acs:dialer:rate:last — string, short TTL: Redis TIME of the last CPS slot granted."""
+        return self._key("dialer", "rate", "last")
 
     def dialer_next_tick(self) -> str:
         """acs:dialer:next-tick — string: epoch seconds of the tick already scheduled (one pending tick at a time)."""

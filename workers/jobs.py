@@ -40,7 +40,7 @@ class Runtime:
             placer.client,
             config.from_number,
             self.settings.policy,
-            self.settings.window,
+            self.settings.compliance.window,
             config.extra,
             self.settings.lease_seconds,
             # Never sooner than the last attempt of a paced batch could still be waiting for Twilio's answer.
@@ -100,7 +100,9 @@ def dial_due(scheduled_for: str | None = None) -> str:
     rt.queues.tick_started(scheduled_for)
     report = None
     try:
-        ticked = rt.paced().tick()  # nobody on the floor: today's agentless tick, unchanged
+        ticked = rt.paced().tick(
+            on_claimed=lambda claimed: _hand_on(rt, claimed)
+        )  # nobody on the floor: today's agentless tick, unchanged
         report = ticked.report
         if report is None:  # the floor is full: look again one tick later
             report = TickReport(next_due=clock.now() + rt.settings.tick_seconds)
@@ -118,6 +120,13 @@ def dial_due(scheduled_for: str | None = None) -> str:
             rt.queues.schedule_tick(idle, now)
     log.info("dialer tick: %s", report.summary())
     return report.summary()
+
+
+def _hand_on(rt: Runtime, claimed: list[str]) -> None:
+    """A full batch means more are due: queue the next tick now so another worker dials it alongside this one."""
+    if len(claimed) >= rt.settings.tick_limit():
+        now = clock.now()
+        rt.queues.schedule_tick(now, now)
 
 
 def dial_case(case_id: str) -> str:

@@ -44,9 +44,21 @@ class History:
         (pipe or self.redis).xadd(self.keys.case_history(case_id), fields)
 
     def entries(self, case_id: str, count: int | None = None) -> list[HistoryEntry]:
-        """Oldest first."""
-        rows = self.redis.xrange(self.keys.case_history(case_id), count=count)
-        return [entry_from_fields(entry_id, fields) for entry_id, fields in rows]
+        """Oldest first; the import is implied by the case's `opened_at` (no stream is kept for it alone)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(self.keys.case(case_id), "opened_at", "case_type")
+        pipe.xrange(self.keys.case_history(case_id), count=count)
+        (opened_at, case_type), rows = pipe.execute()
+        entries = [entry_from_fields(entry_id, fields) for entry_id, fields in rows]
+        if opened_at:
+            entries.insert(0, opened_entry(float(opened_at), case_type or ""))
+        return entries[:count] if count is not None else entries
+
+
+def opened_entry(at: float, case_type: str) -> HistoryEntry:
+    """The `case_opened` entry an import implies (stream ids start at 0-1, so `0-0` sorts before any)."""
+    summary = f"{case_type} case imported"
+    return HistoryEntry(entry_id="0-0", at=at, kind="case_opened", actor=SYSTEM_ACTOR, summary=summary)
 
 
 def encode_detail(detail: Mapping[str, object]) -> str:

@@ -17,12 +17,22 @@ import redis
 from ivr.cases.sealing import TinSeal
 from ivr.keys import KeySchema
 
-# KEYS: case, old index set, new index set. ARGV: case_id, expected sealed value, new sealed value, new ref.
+# KEYS: case, old taxpayer bucket, new taxpayer bucket. ARGV: case_id, expected sealed value, new sealed value,
+# new ref, old index field, new index field.
 _MOVE_CASE = """
 if redis.call('HGET', KEYS[1], 'tin_sealed') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'tin_sealed', ARGV[3], 'tin_ref', ARGV[4])
-redis.call('SREM', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[1])
+local function listed_without(text, id)
+  local kept = {}
+  for other in string.gmatch(text or '', '%S+') do if other ~= id then kept[#kept + 1] = other end end
+  return kept
+end
+local old = listed_without(redis.call('HGET', KEYS[2], ARGV[5]), ARGV[1])
+if #old == 0 then redis.call('HDEL', KEYS[2], ARGV[5])
+else redis.call('HSET', KEYS[2], ARGV[5], table.concat(old, ' ')) end
+local new = listed_without(redis.call('HGET', KEYS[3], ARGV[6]), ARGV[1])
+new[#new + 1] = ARGV[1]
+redis.call('HSET', KEYS[3], ARGV[6], table.concat(new, ' '))
 return 1
 """
 
@@ -120,7 +130,14 @@ class Rekey:
                     self.keys.taxpayer_cases(old_ref or ""),
                     self.keys.taxpayer_cases(new_ref),
                 ],
-                args=[case_id, sealed, self.seal.seal(digits), new_ref],
+                args=[
+                    case_id,
+                    sealed,
+                    self.seal.seal(digits),
+                    new_ref,
+                    self.keys.taxpayer_cases_field(old_ref or ""),
+                    self.keys.taxpayer_cases_field(new_ref),
+                ],
                 client=pipe_moves,
             )
             count += 1

@@ -48,6 +48,7 @@ class Store:
         return [case for case in found if case is not None]
 
     def all_case_ids(self) -> list[str]:
+        """Every case id (SMEMBERS over all cases: tools and tests only, never a request or tick path)."""
         return sorted(self.redis.smembers(self.keys.case_ids()))
 
     def open_case_for_keyed_tin(self, digits: str) -> Case | None:
@@ -55,7 +56,10 @@ class Store:
         refs = [ref for tin in keyed_candidates(digits) for ref in self.seal.refs(tin.digits)]
         if not refs:
             return None
-        case_ids = sorted(self.redis.sunion([self.keys.taxpayer_cases(ref) for ref in refs]))
+        pipe = self.redis.pipeline(transaction=False)
+        for ref in refs:
+            pipe.hget(self.keys.taxpayer_cases(ref), self.keys.taxpayer_cases_field(ref))
+        case_ids = sorted({case_id for listed in pipe.execute() if listed for case_id in listed.split()})
         for case in self.get_cases(case_ids):
             if case.is_open and case.tin.digits == digits:
                 return case

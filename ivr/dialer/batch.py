@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_l
 from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
 from ivr.dialer.policy import Outcome, Policy, next_step
+from ivr.dialer.rate import CallRate
 from ivr.keys import KeySchema
 
 log = logging.getLogger(__name__)
@@ -117,15 +118,22 @@ class Dialer:
         self.store = Store(client, keys, seal)
         self.attempts = Attempts(client, keys)
         self.history = History(client, keys)
+        self.rate = CallRate(client, keys, self.settings.max_cps)  # the ceiling across every worker
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         #: ivr.dialer.reconcile.Reconciler: asks Twilio about attempts with no final callback (else: reap).
         self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
-    def tick(self, limit: int | None = None, settle: bool = True) -> TickReport:
-        """Dial the cases due now (at most one tick's worth); `settle=False` skips the reconcile/reap pass (a paced
-        dialer ticking every second runs it every few seconds, not each time)."""
+    def tick(
+        self,
+        limit: int | None = None,
+        on_claimed: Callable[[list[str]], None] | None = None,
+        settle: bool = True,
+    ) -> TickReport:
+        """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
+        `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
+        seconds, not each time)."""
         now = clock.now()
         if settle and self.reconciler is not None:
             self.reconciler.run(now)
@@ -134,6 +142,8 @@ class Dialer:
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
+        if on_claimed is not None:
+            on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
         return self._process(claimed, token, now)
 
     def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
@@ -160,9 +170,11 @@ class Dialer:
             self._defer_unplaced(attempt, now, f"no longer allowed when Twilio accepted calls again ({why})", decision)
             return "deferred"
         self._wait_for_slot(self.attempts.reserve_slots(now, 1, self.settings.max_cps) - now)
+        slot = self.rate.acquire()
         try:
             call_sid = self._require_placer().place(CallRequest(attempt.attempt_id, attempt.to))
         except PlacementError as error:
+            self.rate.release(slot)
             if error.failure is Failure.TRANSIENT:
                 self.attempts.back_to_pending(attempt_id, str(error))
                 raise
@@ -170,6 +182,7 @@ class Dialer:
                 self.attempts.finish(attempt, self._rejection(attempt, str(error), clock.now()))
                 return "rejected"
             return "unknown"
+        self.rate.release(slot)
         self.attempts.placed(attempt_id, call_sid)
         return "placed"
 
@@ -352,12 +365,15 @@ class Dialer:
                 time.sleep(delay)
             if not compliance.allows(case_facts[attempt.case_id], clock.now(), rules):
                 return attempt, None  # the paced slot came after the engine's rules closed (e.g. calling hours)
+            slot = self.rate.acquire()
             try:
                 return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
                 return attempt, error
             except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping
                 return attempt, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
+            finally:
+                self.rate.release(slot)
 
         if self.settings.concurrency <= 1 or len(attempts) == 1:
             outcomes = [send(i, attempt) for i, attempt in enumerate(attempts)]

@@ -6,6 +6,7 @@ it may take, and records the calls it placed as in flight so that the answer web
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ivr import clock
@@ -121,20 +122,23 @@ class PacedDialer:
     def pacer(self, mode: str, snapshot: FloorSnapshot) -> Pacer:
         return pacer_for(mode, snapshot.signed_in)
 
-    def tick(self) -> PacedTick:
-        """One pacing tick; with nobody signed in it is today's agentless tick (message mode)."""
+    def tick(self, on_claimed: Callable[[list[str]], None] | None = None) -> PacedTick:
+        """One pacing tick; with nobody signed in it is today's agentless tick (message mode).
+
+        `on_claimed` runs once the batch is claimed (see Dialer.tick): workers use it to hand on the next batch."""
         now = clock.now()
         mode, snapshot = self.snapshot(now)
         pacer = self.pacer(mode, snapshot)
         calls = pacer.calls(snapshot, self.limits())
         if pacer.name == "message":
-            return PacedTick("message", calls, snapshot, self.dialer.tick(limit=calls) if calls > 0 else None)
+            report = self.dialer.tick(limit=calls, on_claimed=on_claimed) if calls > 0 else None
+            return PacedTick("message", calls, snapshot, report)
         if calls <= 0:
             return PacedTick(pacer.name, 0, snapshot, None)
         settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
         if settle:
             self._settled_at = now
-        report = self.dialer.tick(limit=calls, settle=settle)
+        report = self.dialer.tick(limit=calls, on_claimed=on_claimed, settle=settle)
         self.floor.placed({attempt_id: now for attempt_id in report.placed}, now)
         return PacedTick(pacer.name, calls, snapshot, report)
 

@@ -378,7 +378,8 @@ def test_blank_lines_do_not_shift_line_numbers(importer) -> None:
 
 def test_quoted_newline_keeps_later_line_numbers(importer) -> None:
     text = f'{CASES_HEADER}\nC-1,BAL_DUE,015-14-6380,"Pat\nDoe",+12065550148,1040:2019,1\nC-2,TDA,x,P,+1,1040:2019,1\n'
-    assert [e.line for e in importer.import_text("cases", text).errors] == [4]
+    # The name itself is refused (control characters), and the next record is still reported on its own line.
+    assert [e.line for e in importer.import_text("cases", text).errors] == [2, 4]
 
 
 def test_oversized_field_is_an_error_not_a_crash(importer, redis) -> None:
@@ -449,16 +450,28 @@ def test_valid_rows_round_trip(importer, redis, keys, rows) -> None:
         assert case.balance == balance and case.taxpayer_phone == "+12065550148"
 
 
-def test_concurrent_imports_of_one_file_open_each_case_once(redis_url, keys) -> None:
-    """WATCH/MULTI: racing imports of the same file never write a second `case_opened` entry."""
+def test_concurrent_imports_of_one_kind_are_refused_and_each_case_opens_once(redis_url, keys) -> None:
+    """A lease serialises imports of a kind: racing ones are refused with one line, never write twice."""
+    from ivr.cases.importer import ImportBusy
+
     clients = [redis_lib.Redis.from_url(redis_url, decode_responses=True) for _ in range(4)]
     clients[0].flushall()
     text = (SAMPLE_DATA / "cases.csv").read_text("utf-8")
+
+    def run(client):
+        try:
+            return Importer(client, keys).import_text("cases", text)
+        except ImportBusy as busy:
+            return str(busy)
+
     try:
         with ThreadPoolExecutor(len(clients)) as pool:
-            results = list(pool.map(lambda c: Importer(c, keys).import_text("cases", text), clients))
-        assert all(r.ok for r in results)
-        assert sum(r.created for r in results) == 72
+            results = list(pool.map(run, clients))
+        done = [r for r in results if not isinstance(r, str)]
+        refused = [r for r in results if isinstance(r, str)]
+        assert done and all(r.ok for r in done)
+        assert sum(r.created for r in done) == 72
+        assert all("another `acs import cases` is running" in r and "\n" not in r for r in refused)
         history = History(clients[0], keys)
         assert all(len(history.entries(f"ACS-{n:06d}")) == 1 for n in range(101, 173))
     finally:
