@@ -106,7 +106,8 @@ class EmployeeState:
     joining: bool = False  # Ready was clicked and the phone is ringing
 
     def seconds_in_state(self, now: float) -> int:
-        return max(0, int(now - self.since))
+        """0 for an employee the floor has never seen (no `since`), not the seconds since 1970."""
+        return max(0, int(now - self.since)) if self.since > 0 else 0
 
     def to_json(self, now: float) -> dict:
         return {
