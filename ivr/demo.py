@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ivr.dir_guard import DirGuard
+
 from ivr import clock
 
 if TYPE_CHECKING:
@@ -380,7 +382,9 @@ def run_demo(echo: Callable[[str], None] = click.echo, start: datetime | None = 
     """Play the story on a fresh world; returns (all green, the still-running world)."""
     sweep_stale_demos()
     data_dir = tempfile.mkdtemp(prefix=DEMO_PREFIX)
+    guard = DirGuard(data_dir)  # removes data_dir once this process is gone, even SIGKILLed
     world = build_world(data_dir, start or demo_start())
+    world.closables.append(guard)
     clock.use(lambda: world.emulator.engine.clock.datetime().timestamp())
     story = Story(world, echo)
     try:
