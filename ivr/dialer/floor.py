@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import redis
 
+from ivr.config import number_setting
 from ivr.keys import KeySchema
 
 DAY_TTL_SECONDS = 40 * 86_400
@@ -39,8 +40,7 @@ class FloorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> FloorSettings:
         def get(name: str, default, kind=float):
-            value = env.get(name)
-            return kind(value) if value not in (None, "") else default
+            return number_setting(env, name, default, kind)
 
         d = cls()
         settings = cls(
