@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import DATA_KEY
 from dialer_support import MIDDAY, make_dialer, make_emulator
 
 from ivr import clock
@@ -38,7 +37,8 @@ def verdicts(redis, keys, case_ids) -> dict[str, tuple[bool, list[str]]]:
     return out
 
 
-def test_a_key_rotation_resets_no_count_no_quiet_week_and_no_stop_request(redis, keys):
+def test_a_key_rotation_resets_no_count_no_quiet_week_and_no_stop_request(redis, keys, config_overrides):
+    DATA_KEY = config_overrides["ACS_DATA_KEY"]  # noqa: N806 - the tests' data key, before the rotation
     install(seal_of(DATA_KEY))
     load_sample_data(redis, keys)
     store = Store(redis, keys)
@@ -84,8 +84,9 @@ def test_a_key_rotation_resets_no_count_no_quiet_week_and_no_stop_request(redis,
     assert redis.ttl(keys.contact_calls(person_ref(tins[counted]), "taxpayer")) > 30 * DAY
 
 
-def test_reads_during_a_rotation_merge_records_under_both_keys(redis, keys):
+def test_reads_during_a_rotation_merge_records_under_both_keys(redis, keys, config_overrides):
     """A call written under the new key and six left under the old one still make seven."""
+    DATA_KEY = config_overrides["ACS_DATA_KEY"]  # noqa: N806
     install(seal_of(DATA_KEY))
     load_sample_data(redis, keys)
     tin = Store(redis, keys).get_case("ACS-000104").tin
