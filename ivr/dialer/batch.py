@@ -22,7 +22,7 @@ from ivr import clock
 from ivr.cases.history import History
 from ivr.cases.sealing import TinSeal
 from ivr.cases.store import Store
-from ivr.config import Config
+from ivr.config import Config, number_setting
 from ivr.dialer import compliance, facts
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
 from ivr.dialer.compliance_settings import ComplianceSettings
@@ -59,8 +59,7 @@ class DialerSettings:
         env: Mapping[str, str] = config.extra
 
         def get(name: str, default, kind=int):
-            value = env.get(name)
-            return kind(value) if value not in (None, "") else default
+            return number_setting(env, name, default, kind)
 
         d = cls()
         max_cps = get("ACS_MAX_CPS", d.max_cps, float)
