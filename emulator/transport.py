@@ -25,7 +25,8 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from twilio.request_validator import RequestValidator
-from werkzeug.test import Client
+
+from emulator.wsgi_call import call_wsgi
 
 #: Twilio gives up on a webhook after this many seconds.
 WEBHOOK_TIMEOUT = 15.0
@@ -60,14 +61,14 @@ class Transport:
     def __init__(self, auth_token: str, timeout: float = WEBHOOK_TIMEOUT) -> None:
         self.validator = RequestValidator(auth_token)
         self.timeout = timeout
-        self._mounts: list[tuple[str, Client]] = []
+        self._mounts: list[tuple[str, object]] = []
         self._delays: list[tuple[str, float]] = []
         self._routes: list[tuple[str, str]] = []
         self._session: requests.Session | None = None
 
     def mount(self, base_url: str, wsgi_app) -> None:
         """Serve every URL under `base_url` by calling `wsgi_app` directly (no sockets)."""
-        self._mounts.append((base_url.rstrip("/"), Client(wsgi_app, use_cookies=False)))  # cookies are per call
+        self._mounts.append((base_url.rstrip("/"), wsgi_app))  # cookies are per call (`fetch`'s jar)
 
     def route(self, public_base: str, actual_base: str) -> None:
         """Sign URLs under `public_base` as they are, but deliver them to `actual_base` (e.g. ngrok -> local)."""
@@ -151,27 +152,20 @@ class Transport:
                 return actual + url[len(public) :]
         return url
 
-    def _mounted(self, url: str) -> Client | None:
+    def _mounted(self, url: str):
         for base, client in self._mounts:
             if url == base or url.startswith(base + "/") or url.startswith(base + "?"):
                 return client
         return None
 
-    def _wsgi(self, client: Client, method: str, url: str, params: dict, headers: dict):
-        parts = urlsplit(url)
-        response = client.open(
-            parts.path or "/",
-            base_url=f"{parts.scheme}://{parts.netloc}",
-            method=method,
-            query_string=parts.query,
-            data=params if method != "GET" else None,
-            headers=headers,
-        )
-        try:
-            body = response.get_data(as_text=True)
-            return response.status_code, body, response.content_type or "", list(response.headers.items())
-        finally:
-            response.close()
+    def _wsgi(self, app, method: str, url: str, params: dict, headers: dict):
+        body = b""
+        if method != "GET":
+            body = urlencode(params).encode("utf-8")
+            headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        status, response_headers, raw = call_wsgi(app, method, url, body, headers)
+        ctype = next((v for k, v in response_headers if k.lower() == "content-type"), "")
+        return status, raw.decode("utf-8", "replace"), ctype, response_headers
 
     def _http(self, method: str, url: str, params: dict, headers: dict):
         if self._session is None:

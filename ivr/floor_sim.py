@@ -171,7 +171,9 @@ def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
     settings = replace(DialerSettings.from_config(svc.config), max_cps=1e9, concurrency=1)
     dialer = Dialer(svc.redis, svc.keys, TwilioPlacer(sdk, svc.config, settings.ring_timeout), settings)
     paced = PacedDialer(dialer, svc.floor, FloorSettings.from_env(svc.config.extra), svc.config.queue_name)
-    paced.max_calls = max(1, math.floor(max_cps * p.tick_seconds))
+    # ACS_MAX_CPS on the virtual clock: a bucket refilled at max_cps per second, never holding more than one
+    # second's worth (at least one call), so no second of simulated time sees more than ACS_MAX_CPS calls.
+    bucket = {"tokens": 1.0, "cap": max(1.0, math.floor(max_cps))}
     started = time.perf_counter()
     try:
         for n in range(p.agents):
@@ -180,7 +182,10 @@ def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
             emu.engine.schedule_at(rng.uniform(0, 5), go_ready, sdk, svc.config, svc.floor, username, phone)
 
         def tick() -> None:
-            paced.tick()
+            paced.max_calls = math.floor(bucket["tokens"] + 1e-9)
+            ticked = paced.tick()
+            placed = len(ticked.report.placed) if ticked.report is not None else 0
+            bucket["tokens"] = min(bucket["cap"], bucket["tokens"] - placed + max_cps * p.tick_seconds)
             if emu.engine.now() + p.tick_seconds < day_seconds:
                 emu.engine.schedule(p.tick_seconds, tick)
 
@@ -221,7 +226,15 @@ def _seed_cases(svc, count: int, rng: random.Random, p: FloorParams, emu: Emulat
 def _figures(p: FloorParams, svc, emu: Emulator, day_seconds: float, elapsed: float) -> dict:
     from ivr import clock
 
-    day = svc.floor.day_stats(clock.now())[0]
+    # The day may cross midnight UTC (counters are kept per UTC day): add up every day it touched.
+    days_touched = int((clock.now() - DAY_START.timestamp()) // 86_400) + 2
+    day: Counter[str] = Counter()
+    for row in svc.floor.day_stats(clock.now(), days_touched):
+        for name, value in row.items():
+            if name == "wait_max":
+                day[name] = max(day[name], float(value))
+            else:
+                day[name] += float(value)
     talking = svc.redis.zrange(svc.keys.floor_talking(), 0, -1, withscores=True)
     now = clock.now()
     talk = float(day.get("talk_seconds", 0)) + sum(now - since for _, since in talking)

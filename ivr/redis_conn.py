@@ -18,6 +18,7 @@ from pathlib import Path
 import redis
 
 from ivr.config import Config
+from ivr.redis_pipeline import ScriptPipelineRedis
 
 PR_SET_PDEATHSIG = 1
 
@@ -30,7 +31,8 @@ def redis_url_for(config: Config) -> str:
 
 
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True)
+    """A client whose pipelines run Lua scripts without an extra SCRIPT EXISTS round trip (ivr.redis_pipeline)."""
+    return ScriptPipelineRedis.from_url(url, decode_responses=True)
 
 
 def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:

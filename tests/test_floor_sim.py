@@ -25,3 +25,11 @@ def test_a_short_predictive_day_prints_the_contract_and_keeps_every_live_answer_
 def test_bad_arguments_are_one_clear_line():
     out = CliRunner().invoke(floor_sim, ["--agents", "0", "--hours", "1", "--json"])
     assert out.exit_code != 0 and "--agents" in out.output
+
+
+def test_the_ceiling_holds_below_one_call_per_second():
+    from ivr.floor_sim import FloorParams, run_floor
+
+    result = run_floor(FloorParams(agents=4, hours=0.05, mode="predictive", seed=2, max_cps=0.5))
+    assert result["max_calls_per_second"] <= 1 and result["max_cps_setting"] == 0.5
+    assert 0 < result["placed"] <= 0.5 * 0.05 * 3600 + 1

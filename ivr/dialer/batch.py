@@ -126,12 +126,19 @@ class Dialer:
         self.reconciler = None
 
     # --- entry points ----------------------------------------------------------------------------------------
-    def tick(self, limit: int | None = None, on_claimed: Callable[[list[str]], None] | None = None) -> TickReport:
-        """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed."""
+    def tick(
+        self,
+        limit: int | None = None,
+        on_claimed: Callable[[list[str]], None] | None = None,
+        settle: bool = True,
+    ) -> TickReport:
+        """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
+        `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
+        seconds, not each time)."""
         now = clock.now()
-        if self.reconciler is not None:
+        if settle and self.reconciler is not None:
             self.reconciler.run(now)
-        else:
+        elif settle:
             self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
@@ -264,11 +271,13 @@ class Dialer:
     # --- the batch -------------------------------------------------------------------------------------------
     def _process(self, claimed: list[str], token: str, now: float) -> TickReport:
         report = TickReport(claimed=list(claimed))
+        known = False
         if claimed:
             plans, first_slot, case_facts = self._plan(claimed, token, now, report)
             if plans:
-                self._place(plans, now, first_slot, report, case_facts)
-        report.next_due = self.next_due()
+                known = self._place(plans, now, first_slot, report, case_facts)
+        if not known:
+            report.next_due = self.next_due()
         return report
 
     def _plan(
@@ -360,7 +369,8 @@ class Dialer:
         first_slot: float,
         report: TickReport,
         case_facts: Mapping[str, compliance.Facts],
-    ) -> None:
+    ) -> bool:
+        """Send the calls, record what came of them; True when report.next_due was read with the records."""
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
         # Only the wait for slots other workers hold is capped; this batch's own slots follow each other exactly.
@@ -407,12 +417,17 @@ class Dialer:
                 report.unknown.append(attempt.attempt_id)
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
         self.attempts.placed_many(report.placed, pipe=pipe)
-        pipe.execute()
+        pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
+        first = pipe.execute()[-1]
         for attempt in late:
             decision = compliance.evaluate(case_facts[attempt.case_id], at, rules)
             report.deferred[attempt.case_id] = self._defer_unplaced(
                 attempt, at, f"its turn came when the rules no longer allowed it ({decision.reasons})", decision
             )
+        if late:
+            return False
+        report.next_due = first[0][1] if first else None
+        return True
 
     def _rejection(self, attempt: Attempt, error: str, at: float) -> Finish:
         return Finish(

@@ -104,6 +104,7 @@ class EmployeeState:
     wrap_until: float | None = None
     call: Mapping[str, str] = field(default_factory=dict)  # the bridged case: case_id, crn, who, why, call_sid
     joining: bool = False  # Ready was clicked and the phone is ringing
+    away_after: bool = False  # Away was clicked during a call: away when it ends
 
     def seconds_in_state(self, now: float) -> int:
         """0 for an employee the floor has never seen (no `since`), not the seconds since 1970."""
@@ -183,6 +184,8 @@ class Floor:
         self._resolve = client.register_script(_RESOLVE)
         self._connected = client.register_script(_CONNECTED)
         self._abandoned = client.register_script(_ABANDONED)
+        #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
+        self._owners: dict[str, str] = {}
 
     # --- employee state ------------------------------------------------------------------------------------
     def get(self, username: str) -> EmployeeState:
@@ -203,10 +206,25 @@ class Floor:
         current = self.get(username)
         return self._write(current, next_state(current.state, event), now, event, fields)
 
-    def _write(self, current: EmployeeState, state: State, now: float, event: Event, fields: dict) -> EmployeeState:
+    def apply_to(
+        self, current: EmployeeState, event: Event, now: float, pipe: redis.client.Pipeline | None = None, **fields
+    ) -> EmployeeState:
+        """`apply` to an employee the caller has just read (one round trip; none if queued on `pipe`)."""
+        return self._write(current, next_state(current.state, event), now, event, fields, pipe)
+
+    def _write(
+        self,
+        current: EmployeeState,
+        state: State,
+        now: float,
+        event: Event,
+        fields: dict,
+        pipe: redis.client.Pipeline | None = None,
+    ) -> EmployeeState:
         username = current.username
         key = self.keys.floor_employee(username)
-        pipe = self.redis.pipeline(transaction=False)
+        queued = pipe is not None
+        pipe = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         mapping: dict[str, str] = {"state": state.value, **fields}
         if state is not current.state:
             mapping["since"] = f"{now:.3f}"
@@ -235,7 +253,8 @@ class Floor:
             pipe.hdel(key, "kind", "case_id", "crn", "who", "why", "call_sid")
         if state is State.AWAY:
             pipe.hdel(key, "line", "wrap_until", "away_after")
-        pipe.execute()
+        if not queued:
+            pipe.execute()
         since = now if state is not current.state else current.since
         return EmployeeState(username, state, since, fields.get("line", current.line), wrap_until=wrap_until)
 
@@ -250,7 +269,19 @@ class Floor:
         pipe.execute()
 
     def line_owner(self, agent_call_sid: str) -> str | None:
-        return self.redis.get(self.keys.floor_line(agent_call_sid))
+        owner = self._owners.get(agent_call_sid)
+        if owner is None:
+            owner = self.redis.get(self.keys.floor_line(agent_call_sid))
+            if owner is not None:
+                if len(self._owners) > 10_000:
+                    self._owners.clear()
+                self._owners[agent_call_sid] = owner
+        return owner
+
+    def line_employee(self, agent_call_sid: str) -> EmployeeState | None:
+        """The employee whose phone leg this is (None: not a floor leg)."""
+        username = self.line_owner(agent_call_sid)
+        return None if username is None else self.get(username)
 
     # --- live answers --------------------------------------------------------------------------------------
     def resolved(self, attempt_id: str, now: float, kind: str) -> float | None:
@@ -262,16 +293,22 @@ class Floor:
         )
         return None if ring in (-1, None) else float(ring)
 
-    def live_answer(self, call_sid: str, attempt_id: str, now: float) -> int:
-        """A person answered (AMD said human): remember it, count it, return how many employees are ready."""
+    def live_answer(
+        self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None = None, wait: float = 1.0
+    ) -> int:
+        """A person answered (AMD said human): remember it (with the case the employee will see), count it; return
+        how many employees are ready, or will be within `wait` seconds (wrap-ups ending by then)."""
         key = self.keys.floor_live(call_sid)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(key, mapping={"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign})
+        mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
+        pipe.hset(key, mapping=mapping | dict(context or {}))
         pipe.expire(key, LINE_TTL_SECONDS)
         pipe.zadd(self.keys.floor_waiting(), {call_sid: now})
         self._day(pipe, now, human=1)
         pipe.zcard(self.keys.floor_ready())
-        return int(pipe.execute()[-1])
+        pipe.zcount(self.keys.floor_wrap(), "-inf", now + wait)
+        ready, ending = pipe.execute()[-2:]
+        return int(ready) + int(ending)
 
     def wrap_ending_by(self, at: float) -> bool:
         """Some employee's wrap-up ends by `at` (a live answer can wait that long for them)."""
@@ -285,6 +322,16 @@ class Floor:
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
         wait = self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS])
         return None if wait in (-1, None) else float(wait)
+
+    def bridged(self, call_sid: str, username: str, now: float) -> tuple[dict[str, str], EmployeeState]:
+        """At the bridge, in one round trip: count the live answer connected, read its record and the employee."""
+        pipe = self.redis.pipeline(transaction=False)
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS], client=pipe)
+        pipe.hgetall(self.keys.floor_live(call_sid))
+        pipe.hgetall(self.keys.floor_employee(username))
+        _, live, row = pipe.execute()
+        return live, _employee_from_hash(username, row)
 
     def abandoned(self, call_sid: str, now: float) -> bool:
         """Count a live answer that heard the abandonment message instead of an employee (once per call)."""
@@ -355,4 +402,5 @@ def _employee_from_hash(username: str, row: Mapping[str, str]) -> EmployeeState:
         float(wrap) if wrap and state is State.WRAP_UP else None,
         call,
         row.get("joining") == "1",
+        bool(row.get("away_after")),
     )

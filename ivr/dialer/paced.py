@@ -18,6 +18,26 @@ from ivr.dialer.pacing import Estimates, FloorSnapshot, Limits, Pacer, estimates
 EARLIER_DAYS = 7
 #: An in-flight call with no answer and no final status after this long is forgotten (its callback was lost).
 STALE_IN_FLIGHT_SECONDS = 180
+#: Reconciling or reaping attempts that lost their callbacks: every few seconds is plenty (the agentless dialer's
+#: tick), not on each one-second paced tick.
+SETTLE_EVERY_SECONDS = 5.0
+
+# What a tick reads of the floor. KEYS: campaign, ready, wrap, talking, in-flight, waiting live answers, inbound
+# queue, today, this hour. ARGV: in-flight calls placed before this are forgotten (their callbacks were lost).
+_SNAPSHOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
+return {
+  redis.call('HGET', KEYS[1], 'mode'),
+  redis.call('ZCARD', KEYS[2]),
+  redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES'),
+  redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'),
+  redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES'),
+  redis.call('ZCARD', KEYS[6]),
+  redis.call('ZCARD', KEYS[7]),
+  redis.call('HGETALL', KEYS[8]),
+  redis.call('HGETALL', KEYS[9]),
+}
+"""
 
 
 @dataclass
@@ -36,49 +56,60 @@ class PacedDialer:
         self.inbound_queue = inbound_queue
         self.max_calls: int | None = None  # the per-tick ceiling, when the dialer's own pacing is not the clock's
         self._past: tuple[str, int, int] | None = None  # (today, humans, abandoned) of the 29 days before today
+        self._read = floor.redis.register_script(_SNAPSHOT)
+        self._settled_at = float("-inf")
+        self._older: tuple[int, list[dict]] | None = None  # (this hour, buckets of the earlier hours it blends in)
 
     def snapshot(self, now: float) -> tuple[str, FloorSnapshot]:
+        """The floor in one round trip and one command (a read-only script: every tick pays for it).
+        Past hours' and past days' buckets no longer change: read once, then kept."""
         keys, floor = self.floor.keys, self.floor
         campaign = floor.campaign
         hour = int(now // 3600)
-        hour_keys = [keys.floor_hour(campaign, h) for h in (hour, hour - 1, hour - 2)]
-        hour_keys += [keys.floor_hour(campaign, hour - 24 * d) for d in range(1, EARLIER_DAYS + 1)]
         today = days_back(now, 1)[0]
         pipe = self.floor.redis.pipeline(transaction=False)
-        pipe.hget(keys.floor_campaign(campaign), "mode")
-        pipe.zcard(keys.floor_ready())
-        pipe.zrange(keys.floor_wrap(), 0, -1, withscores=True)
-        pipe.zrange(keys.floor_talking(), 0, -1, withscores=True)
-        pipe.zremrangebyscore(keys.floor_in_flight(campaign), "-inf", now - STALE_IN_FLIGHT_SECONDS)
-        pipe.zrange(keys.floor_in_flight(campaign), 0, -1, withscores=True)
-        pipe.zcard(keys.floor_waiting())
-        pipe.zcard(keys.queue_waiting(self.inbound_queue))
-        pipe.hgetall(keys.floor_day(campaign, today))
-        for key in hour_keys:
-            pipe.hgetall(key)
+        live_keys = [
+            keys.floor_campaign(campaign),
+            keys.floor_ready(),
+            keys.floor_wrap(),
+            keys.floor_talking(),
+            keys.floor_in_flight(campaign),
+            keys.floor_waiting(),
+            keys.queue_waiting(self.inbound_queue),
+            keys.floor_day(campaign, today),
+            keys.floor_hour(campaign, hour),
+        ]
+        self._read(keys=live_keys, args=[f"{now - STALE_IN_FLIGHT_SECONDS:.3f}"], client=pipe)
+        older_hours = [hour - 1, hour - 2] + [hour - 24 * d for d in range(1, EARLIER_DAYS + 1)]
+        if self._older is None or self._older[0] != hour:
+            for h in older_hours:
+                pipe.hgetall(keys.floor_hour(campaign, h))
         if self._past is None or self._past[0] != today:
             for day in days_back(now, ROLLING_DAYS)[1:]:
                 pipe.hgetall(keys.floor_day(campaign, day))
         rows = pipe.execute()
-        mode, ready, wraps, talks, _, in_flight, waiting_live, waiting_inbound, day = rows[:9]
-        hours = rows[9 : 9 + len(hour_keys)]
+        mode, ready, wraps, talks, in_flight, waiting_live, waiting_inbound, day, this_hour = rows[0]
+        rest = rows[1:]
+        if self._older is None or self._older[0] != hour:
+            self._older = (hour, rest[: len(older_hours)])
+            rest = rest[len(older_hours) :]
         if self._past is None or self._past[0] != today:
-            past = rows[9 + len(hour_keys) :]
-            self._past = (today, sum(_int(d, "human") for d in past), sum(_int(d, "abandoned") for d in past))
+            self._past = (today, sum(_int(d, "human") for d in rest), sum(_int(d, "abandoned") for d in rest))
+        day, this_hour = _pairs(day), _pairs(this_hour)
         snapshot = FloorSnapshot(
             now=now,
-            signed_in=int(ready) + len(wraps) + len(talks),
+            signed_in=int(ready) + len(wraps) // 2 + len(talks) // 2,
             ready=int(ready),
-            wrap_ends=[score for _, score in wraps],
-            talk_starts=[score for _, score in talks],
-            in_flight=[score for _, score in in_flight],
+            wrap_ends=[float(score) for score in wraps[1::2]],
+            talk_starts=[float(score) for score in talks[1::2]],
+            in_flight=[float(score) for score in in_flight[1::2]],
             waiting_live=int(waiting_live),
             waiting_inbound=int(waiting_inbound),
-            estimates=estimates_from(hours, Estimates(wrap_mean=self.settings.wrap_seconds)),
+            estimates=estimates_from([this_hour, *self._older[1]], Estimates(wrap_mean=self.settings.wrap_seconds)),
             humans_30d=self._past[1] + _int(day, "human"),
             abandoned_30d=self._past[2] + _int(day, "abandoned"),
         )
-        return mode or "predictive", snapshot
+        return (mode or "predictive"), snapshot
 
     def limits(self) -> Limits:
         return Limits(
@@ -100,12 +131,20 @@ class PacedDialer:
         pacer = self.pacer(mode, snapshot)
         calls = pacer.calls(snapshot, self.limits())
         if pacer.name == "message":
-            return PacedTick("message", calls, snapshot, self.dialer.tick(on_claimed=on_claimed))
+            report = self.dialer.tick(limit=calls, on_claimed=on_claimed) if calls > 0 else None
+            return PacedTick("message", calls, snapshot, report)
         if calls <= 0:
             return PacedTick(pacer.name, 0, snapshot, None)
-        report = self.dialer.tick(limit=calls, on_claimed=on_claimed)
+        settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
+        if settle:
+            self._settled_at = now
+        report = self.dialer.tick(limit=calls, on_claimed=on_claimed, settle=settle)
         self.floor.placed({attempt_id: now for attempt_id in report.placed}, now)
         return PacedTick(pacer.name, calls, snapshot, report)
+
+
+def _pairs(flat: list) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _int(row: dict, name: str) -> int:

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 MODES = ("preview", "progressive", "predictive", "message")
 #: Resolved calls a campaign needs (in its recent hours) before predictive pacing trusts its estimates.
 MIN_SAMPLES = 60
-#: Aim below the legal limit so that day-to-day noise stays under it.
-SAFETY = 0.75
+#: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
+SAFETY = 0.9
+#: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
+MIN_HUMANS = 50
 
 
 @dataclass(frozen=True)
@@ -105,22 +107,68 @@ class PredictivePacer(Pacer):
         est = floor.estimates
         if est.resolved < MIN_SAMPLES:
             return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
-        # Count only employees free by the time the early answers come (mean less two deviations).
-        horizon = max(0.0, est.human_ring_mean - 2.0 * max(est.human_ring_sd, 0.75))
-        free = available_at(floor, floor.now + horizon, limits.wrap_seconds, est.talk_mean)
-        if free <= 0:
-            return 0
-        in_flight = [human_probability(floor.now - placed, est) for placed in floor.in_flight]
         lam = threshold(floor, limits)
-        dist = poisson_binomial(in_flight)
+        points = answer_points(est)
+        # Employees free when a person answering a call placed now would be heard (ready now, wrap-ups that end by
+        # then, talkers done with talk and wrap-up), at each likely answer moment.
+        supply = [available_at(floor, floor.now + r, limits.wrap_seconds, est.talk_mean) for r in points]
+        if max(supply) <= 0:
+            return 0
+        # Per answer moment: the chance each committed call is a person answering before it (first come, first
+        # served: only those take the employees this call's person would need).
+        sd = max(est.human_ring_sd, MIN_RING_SD)
+        dists = []
+        for r, free in zip(points, supply, strict=True):
+            dist = [1.0] + [0.0] * max(free, 0)
+            for placed in floor.in_flight:
+                dist = add_capped(dist, answers_within(floor.now - placed, r, est, sd))
+            dists.append(dist)
         n = 0
         while n < limits.max_calls:
-            # P(the people answering the calls already committed take every free employee)
-            if sum(dist[free:]) > lam:
+            # P(every employee free at the answer is taken by earlier answers), averaged over the answer moments.
+            risk = sum(dist[-1] if free > 0 else 1.0 for dist, free in zip(dists, supply, strict=True)) / len(points)
+            if risk > lam:
                 break
             n += 1
-            dist = add_call(dist, est.p_human)
+            dists = [
+                add_capped(d, est.p_human * _cdf((r - est.human_ring_mean) / sd))
+                for d, r in zip(dists, points, strict=True)
+            ]
         return self.capped(n, floor, limits)
+
+
+#: A person's ring time, as five equally likely moments (normal quantiles 10 %, 30 %, …, 90 %).
+ANSWER_QUANTILES = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)
+MIN_RING_SD = 0.75
+
+
+def answer_points(est: Estimates) -> list[float]:
+    """Seconds after placing a call at which its person, if any, is likely to answer."""
+    sd = max(est.human_ring_sd, MIN_RING_SD)
+    return [max(0.5, est.human_ring_mean + z * sd) for z in ANSWER_QUANTILES]
+
+
+def answers_within(age: float, within: float, est: Estimates, sd: float) -> float:
+    """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds)."""
+    survive = _survival((age - est.human_ring_mean) / sd)
+    if survive <= 1e-9:
+        return 0.0
+    later = _survival((age + within - est.human_ring_mean) / sd)
+    return human_probability(age, est) * (survive - later) / survive
+
+
+def add_capped(dist: list[float], p: float) -> list[float]:
+    """Add one call to a distribution of answers whose last bucket means "that many or more"."""
+    out = [0.0] * len(dist)
+    last = len(dist) - 1
+    for k, mass in enumerate(dist):
+        out[k] += mass * (1.0 - p)
+        out[min(k + 1, last)] += mass * p
+    return out
+
+
+def _cdf(z: float) -> float:
+    return 1.0 - _survival(z)
 
 
 PACERS: dict[str, type[Pacer]] = {
@@ -151,18 +199,21 @@ def available_at(floor: FloorSnapshot, at: float, wrap_seconds: float, talk_mean
 
 def human_probability(age: float, est: Estimates) -> float:
     """P(a call unresolved after `age` seconds will still be answered by a person)."""
-    sd = max(est.human_ring_sd, 0.75)
+    sd = max(est.human_ring_sd, MIN_RING_SD)
     still_human = est.p_human * _survival((age - est.human_ring_mean) / sd)
     rest = max(1.0 - est.p_human - (est.p_fast if age > 4.0 else 0.0), 0.05)
     return still_human / (still_human + rest)
 
 
 def threshold(floor: FloorSnapshot, limits: Limits) -> float:
-    """The marginal abandonment risk a call may carry, from the 30-day budget."""
-    target = limits.max_abandon_percent / 100.0 * SAFETY
-    humans = floor.humans_30d
-    if humans < 200:
-        return target * 0.5  # little history: be cautious
+    """The marginal abandonment risk a call may carry, from the 30-day budget.
+
+    The aim is the limit less a safety share and less the count's own noise (one standard deviation of a rate
+    measured over the 30 days' live answers), so a small floor or a young campaign aims lower; then it leans
+    up while the campaign is under its aim and down while over it."""
+    limit = limits.max_abandon_percent / 100.0
+    humans = max(floor.humans_30d, MIN_HUMANS)
+    target = max(limit * 0.1, limit * SAFETY - math.sqrt(limit / humans))
     rate = floor.abandoned_30d / humans
     return target * min(3.0, max(0.2, 1.0 + 3.0 * (target - rate) / target))
 

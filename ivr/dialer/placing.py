@@ -20,7 +20,9 @@ from twilio.rest import Client
 from ivr.config import Config
 
 MIN_RING_SECONDS = 15
-STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+#: `initiated` names the CallSid early (reconciliation finds the call if the REST answer was lost); `completed` is
+#: the outcome. `ringing` and `answered` would only repeat the first: two webhooks per call for nothing.
+STATUS_EVENTS = ["initiated", "completed"]
 ANSWER_PATH = "/voice/outbound/answer"
 STATUS_PATH = "/voice/outbound/status"
 PRESS_PATH = "/voice/outbound/press"

@@ -8,12 +8,13 @@ callers come first: whenever the leg starts waiting again and callers hold on th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from flask import request
 
 from ivr import clock
-from ivr.dialer.floor import Event, Floor, FloorSettings, State
+from ivr.dialer.floor import EmployeeState, Event, Floor, FloorSettings, State
 from ivr.dialer.floor_phone import AGENT_PATH
 from ivr.services import services
 from ivr.voice import twiml
@@ -45,15 +46,15 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
-def _wait_for_next(username: str, state: State) -> twiml.VoiceResponse:
-    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first."""
+def _wait_for_next(employee: EmployeeState, state: State) -> twiml.VoiceResponse:
+    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first.
+    One round trip: the inbound queue's length is read in the same pipeline as the state is written."""
     svc = services()
-    now = clock.now()
     pipe = svc.redis.pipeline(transaction=False)
-    pipe.zcard(svc.keys.queue_waiting(svc.config.queue_name))
-    inbound = int(pipe.execute()[0])
     if state is not State.READY:
-        floor().apply(username, Event.READY, now)
+        floor().apply_to(employee, Event.READY, clock.now(), pipe=pipe)
+    pipe.zcard(svc.keys.queue_waiting(svc.config.queue_name))
+    inbound = int(pipe.execute()[-1])
     return twiml.employee_waits(floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
 
 
@@ -66,47 +67,52 @@ def _renew_seconds() -> int:
     return _renew_cache(tuple(sorted(services().config.extra.items())))
 
 
-def _owner() -> tuple[str | None, State]:
+def _owner() -> tuple[EmployeeState | None, State]:
     """The employee whose phone leg this is, and their state (a ringing phone after Ready counts as ready)."""
     sid = call_sid()
-    username = floor().line_owner(sid) if sid else None
-    if username is None:
-        return None, State.AWAY
-    employee = floor().get(username)
-    if employee.line != sid:
-        return None, State.AWAY  # an old leg: the employee has rung a newer one
+    employee = floor().line_employee(sid) if sid else None
+    if employee is None or employee.line != sid:
+        return None, State.AWAY  # not a floor leg, or an old leg: the employee has rung a newer one
     if employee.state is State.AWAY and employee.joining:
-        return username, State.WRAP_UP  # not ready yet: _wait_for_next marks them ready
-    return username, employee.state
+        return employee, State.WRAP_UP  # not ready yet: _wait_for_next marks them ready
+    return employee, employee.state
 
 
 @voice.post("/floor/agent")
 @validate_twilio_request
 def floor_agent():
     """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
-    username, state = _owner()
-    if username is None or state is State.AWAY:
+    employee, state = _owner()
+    if employee is None or state is State.AWAY:
         return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
-    return twiml_response(_wait_for_next(username, state))
+    return twiml_response(_wait_for_next(employee, state))
 
 
 @voice.post("/floor/agent-next")
 @validate_twilio_request
 def floor_agent_next():
     """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
-    username, state = _owner()
-    if username is None or state is State.AWAY:
+    employee, state = _owner()
+    if employee is None or state is State.AWAY:
         return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
         now = clock.now()
-        floor().apply(username, Event.CALL_ENDED, now)
-        if floor().redis.hget(floor().keys.floor_employee(username), "away_after"):
-            floor().apply(username, Event.AWAY, now)
+        if employee.away_after:
+            pipe = floor().redis.pipeline(transaction=False)
+            after = floor().apply_to(employee, Event.CALL_ENDED, now, pipe=pipe)
+            floor().apply_to(_ended(employee, after), Event.AWAY, now, pipe=pipe)
+            pipe.execute()
             return twiml_response(twiml.hang_up("You are away. Goodbye."))
+        floor().apply_to(employee, Event.CALL_ENDED, now)
         return twiml_response(twiml.employee_wraps_up(floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
         return twiml_response(twiml.employee_wraps_up(floor_urls(), 5))
-    return twiml_response(_wait_for_next(username, state))
+    return twiml_response(_wait_for_next(employee, state))
+
+
+def _ended(before: EmployeeState, after: EmployeeState) -> EmployeeState:
+    """The employee as `after` left them (for a second event queued on the same pipeline)."""
+    return replace(before, state=after.state, since=after.since, kind="", call={}, wrap_until=after.wrap_until)
 
 
 @voice.post("/floor/agent-status")
@@ -124,22 +130,19 @@ def floor_agent_status():
 @voice.post("/floor/connect")
 @validate_twilio_request
 def floor_connect():
-    """The Queue noun's url, run on the live answer just before the bridge: count it, show the case."""
-    svc = services()
+    """The Queue noun's url, run on the live answer just before the bridge: count it, show the case (the live
+    answer's record carries it, written at answer): two round trips."""
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
     now = clock.now()
-    if sid is not None and is_call_sid(agent_sid):
-        floor().connected(sid, now)
-        username = floor().line_owner(agent_sid)
-        live = floor().live(sid)
-        attempt = svc.attempts.get(live["attempt_id"]) if live.get("attempt_id") else None
-        if username is not None:
-            context = {"call_sid": sid}
-            if attempt is not None:
-                why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
-                context |= {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
-            floor().apply(username, Event.BRIDGED, now, kind="outbound", **context)
+    username = floor().line_owner(agent_sid) if sid is not None and is_call_sid(agent_sid) else None
+    if username is None:
+        if sid is not None and is_call_sid(agent_sid):
+            floor().connected(sid, now)
+        return twiml_response(twiml.VoiceResponse())
+    live, employee = floor().bridged(sid, username, now)
+    context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
+    floor().apply_to(employee, Event.BRIDGED, now, kind="outbound", **context)
     return twiml_response(twiml.VoiceResponse())
 
 
@@ -173,8 +176,9 @@ def abandon(sid: str) -> twiml.VoiceResponse:
 def live_answer(sid: str, attempt) -> twiml.VoiceResponse:
     """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away."""
     now = clock.now()
-    ready = floor().live_answer(sid, attempt.attempt_id, now)
-    if ready > 0 or floor().wrap_ending_by(now + 1.0):
+    why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
+    context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
+    if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0) > 0:
         return twiml.live_answer_enqueue(floor_urls())
     floor().abandoned(sid, now)
     return _abandonment_message(attempt)

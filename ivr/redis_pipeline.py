@@ -1,0 +1,48 @@
+"""A Redis client whose plain pipelines run Lua scripts in one round trip.
+
+redis-py asks `SCRIPT EXISTS` before every pipeline that holds a script (one more round trip each time), although
+the server keeps its scripts until it restarts. Here a non-transactional pipeline sends EVALSHA straight away;
+a script the server does not know (NOSCRIPT, so it did not run at all) is loaded and run again by itself, in its
+place in the results. MULTI/EXEC pipelines keep redis-py's own behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from redis.client import Pipeline
+from redis.exceptions import NoScriptError, ResponseError
+
+
+class ScriptPipeline(Pipeline):
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        if not self.scripts or self.transaction or self.explicit_transaction or self.watching:
+            return super().execute(raise_on_error)
+        scripts = {script.sha: script for script in self.scripts}
+        stack = list(self.command_stack)
+        self.scripts = set()  # nothing to check first: EVALSHA answers NOSCRIPT when it must be loaded
+        results = super().execute(raise_on_error=False)
+        retry = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if retry:
+            client = redis.Redis(connection_pool=self.connection_pool)
+            for i in retry:
+                args, options = stack[i]
+                script = scripts.get(args[1]) if args[0] == "EVALSHA" else None
+                if script is None:
+                    continue
+                script.sha = client.script_load(script.script)
+                try:
+                    results[i] = client.execute_command(*args, **options)
+                except ResponseError as error:
+                    results[i] = error
+        if raise_on_error:
+            for result in results:
+                if isinstance(result, ResponseError):
+                    raise result
+        return results
+
+
+class ScriptPipelineRedis(redis.Redis):
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        return ScriptPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
