@@ -325,11 +325,14 @@ def test_a_batch_keeps_to_the_cps_ceiling_beyond_the_wait_cap(app, emu, virtual_
 
     paced.placer = Recording(paced.placer)
     cases = ["ACS-000101", "ACS-000102", "ACS-000104", "ACS-000105", "ACS-000106", "ACS-000108", "ACS-000109"]
+    started = time.monotonic()
     try:
         assert len(paced.dial_cases(cases).placed) == len(cases)
     finally:
         paced.close()
-    assert max(sent) - min(sent) >= (len(cases) - 1) / 50.0 * 0.99  # a lower bound: sleeps never end early
+    # A lower bound from before the batch reserved its slots (sleeps never end early). Measured from the first call
+    # instead, a first thread the scheduler ran late shrank the span and failed the test on a loaded machine.
+    assert max(sent) - started >= (len(cases) - 1) / 50.0 * 0.99
 
 
 @pytest.mark.parametrize("cps", ["0", "-1", "nan"])
