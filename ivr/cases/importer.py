@@ -143,18 +143,11 @@ class Importer:
 
     # --- the second pass ---------------------------------------------------------------------------------
     def _write(self, kind: str, job: ImportJob, spill: Spill, lease: ImportLease, progress: Progress) -> None:
-        opened_at = time.time()
-        for number, records in enumerate(spill.chunks(job.chunk_rows)):
+        def check_lease() -> None:
             if lease.lost.is_set():
                 raise ImportBusy(f"the `acs import {kind}` lease lapsed (Redis unreachable?); run it again to resume")
-            if number > job.committed:
-                if kind == "cases":
-                    job.write_cases(number, opened_at, CASE_FIELDS, records)
-                elif kind == "practitioners":
-                    job.write_practitioners(number, records)
-                else:
-                    job.write_authorizations(number, records)
-            progress.wrote(len(records))
+
+        job.write(spill.chunks(job.chunk_rows), time.time(), CASE_FIELDS, progress.wrote, check_lease)
 
 
 # What the spill holds per record, in order (values only; the writers know the names).
