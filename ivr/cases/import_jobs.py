@@ -282,7 +282,8 @@ class ImportJob:
                             self.keys.practitioner_authorizations(row[1]),
                         ]
                     args = [number, JOB_TTL_SECONDS, *(value for row in rows for value in row)]
-                pipe.send(self._write_sha, keys, args, then=lambda _, n=len(rows): wrote(n))
+                count = len(rows)
+                pipe.send(self._write_sha, keys, args, then=lambda _, n=count: wrote(n))
                 pipe.settle(keep=2)
             pipe.settle(keep=0)
 
