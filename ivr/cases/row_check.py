@@ -22,12 +22,12 @@ from ivr.cases.rows import (
     COLUMNS,
     ROW_ERRORS,
     AuthorizationRow,
+    check_case_row,
     parse_authorization_row,
-    parse_case_row,
     parse_practitioner_row,
 )
 from ivr.cases.sealing import TinSeal
-from ivr.cases.store import authorization_to_hash, case_to_hash
+from ivr.cases.store import CASE_FIELDS, authorization_to_hash, case_values
 from ivr.cases.tin import redact
 from ivr.redis_conn import die_with_parent
 
@@ -35,18 +35,21 @@ SEP, END = "\x1f", "\x1e"  # unit and record separators: control characters no a
 # Appended to a block before parsing it: read back as a row of its own only if the block ended between records.
 _SENTINEL = "\x1e\x1facs-import-block-end\x1f\x1e"
 
-# What a record holds, in order (values only; the writers know the names).
-CASE_FIELDS = (
-    "case_type", "tin_kind", "tin_last4", "tin_sealed", "tin_ref", "taxpayer_name", "taxpayer_phone", "periods",
-    "balance",
-)  # fmt: skip
+# What a record holds, in order (values only; the writers know the names). Cases: store.CASE_FIELDS.
 AUTHORIZATION_FIELDS = ("caf", "tin_ref", "form", "periods", "received", "revoked", "tin_sealed")
 
 
 def case_record(case: Case, seal: TinSeal) -> list[str]:
     """A case as the chunk writer takes it: id, index ref, then the hash values (TIN handling: case_to_hash)."""
-    values = case_to_hash(case, seal)
-    return [case.case_id, values["tin_ref"], *(values[name] for name in CASE_FIELDS)]
+    values = case_values(*_case_parts(case), seal)
+    return [case.case_id, values[_REF_AT], *values]
+
+
+def _case_parts(case: Case) -> tuple:
+    return case.case_type, case.tin, case.taxpayer_name, case.taxpayer_phone, case.periods, case.balance
+
+
+_REF_AT = CASE_FIELDS.index("tin_ref")
 
 
 def authorization_record(row: AuthorizationRow, seal: TinSeal) -> list[str]:
@@ -83,7 +86,12 @@ class RowChecker:
     def _parser(self):
         seal = self.seal
         if self.kind == "cases":
-            return parse_case_row, lambda case, line: (case.case_id, case_record(case, seal))
+
+            def keep_case(parts: tuple, line: int) -> tuple[str, list[str]]:
+                values = case_values(*parts[1:], seal)
+                return parts[0], [parts[0], values[_REF_AT], *values]
+
+            return check_case_row, keep_case
         if self.kind == "practitioners":
             return parse_practitioner_row, lambda p, line: (p.caf, [p.caf, p.name, p.firm, p.phone])
 
@@ -185,7 +193,8 @@ class FileBlocks:
         self.source = source
         self.size = size
         self.read = read
-        self.unsplittable = False  # set when no boundary turned up in 16 blocks' worth of bytes
+        self.unsplittable = False  # set when no boundary turned up in 16 MB (or 16 blocks): stream it instead
+        self.carry_limit = max(16 * size, 16 << 20)
 
     def __iter__(self) -> Iterator[tuple[bytes, int]]:
         """(block, number of its first line)."""
@@ -196,7 +205,7 @@ class FileBlocks:
             cut = self._boundary(buffer)
             if cut < 0:
                 carry = buffer
-                if len(carry) > 16 * self.size:
+                if len(carry) > self.carry_limit:
                     self.unsplittable = True
                     return
                 continue
