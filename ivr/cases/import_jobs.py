@@ -10,12 +10,11 @@ server time, never near the 50 ms a webhook could wait. No WATCH anywhere (Redis
 from __future__ import annotations
 
 import contextlib
-import itertools
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import redis
 
@@ -251,19 +250,20 @@ class ImportJob:
         (id, caf, tin_ref, form, periods, received, revoked, tin_sealed). `stop()` may raise to abandon the import.
         """
         with _Pipeline(self.redis) as pipe:
-            refs: deque = deque()  # cases: pre-reads in flight, one list per chunk, two chunks ahead
-            ahead: deque = deque()
-            source = ((number, rows) for number, rows in enumerate(chunks))
-            for number, rows in itertools.chain(source, [(None, None)]):
-                if number is not None:
-                    ahead.append((number, rows))
+            refs: deque = deque()  # cases: the pre-read of each chunk's TIN refs, sent two chunks ahead
+
+            def ahead() -> Iterator[tuple[int, Sequence[Sequence[str]]]]:
+                waiting: deque = deque()
+                for number, rows in enumerate(chunks):
                     if self.kind == "cases" and number > self.committed:
                         refs.append(pipe.send(self._refs_sha, [self.keys.case(row[0]) for row in rows], []))
-                    if len(ahead) < 3:
-                        continue
-                elif not ahead:
-                    break
-                number, rows = ahead.popleft()
+                    waiting.append((number, rows))
+                    if len(waiting) > 2:
+                        yield waiting.popleft()
+                while waiting:
+                    yield waiting.popleft()
+
+            for number, rows in ahead():
                 stop()
                 if number <= self.committed:
                     wrote(len(rows))
