@@ -25,9 +25,7 @@ def test_every_chunk_lands(redis, keys, count: int) -> None:
         def wrote(self, rows):
             progress.append(rows)
 
-    result = Importer(redis, keys, chunk_rows=2).import_stream(
-        "cases", __import__("io").BytesIO(cases(count).encode()), Seen()
-    )
+    result = Importer(redis, keys, chunk_rows=2).import_stream("cases", io.BytesIO(cases(count).encode()), Seen())
     assert result.ok and result.created == count
     assert redis.scard(keys.case_ids()) == redis.zcard(keys.cases_due()) == count
     assert sum(progress) == count
