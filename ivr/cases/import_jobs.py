@@ -244,8 +244,10 @@ class ImportJob:
     ) -> None:
         """Write the file's chunks in order, skipping committed ones; `wrote(rows)` as each is in Redis.
 
-        The scripts go back to back on one connection with the next chunk's request built while Redis runs the
-        current one (each still one short script; another client waits for at most one). Cases: rows are
+        One chunk script at a time, its reply awaited before the next is built: keeping Redis busy back to back
+        (pipelining the writes) was no faster on a loaded 2-core machine and let the scheduler preempt Redis
+        mid-script, stretching a 3 ms script past 100 ms for every other client (SLOWLOG, bench/scale.py). Cases'
+        TIN-ref pre-reads are sent two chunks ahead, behind the writes, so they cost no round trip. Cases: rows are
         (case_id, tin_ref, values in `names` order); practitioners (caf, name, firm, phone); authorizations
         (id, caf, tin_ref, form, periods, received, revoked, tin_sealed). `stop()` may raise to abandon the import.
         """
@@ -284,7 +286,7 @@ class ImportJob:
                     args = [number, JOB_TTL_SECONDS, *(value for row in rows for value in row)]
                 count = len(rows)
                 pipe.send(self._write_sha, keys, args, then=lambda _, n=count: wrote(n))
-                pipe.settle(keep=2)
+                pipe.settle(keep=0)
             pipe.settle(keep=0)
 
     def _cases_request(
@@ -310,8 +312,9 @@ class ImportJob:
 class _Pipeline:
     """EVALSHA requests sent on one connection without waiting; replies are read in order, later.
 
-    redis-py's Pipeline waits for every reply before the next batch can be built; here the next chunk is
-    built while Redis runs the previous one. Any error closes the connection (unread replies die with it).
+    Lets small reads go ahead of the writes that need them, and packs each request with hiredis in one call
+    (redis-py checks every argument's type in Python: ~5 µs a row). Any error closes the connection (unread
+    replies die with it).
     """
 
     def __init__(self, client: redis.Redis):
