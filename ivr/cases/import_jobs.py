@@ -3,7 +3,7 @@
 A job is keyed by the file's SHA-256. Each chunk is written by one Lua script that also advances the job's
 cursor, so a chunk is either wholly written and counted or not at all; a re-run of the same file after a crash
 skips the committed chunks and writes the rest. Every write is idempotent too (HSET of the same values, ZADD NX,
-set adds), so even a chunk replayed by hand changes nothing. A chunk is ~1,000 rows: a few milliseconds of
+set adds), so even a chunk replayed by hand changes nothing. A chunk is 200 rows: a few milliseconds of
 server time, never near the 50 ms a webhook could wait. No WATCH anywhere (Redis 6.2's WATCH is O(n²) in keys).
 """
 

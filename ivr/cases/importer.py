@@ -1,10 +1,11 @@
 """CSV import of cases, practitioners and authorizations at any size: validate every row, then write in chunks.
 
-Two streaming passes with bounded memory. The first reads the file once, checks every row (each bad one is
-reported with its line number; with any, nothing is written), keeps an 8-byte digest per row to find duplicates,
-and spills the normalised records to an anonymous temporary file encrypted with a key that lives only in this
-process. The second reads the spill back and writes it in chunks (ivr.cases.import_jobs): idempotent,
-resumable after a crash, one import of a kind at a time, never blocking Redis.
+Two passes with bounded memory. The first reads the file once, checks every row (each bad one is reported with
+its line number; with any, nothing is written), keeps an 8-byte digest per row to find duplicates, and spills the
+normalised records to an anonymous temporary file encrypted with a key that lives only in this process; a large
+file is checked on every core, a block per worker process (ivr.cases.row_check). The second reads the spill back
+and writes it in chunks (ivr.cases.import_jobs): idempotent, resumable after a crash, one import of a kind at a
+time, never blocking Redis.
 """
 
 from __future__ import annotations
