@@ -118,7 +118,7 @@ class Importer:
         self.chunk_rows = chunk_rows
         self.lease_seconds = lease_seconds
         # Processes checking rows: one per core (on one core, streaming in this process is as fast).
-        self.workers = workers if workers is not None else len(os.sched_getaffinity(0))
+        self.workers = workers if workers is not None else _cores()
         self.parallel_bytes = parallel_bytes
         self.block_bytes = block_bytes
 
@@ -318,6 +318,10 @@ class _Validator:
             if not is_known:
                 self.result.add_error(line, f"authorization for unknown CAF {caf} (import practitioners first)")
         self.pending_cafs = []
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _size(source: BinaryIO) -> int:
