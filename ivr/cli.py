@@ -142,6 +142,10 @@ for command in (demo, worker, dial, employee, emulator_command, simulate, floor_
 
 
 def main() -> None:
+    import redis
+
+    from ivr.cases.tin import redact
+    from ivr.config import ConfigError
     from ivr.data_key import DataKeyError
 
     try:
@@ -149,3 +153,9 @@ def main() -> None:
     except DataKeyError as exc:  # a missing or malformed key: one line, no traceback, nothing started
         click.echo(f"acs: {exc}", err=True)
         sys.exit(2)
+    except ConfigError as exc:  # a setting that is not a number where one is needed
+        click.echo(f"acs: {exc}", err=True)
+        sys.exit(2)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:  # long-running commands ride outages out themselves
+        click.echo(f"acs: cannot reach Redis ({redact(str(exc))}); is REDIS_URL right and the server up?", err=True)
+        sys.exit(1)

@@ -13,6 +13,22 @@ def _split_numbers(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable (commands print it as one line)."""
+
+
+def number_setting(env: Mapping[str, str], name: str, default, kind=float):
+    """`env[name]` read as `kind` (int or float), `default` when unset or empty; ConfigError naming it otherwise."""
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Config:
     redis_url: str | None = None
@@ -51,12 +67,12 @@ class Config:
             public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             from_number=get("ACS_FROM_NUMBER"),
             callback_numbers=_split_numbers(get("ACS_CALLBACK_NUMBERS") or DEFAULT_CALLBACK_NUMBERS),
-            gather_timeout=int(get("ACS_GATHER_TIMEOUT") or 6),
+            gather_timeout=number_setting(env, "ACS_GATHER_TIMEOUT", 6, int),
             queue_name=get("ACS_QUEUE_NAME") or "acs",
             hold_music_url=get("ACS_HOLD_MUSIC_URL"),
             secret_key=get("ACS_SECRET_KEY"),
             key_prefix=get("ACS_KEY_PREFIX") or "acs",
-            crn_lookups_per_minute=int(get("ACS_CRN_LOOKUPS_PER_MINUTE") or 10),
+            crn_lookups_per_minute=number_setting(env, "ACS_CRN_LOOKUPS_PER_MINUTE", 10, int),
             data_key=get("ACS_DATA_KEY"),
             previous_data_key=get("ACS_PREVIOUS_DATA_KEY"),
             extra={k: v for k, v in env.items() if k.startswith("ACS_")},

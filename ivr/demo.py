@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ivr import clock
+from ivr.dir_guard import DirGuard
 
 if TYPE_CHECKING:
     from emulator import Emulator
@@ -64,6 +65,7 @@ class DemoWorld:
     servers: list = field(default_factory=list)
     redis_server: object = None
     closables: list = field(default_factory=list)
+    guard: object = None  # ivr.dir_guard.DirGuard of the data dir: closed last, once Redis is stopped
 
     def stop(self) -> None:
         """Shut everything down and release sockets (HTTP sessions, Redis clients, the embedded server)."""
@@ -81,6 +83,8 @@ class DemoWorld:
         if self.redis_server is not None and self.redis_server.owner_pid == os.getpid():
             self.redis_server.stop()
             shutil.rmtree(self.config.data_dir, ignore_errors=True)  # the run's AOF: nothing to keep
+        if self.guard is not None:
+            self.guard.close()
 
     def urls(self) -> list[tuple[str, str]]:
         from ivr.console.demo import console_line
@@ -380,7 +384,9 @@ def run_demo(echo: Callable[[str], None] = click.echo, start: datetime | None = 
     """Play the story on a fresh world; returns (all green, the still-running world)."""
     sweep_stale_demos()
     data_dir = tempfile.mkdtemp(prefix=DEMO_PREFIX)
+    guard = DirGuard(data_dir)  # removes data_dir once this process is gone, even SIGKILLed
     world = build_world(data_dir, start or demo_start())
+    world.guard = guard
     clock.use(lambda: world.emulator.engine.clock.datetime().timestamp())
     story = Story(world, echo)
     try:

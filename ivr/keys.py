@@ -209,6 +209,11 @@ class KeySchema:
         """acs:dialer:next-tick — string: epoch seconds of the tick already scheduled (one pending tick at a time)."""
         return self._key("dialer", "next-tick")
 
+    def dialer_day(self, day: str) -> str:
+        """acs:dialer:day:{YYYY-MM-DD} — hash, TTL 40 days: `opened` attempts and `outcome:{outcome}` counts for one
+        UTC day (the campaign view reads these instead of every case's history)."""
+        return self._key("dialer", "day", day)
+
     def dialer_flagged(self) -> str:
         """acs:dialer:flagged — hash: case id → why the dialer stopped on it (invalid number, …)."""
         return self._key("dialer", "flagged")
@@ -284,6 +289,11 @@ class KeySchema:
         """acs:taxpayer:{tin_ref}:calls:{contact} — sorted set, TTL 30 days: attempt id → epoch placed (Reg F count
         per person per debt; contact is `taxpayer` or the representative's CAF)."""
         return self._key("taxpayer", tin_ref, "calls", contact)
+
+    def taxpayer_called(self, tin_ref: str) -> str:
+        """acs:taxpayer:{tin_ref}:called — set, TTL 31 days: the contacts (`taxpayer`, CAFs) that have a
+        `contact_calls` key for this person, so `acs rekey` can move them all without a SCAN."""
+        return self._key("taxpayer", tin_ref, "called")
 
     def taxpayer_conversations(self, tin_ref: str) -> str:
         """acs:taxpayer:{tin_ref}:conversations — hash: contact (`taxpayer` or CAF) → epoch of the last conversation."""

@@ -34,6 +34,24 @@ def dialing_problem(config: Config, command: str) -> str | None:
     return None
 
 
+def settings_problem(config: Config, command: str) -> str | None:
+    """Every dialing and voice setting read the way the jobs and webhooks read it: a bad one is named now, in one
+    line, instead of failing each dialer tick with a traceback (or each outbound webhook with a 500)."""
+    from ivr.dialer.batch import DialerSettings
+    from ivr.dialer.floor import FloorSettings
+    from ivr.dialer.reconcile import ReconcileSettings
+    from ivr.voice.limited_content import LimitedContent
+
+    try:
+        DialerSettings.from_config(config)  # also the policy, the compliance rules and their files
+        FloorSettings.from_env(config.extra)
+        ReconcileSettings.from_env(config.extra)
+        LimitedContent.from_env(config.extra)
+    except ValueError as error:
+        return f"{command}: {error}"
+    return None
+
+
 def require(problem: str | None) -> None:
     """Stop the command with `problem` as its one line (exit status 1) when there is one."""
     if problem:

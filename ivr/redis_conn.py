@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import fcntl
 import os
 import signal
 import subprocess
@@ -86,6 +87,20 @@ class EmbeddedRedis:
             client.close()
 
     def ensure_running(self, timeout: float = 10.0) -> str:
+        """The server's URL: the one running (if its owner lives) or a new one this process owns.
+
+        Check-and-start runs under an exclusive lock on `redis.lock`: two commands started at once would otherwise
+        each start a server on the same socket and AOF, and the first to exit would remove the other's socket.
+        """
+        make_private(self.data_dir)
+        lock = os.open(self.data_dir / "redis.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._ensure_running_locked(timeout)
+        finally:
+            os.close(lock)  # releases the lock; the server started is already up (or failed)
+
+    def _ensure_running_locked(self, timeout: float) -> str:
         if self.is_up():
             if process_alive(read_pid(self.ownerfile)):
                 return self.url  # shared with its live owner (e.g. `acs worker` next to `acs serve`)

@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 
 from ivr.config import Config
 from ivr.data_key import load_data_keys
-from ivr.preflight import require, serve_problem
+from ivr.preflight import require, serve_problem, settings_problem
 from ivr.redis_conn import die_with_parent, redis_url_for
 
 
@@ -32,6 +32,7 @@ def serve_forever(host: str, port: int, workers: int) -> None:
     config = Config.from_env()
     load_data_keys(config)  # refuse before anything starts; generates the embedded key once, here, not per worker
     require(serve_problem(config))
+    require(settings_problem(config, "acs serve"))  # the outbound webhooks read them on every call
     # Workers inherit the environment: point them all at the one server (embedded or not).
     os.environ["REDIS_URL"] = redis_url_for(config)
     # Every worker must sign console sessions with the same key, or a sign-in only holds on one worker.

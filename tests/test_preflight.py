@@ -49,3 +49,46 @@ def test_dial_with_everything_set_still_queues(config_overrides, redis, tmp_path
     result = _acs(["dial"], config_overrides, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "queued a dialer tick" in result.stdout
+
+
+def _one_line(result: subprocess.CompletedProcess) -> str:
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in result.stderr, result.stderr
+    return line
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("ACS_MAX_CPS", "abc"),
+        ("ACS_MAX_CPS", "-1"),
+        ("ACS_DIALER_BATCH", "lots"),
+        ("ACS_OFFICE_DAYS", "funday"),
+        ("ACS_CLOSED_DATES", "2026-13-01"),
+        ("ACS_CALL_WINDOW", "25:00-26:00"),
+        ("ACS_MAX_ATTEMPTS_PER_WINDOW", "9"),
+        ("ACS_LINES_PER_EMPLOYEE", "x"),
+        ("ACS_RECONCILE_AFTER_SECONDS", "0"),
+        ("ACS_COMPLIANCE_RULES", "/nonexistent/rules.json"),
+        ("ACS_VOICEMAIL_TEXT", "About your taxes: call {numbers}"),
+    ],
+)
+def test_a_bad_dialing_setting_stops_worker_dial_and_serve_in_one_line(
+    config_overrides, redis, tmp_path, setting, value
+):
+    """Before: `acs dial` queued a tick (exit 0) that the worker then failed with a traceback, tick after tick."""
+    env = {**config_overrides, setting: value}
+    for command in (["dial"], ["worker", "--burst"], ["serve", "--port", "1"]):
+        result = _acs(command, env, tmp_path)
+        assert result.returncode == 1, (command, result.stderr)
+        line = _one_line(result)
+        assert line.startswith(f"acs {command[0]}: ") and setting in line, line
+    assert redis.dbsize() == 0  # nothing queued
+
+
+def test_an_unreachable_redis_is_one_line_not_a_traceback(config_overrides, tmp_path):
+    env = {**config_overrides, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    for command in (["case", "show", "ACS-000101"], ["dial"], ["why", "ACS-000101"], ["dnc", "list"]):
+        result = _acs(command, env, tmp_path)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "cannot reach Redis" in _one_line(result)

@@ -128,3 +128,44 @@ def test_data_dir_is_0700_and_every_file_0600(servers, tmp_path: Path) -> None:
     for path in data_dir.rglob("*"):
         wanted = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(path.lstat().st_mode) == wanted, (path.name, oct(path.lstat().st_mode))
+
+
+_STARTER = """
+import sys, time
+from pathlib import Path
+import redis
+from ivr.redis_conn import EmbeddedRedis
+embedded = EmbeddedRedis(Path(sys.argv[1]))
+embedded.ensure_running()
+client = redis.Redis(unix_socket_path=str(embedded.socket))
+print(client.info("server")["process_id"], flush=True)
+sys.stdin.read()  # hold the server until the test is done
+"""
+
+
+def test_commands_started_together_share_one_server(tmp_path: Path) -> None:
+    """Before: `acs serve` and `acs employee add` started at once each started a redis-server on the same socket
+    and AOF; the first to exit removed the socket of the other's server (every request then failed)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STARTER, str(tmp_path / "var")],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        servers = {starter.stdout.readline().strip() for starter in starters}
+    finally:
+        for starter in starters:
+            starter.stdin.close()
+            starter.wait(timeout=20)
+            starter.stdout.close()
+    assert len(servers) == 1, servers

@@ -6,7 +6,7 @@ import click
 
 from ivr.config import Config
 from ivr.data_key import load_data_keys
-from ivr.preflight import dialing_problem, require
+from ivr.preflight import dialing_problem, require, settings_problem
 
 
 @click.command()
@@ -21,6 +21,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     config = Config.from_env()
     load_data_keys(config)  # jobs read sealed SSNs/EINs: refuse now rather than fail every job
     require(dialing_problem(config, "acs worker"))  # else every job fails with a traceback and the worker exits 0
+    require(settings_problem(config, "acs worker"))
     run_worker(rq_connection(config), KeySchema(config.key_prefix), list(queues or WORKER_QUEUES), burst=burst)
 
 
@@ -34,6 +35,7 @@ def dial(case_id: str | None) -> None:
     config = Config.from_env()
     load_data_keys(config)
     require(dialing_problem(config, "acs dial"))  # queueing calls no worker can place helps nobody
+    require(settings_problem(config, "acs dial"))
     queues = DialerQueues(rq_connection(config), KeySchema(config.key_prefix))
     if case_id:
         exists = queues.connection.exists(KeySchema(config.key_prefix).case(case_id))

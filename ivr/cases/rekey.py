@@ -1,5 +1,8 @@
 """`acs rekey`: move every sealed SSN/EIN and taxpayer index entry from the previous data key to the current one.
 
+With each case its taxpayer's compliance records move too (Reg F counts, conversations, wrong numbers, stop-calling:
+ivr.cases.rekey_persons), so retiring the old key resets none of them.
+
 Offline maintenance that runs beside live traffic: processes holding both keys read a record under whichever sealed
 it and look taxpayers up under both index digests, so each record only has to change atomically on its own (one
 small Lua script per record, pipelined by chunk: no command near 50 ms). A record an import rewrites meanwhile is
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 
 import redis
 
+from ivr.cases.rekey_persons import PersonMover
 from ivr.cases.sealing import TinSeal
 from ivr.keys import KeySchema
 
@@ -66,9 +70,12 @@ class RekeyReport:
     from_key: str | None
     moved: dict[str, int]
     resumed: bool = False
+    persons: int = 0  # taxpayers whose compliance records moved (this run)
 
     def summary(self) -> str:
         moved = ", ".join(f"{count} {kind}" for kind, count in self.moved.items())
+        if self.persons:
+            moved += f", {self.persons} persons' compliance records"
         start = "resumed; " if self.resumed else ""
         return f"{start}moved {moved} to data key {self.to_key}"
 
@@ -81,6 +88,8 @@ class Rekey:
         self.chunk = chunk
         self._move_case = client.register_script(_MOVE_CASE)
         self._move_authorization = client.register_script(_MOVE_AUTHORIZATION)
+        self._persons = PersonMover(client, keys)
+        self.persons_moved = 0
 
     def run(self, progress: Callable[[str], None] = lambda _line: None) -> RekeyReport:
         """Move everything under the previous key to the current one, from where an earlier run stopped."""
@@ -110,7 +119,7 @@ class Rekey:
                 if done:
                     break
             progress(f"{phase}: {moved[phase]} moved to data key {current.id}")
-        return RekeyReport(current.id, previous.id if previous else None, moved, resumed)
+        return RekeyReport(current.id, previous.id if previous else None, moved, resumed, self.persons_moved)
 
     def _case_chunk(self, cursor: int) -> tuple[int, int]:
         cursor, case_ids = self.redis.sscan(self.keys.case_ids(), cursor, count=self.chunk)
@@ -119,10 +128,19 @@ class Rekey:
             pipe.hmget(self.keys.case(case_id), "tin_sealed", "tin_ref")
         pipe_moves = self.redis.pipeline(transaction=False)
         count = 0
+        previous = self.seal.previous
+        persons: dict[str, str] = {}  # old ref → new ref: each person's compliance records move once per chunk
         for case_id, (sealed, old_ref) in zip(case_ids, pipe.execute(), strict=True):
-            if not sealed or TinSeal.key_id_of(sealed) == self.seal.current.id:
+            if not sealed:
+                continue
+            if TinSeal.key_id_of(sealed) == self.seal.current.id:
+                if previous is not None:  # re-imported under the new key meanwhile: its person's records still move
+                    digits = self._unseal(sealed, f"case {case_id}")
+                    persons[previous.digest("tin", digits)] = self.seal.ref(digits)
                 continue
             digits = self._unseal(sealed, f"case {case_id}")
+            if previous is not None:
+                persons[previous.digest("tin", digits)] = self.seal.ref(digits)
             new_ref = self.seal.ref(digits)
             self._move_case(
                 keys=[
@@ -141,7 +159,11 @@ class Rekey:
                 client=pipe_moves,
             )
             count += 1
-        return cursor, sum(pipe_moves.execute()) if count else 0
+        moved = sum(pipe_moves.execute()) if count else 0
+        person_moves = self.redis.pipeline(transaction=False)
+        if self._persons.queue([(old, new) for old, new in persons.items() if old != new], person_moves):
+            self.persons_moved += sum(person_moves.execute())
+        return cursor, moved
 
     def _authorization_chunk(self, cursor: int) -> tuple[int, int]:
         cursor, names = self.redis.scan(cursor, match=self.keys.authorization_pattern(), count=self.chunk)

@@ -17,6 +17,7 @@ from ivr.dialer import compliance
 from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.dnc import DncRecord, DoNotCall
 from ivr.dialer.facts import decide_case
+from ivr.dialer.persons import read_refs
 from ivr.dialer.stated_times import parse
 from ivr.services import Services
 
@@ -63,7 +64,8 @@ class Calling:
         return what
 
     def resume_calling(self, employee: Employee, case: Case) -> bool:
-        done = self.dnc.resume_person(person_ref(case.tin))
+        # Under every data key: during a rotation the request may still sit under the previous one.
+        done = any([self.dnc.resume_person(ref) for ref in read_refs(case.tin)])
         if done:
             self._record(employee, case, "resume_calling", "Stop-calling request withdrawn for the taxpayer")
         return done

@@ -1,8 +1,9 @@
 """Figures for the manager's campaign view: today's outbound calls by outcome, and the inbound queue.
 
-Outbound figures are counted from today's case history entries that carry a dialer outcome (the dialer records
-one per finished attempt); when the dialer has recorded nothing the view shows zeros rather than failing.
-Queue figures come from the waiting list and the counters /voice/acs/queue-result keeps.
+Outbound figures come from the day counters the dialer keeps as it opens attempts and records their outcomes
+(ivr.dialer.attempts: one small hash per UTC day), so the page costs the same with ten cases or a million; when the
+dialer has recorded nothing the view shows zeros rather than failing. Queue figures come from the waiting list and
+the counters /voice/acs/queue-result keeps.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ivr.cases.history import entry_from_fields
+from ivr.dialer.attempts import Attempts
 from ivr.services import Services
 
 REACHED = frozenset({"conversation", "human", "reached", "answered"})
@@ -21,7 +22,7 @@ NO_ANSWER = frozenset({"no-answer", "busy", "machine-no-message"})
 FAILED = frozenset({"failed", "canceled", "rejected"})
 OUTBOUND_OUTCOMES = REACHED | VOICEMAIL | NO_ANSWER | FAILED
 ABANDONED_RESULTS = frozenset({"hangup"})
-MAX_CASES_SCANNED = 50_000
+NOT_CALLS = frozenset({"not-placed", "deferred"})
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class CampaignStats:
 def campaign_stats(svc: Services, now: float | None = None) -> CampaignStats:
     now = time.time() if now is None else now
     start = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    outcomes, placed = _outbound_today(svc, start.timestamp())
+    outcomes, placed = _outbound_today(svc, start.date().isoformat())
     queue = svc.config.queue_name
     pipe = svc.redis.pipeline(transaction=False)
     pipe.hgetall(svc.keys.queue_stats(queue))
@@ -69,32 +70,12 @@ def campaign_stats(svc: Services, now: float | None = None) -> CampaignStats:
     )
 
 
-def _outbound_today(svc: Services, since: float) -> tuple[Counter[str], int]:
-    """Dialer outcomes in any case's history with `at` in the day from `since`, and attempts placed that day.
+def _outbound_today(svc: Services, day: str) -> tuple[Counter[str], int]:
+    """Dialer outcomes recorded on `day` (UTC), and the calls placed that day.
 
-    History `at` may come from the dialer's clock, so the stream is read from a day earlier (ids are real
-    milliseconds) and filtered on `at`; attempts placed count in-flight calls the history has not seen yet.
+    Attempts opened but never sent (Twilio had no such call; the rules closed before its turn) are not calls.
     """
-    until = since + 86_400
-    case_ids = svc.store.all_case_ids()[:MAX_CASES_SCANNED]
-    counts: Counter[str] = Counter()
-    placed = 0
-    start_id = f"{int((since - 86_400) * 1000)}-0"
-    for offset in range(0, len(case_ids), 500):
-        pipe = svc.redis.pipeline(transaction=False)
-        batch = case_ids[offset : offset + 500]
-        for case_id in batch:
-            pipe.xrange(svc.keys.case_history(case_id), min=start_id)
-        for case_id in batch:
-            pipe.zcount(svc.keys.case_attempts(case_id), since, f"({until}")
-        results = pipe.execute()
-        for rows in results[: len(batch)]:
-            for entry_id, fields in rows:
-                if fields.get("kind") != "call_out":
-                    continue
-                entry = entry_from_fields(entry_id, fields)
-                outcome = entry.detail.get("outcome") if isinstance(entry.detail, dict) else None
-                if outcome in OUTBOUND_OUTCOMES and since <= entry.at < until:
-                    counts[outcome] += 1
-        placed += sum(int(n) for n in results[len(batch) :])
-    return counts, placed
+    counts = Attempts(svc.redis, svc.keys).day_counts(day)
+    outcomes = Counter({name.removeprefix("outcome:"): n for name, n in counts.items() if name.startswith("outcome:")})
+    placed = counts.get("opened", 0) - sum(outcomes[o] for o in NOT_CALLS)
+    return Counter({o: n for o, n in outcomes.items() if o in OUTBOUND_OUTCOMES}), placed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import redis
 
@@ -19,6 +20,9 @@ from ivr.keys import KeySchema
 from ivr.redis_conn import read_hashes
 
 ATTEMPT_TTL_SECONDS = 30 * 86_400
+DAY_COUNTERS_TTL_SECONDS = 40 * 86_400
+#: Most stale attempts one reap settles (the rest wait for the next tick: a tick's reads stay bounded).
+REAP_BATCH = 200
 
 # Claim up to ARGV[2] cases: the given ids (ARGV[6..]) or those due by ARGV[1]. A case is skipped while another
 # holder's lock is unexpired; a claimed one is locked and pushed a lease into the future so no tick sees it again.
@@ -69,12 +73,16 @@ return 1
 """
 
 # Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
-# KEYS: placing, open, then per attempt: attempt, case_attempts. ARGV: now, ttl, then per attempt the 9 FIELDS values.
+# KEYS: placing, open, day counters, then per attempt: attempt, case_attempts.
+# ARGV: now, ttl, day ttl, then per attempt the 9 FIELDS values.
 _OPEN = """
 local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 9
-for i = 0, (#KEYS - 2) / 2 - 1 do
-  local a, id = 3 + i * n, ARGV[3 + i * n]
-  local key, history = KEYS[3 + i * 2], KEYS[4 + i * 2]
+local opened = (#KEYS - 3) / 2
+redis.call('HINCRBY', KEYS[3], 'opened', opened)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+for i = 0, opened - 1 do
+  local a, id = 4 + i * n, ARGV[4 + i * n]
+  local key, history = KEYS[4 + i * 2], KEYS[5 + i * 2]
   redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
     'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
     'contact_name', ARGV[a + 8], 'state', 'placing', 'placing_since', now)
@@ -83,7 +91,7 @@ for i = 0, (#KEYS - 2) / 2 - 1 do
   redis.call('ZADD', KEYS[1], now, id)
   redis.call('ZADD', KEYS[2], now, id)
 end
-return (#KEYS - 2) / 2
+return opened
 """
 
 # Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
@@ -132,9 +140,9 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 # Record an attempt's outcome once and decide the case's next step, atomically.
-# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open.
+# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters.
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
-#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none).
+#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl.
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
@@ -158,6 +166,8 @@ local held = redis.call('HGET', KEYS[4], ARGV[2])
 if mine and held and string.sub(held, 1, #mine + 1) == mine .. '|' then redis.call('HDEL', KEYS[4], ARGV[2]) end
 redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[11], 'summary', ARGV[12],
   'detail', ARGV[13])
+redis.call('HINCRBY', KEYS[9], 'outcome:' .. ARGV[5], 1)
+redis.call('EXPIRE', KEYS[9], ARGV[16])
 return 1
 """
 
@@ -210,6 +220,11 @@ class Finish:
     detail: dict | None = None
 
 
+def utc_day(epoch: float) -> str:
+    """The UTC date the day counters file an event under."""
+    return datetime.fromtimestamp(epoch, UTC).date().isoformat()
+
+
 def new_attempt_id() -> str:
     return "AT" + secrets.token_hex(10)
 
@@ -258,8 +273,8 @@ class Attempts:
         """`create` for a whole batch, as one script call on `pipe`."""
         if not attempts:
             return
-        keys = [self.keys.attempts_placing(), self.keys.attempts_open()]
-        args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS]
+        keys = [self.keys.attempts_placing(), self.keys.attempts_open(), self.keys.dialer_day(utc_day(now))]
+        args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS, DAY_COUNTERS_TTL_SECONDS]
         for a in attempts:
             keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
             args += [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
@@ -313,6 +328,7 @@ class Attempts:
             self.keys.attempts_placing(),
             self.keys.dialer_flagged(),
             self.keys.attempts_open(),
+            self.keys.dialer_day(utc_day(result.at)),
         ]
         detail = {"attempt_id": attempt.attempt_id, "outcome": result.outcome, **(result.detail or {})}
         if result.call_sid:
@@ -333,6 +349,7 @@ class Attempts:
             encode_detail(detail),
             result.stop_reason,
             result.flag,
+            DAY_COUNTERS_TTL_SECONDS,
         ]
         return self._finish(keys=keys, args=args, client=pipe)
 
@@ -363,9 +380,13 @@ class Attempts:
     def dialing_state(self, case_id: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.case_dialing(case_id))
 
-    def stale_placing(self, older_than: float) -> list[str]:
-        """Attempts whose REST request started before `older_than` and never came back (a worker died)."""
-        return self.redis.zrangebyscore(self.keys.attempts_placing(), "-inf", older_than)
+    def stale_placing(self, older_than: float, limit: int = REAP_BATCH) -> list[str]:
+        """Up to `limit` attempts whose REST request started before `older_than` and never came back (a worker died)."""
+        return self.redis.zrangebyscore(self.keys.attempts_placing(), "-inf", older_than, 0, limit)
+
+    def day_counts(self, day: str) -> dict[str, int]:
+        """A UTC day's `opened` attempts and `outcome:{outcome}` counts: one small hash, not every case."""
+        return {name: int(value) for name, value in self.redis.hgetall(self.keys.dialer_day(day)).items()}
 
 
 def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:

@@ -20,12 +20,13 @@ import redis
 
 from ivr import clock
 from ivr.cases.history import History
-from ivr.cases.sealing import TinSeal, person_ref
+from ivr.cases.sealing import TinSeal
 from ivr.cases.store import Store
-from ivr.config import Config
+from ivr.config import Config, number_setting
 from ivr.dialer import compliance, facts
 from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
 from ivr.dialer.compliance_settings import ComplianceSettings
+from ivr.dialer.persons import CallCounts, Reservation, read_refs
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
 from ivr.dialer.policy import Outcome, Policy, next_step
 from ivr.dialer.rate import CallRate
@@ -58,8 +59,7 @@ class DialerSettings:
         env: Mapping[str, str] = config.extra
 
         def get(name: str, default, kind=int):
-            value = env.get(name)
-            return kind(value) if value not in (None, "") else default
+            return number_setting(env, name, default, kind)
 
         d = cls()
         max_cps = get("ACS_MAX_CPS", d.max_cps, float)
@@ -117,6 +117,7 @@ class Dialer:
         self.settings = settings or DialerSettings()
         self.store = Store(client, keys, seal)
         self.attempts = Attempts(client, keys)
+        self.call_counts = CallCounts(client, keys)
         self.history = History(client, keys)
         self.rate = CallRate(client, keys, self.settings.max_cps)  # the ceiling across every worker
         self._pool: ThreadPoolExecutor | None = None
@@ -292,10 +293,11 @@ class Dialer:
                 deferrals.append((case_id, decision.next_allowed, why, ",".join(decision.failed)))
         facts_by_case = {case_id: planned.add_to(item, skip_case=case_id) for case_id, item in loaded.items()}
 
+        to_call, attempt_ids = self._reserve(to_call, loaded, now, deferrals)
         crns = self.store.issue_crns([(case_id, contact) for case_id, contact, *_ in to_call]) if to_call else []
         plans = [
             Attempt(
-                attempt_id=new_attempt_id(),
+                attempt_id=attempt_id,
                 case_id=case_id,
                 contact=contact,
                 contact_kind=kind,
@@ -306,13 +308,11 @@ class Dialer:
                 lock=token,
                 contact_name=name,
             )
-            for (case_id, contact, kind, name, phone), crn in zip(to_call, crns, strict=True)
+            for (case_id, contact, kind, name, phone), crn, attempt_id in zip(to_call, crns, attempt_ids, strict=True)
         ]
 
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.create_many(pipe, plans, now)
-        calls = [(person_ref(loaded[a.case_id].case.tin), a.contact, a.attempt_id, now) for a in plans]
-        facts.note_calls(pipe, self.keys, calls)
         for case_id, due, why, failed in deferrals:
             report.deferred[case_id] = due
             pipe.zadd(self.keys.cases_due(), {case_id: due})
@@ -333,6 +333,25 @@ class Dialer:
             self.attempts.reserve_slots(now, len(plans), self.settings.max_cps, pipe=pipe)
         results = pipe.execute()
         return plans, float(results[-1]) if plans else now, facts_by_case
+
+    def _reserve(self, to_call: list, loaded: Mapping[str, facts.Loaded], now: float, deferrals: list):
+        """Count the calls against their persons atomically (ivr.dialer.persons): a call that another worker's call
+        to the same person made unlawful meanwhile is not placed; its case is due again now, for the engine to judge.
+        Returns the calls kept and their attempt ids."""
+        ids = [new_attempt_id() for _ in to_call]
+        refused = self.call_counts.reserve(
+            [
+                Reservation(read_refs(item.case.tin), contact, attempt_id, now, len(item.facts.calls.get(contact, ())))
+                for (case_id, contact, *_), attempt_id in zip(to_call, ids, strict=True)
+                for item in (loaded[case_id],)
+            ],
+            now,
+        )
+        kept = [(call, attempt_id) for call, attempt_id in zip(to_call, ids, strict=True) if attempt_id not in refused]
+        for call, attempt_id in zip(to_call, ids, strict=True):
+            if attempt_id in refused:
+                deferrals.append((call[0], now, "another worker called the same person meanwhile", "concurrent"))
+        return [call for call, _ in kept], [attempt_id for _, attempt_id in kept]
 
     def _place(
         self,

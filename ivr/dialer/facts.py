@@ -3,7 +3,9 @@
 Four round trips for the whole batch, whatever its size: the cases (with their dialing state and stated times);
 then per taxpayer their authorizations, stop-calling record, wrong numbers, conversations and calls; then the
 authorization records; then the practitioners, their numbers' DNC records and the calls to them. Every read is
-a single key or field of one person or case: no SCAN, no SMEMBERS of a global set.
+a single key or field of one person or case: no SCAN, no SMEMBERS of a global set (nor of a practitioner's
+authorizations, which may run to a big firm's 100k). Per-person records are read under every loaded data key and
+merged (ivr.dialer.persons), so a key rotation never resets a count.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from ivr.cases.sealing import person_ref
 from ivr.cases.store import authorization_from_hash, case_from_hash
 from ivr.dialer.compliance import Facts, PractitionerFacts
 from ivr.dialer.dnc import describe
+from ivr.dialer.persons import (
+    LOOKBACK_SECONDS,
+    first_record,
+    merge_calls,
+    merge_latest,
+    merge_records,
+    read_refs,
+)
 from ivr.dialer.stated_times import StatedTimes
 from ivr.keys import KeySchema
-
-#: Calls are read back this far: the longest frequency window any rule may use.
-LOOKBACK_SECONDS = 30 * 86_400
-CALLS_TTL_SECONDS = 31 * 86_400
 
 
 @dataclass
@@ -63,17 +69,28 @@ def load(
         cases[case_id] = (case, dialing, stated)
 
     since = now - LOOKBACK_SECONDS
+    refs = {case_id: read_refs(case.tin) for case_id, (case, _d, _s) in cases.items()}  # two during a rotation
     pipe = client.pipeline(transaction=False)
-    for case, _d, _s in cases.values():
-        ref = person_ref(case.tin)
-        pipe.smembers(keys.taxpayer_authorizations(ref))  # one taxpayer's authorizations: a handful
-        pipe.hget(keys.dnc_persons(), ref)
-        pipe.hgetall(keys.taxpayer_wrong_numbers(ref))
-        pipe.hgetall(keys.taxpayer_conversations(ref))
-        pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, "+inf", withscores=True)
+    for case_id, (case, _d, _s) in cases.items():
+        for ref in refs[case_id]:
+            pipe.smembers(keys.taxpayer_authorizations(ref))  # one taxpayer's authorizations: a handful
+            pipe.hget(keys.dnc_persons(), ref)
+            pipe.hgetall(keys.taxpayer_wrong_numbers(ref))
+            pipe.hgetall(keys.taxpayer_conversations(ref))
+            pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, "+inf", withscores=True)
         pipe.hget(keys.dnc_numbers(), case.taxpayer_phone)
-    rows = pipe.execute()
-    per_person = {case_id: rows[i * 6 : i * 6 + 6] for i, case_id in enumerate(cases)}
+    rows = iter(pipe.execute())
+    per_person: dict[str, tuple] = {}
+    for case_id in cases:
+        read = [[next(rows) for _ in range(5)] for _ref in refs[case_id]]
+        per_person[case_id] = (
+            set().union(*(r[0] for r in read)),
+            first_record(r[1] for r in read),
+            merge_records(r[2] for r in read),
+            merge_latest(r[3] for r in read),
+            merge_calls(r[4] for r in read),
+            next(rows),
+        )
 
     every_auth = sorted({a for row in per_person.values() for a in row[0]})
     pipe = client.pipeline(transaction=False)
@@ -93,9 +110,8 @@ def load(
             del cases[case_id]
 
     # Every practitioner an authorization names (the engine picks which one; reading them all keeps it the judge).
-    pairs = sorted(
-        {(person_ref(case.tin), a.caf) for cid, (case, _d, _s) in cases.items() for a in authorizations[cid]}
-    )
+    # In each person's read order (previous key first), so a rekey moving the records meanwhile cannot hide them.
+    pairs = list(dict.fromkeys((ref, a.caf) for cid in cases for a in authorizations[cid] for ref in refs[cid]))
     cafs = sorted({caf for _ref, caf in pairs})
     pipe = client.pipeline(transaction=False)
     for caf in cafs:
@@ -115,11 +131,11 @@ def load(
     loaded: dict[str, Loaded] = {}
     for case_id, (case, dialing, stated_raw) in cases.items():
         _auths, stop, wrong, conversations, own_calls, own_dnc = per_person[case_id]
-        ref = person_ref(case.tin)
         calls = {TAXPAYER_CONTACT: tuple(score for member, score in own_calls if member not in exclude)}
         dnc = {case.taxpayer_phone: describe(own_dnc)} if own_dnc else {}
         for a in authorizations[case_id]:
-            calls[a.caf] = tuple(score for member, score in rep_calls.get((ref, a.caf), ()) if member not in exclude)
+            rep = merge_calls(rep_calls.get((ref, a.caf), ()) for ref in refs[case_id])
+            calls[a.caf] = tuple(score for member, score in rep if member not in exclude)
             person = practitioners.get(a.caf)
             if person and rep_dnc.get(person.phone):
                 dnc[person.phone] = describe(rep_dnc[person.phone])
@@ -145,15 +161,6 @@ def load(
         )
         loaded[case_id] = Loaded(case, facts, dialing)
     return loaded, errors
-
-
-def note_calls(pipe: redis.client.Pipeline, keys: KeySchema, calls: Sequence[tuple[str, str, str, float]]) -> None:
-    """Count attempts per person per debt: (tin_ref, contact, attempt id, epoch) each, on the caller's pipeline."""
-    for ref, contact, attempt_id, at in calls:
-        key = keys.contact_calls(ref, contact)
-        pipe.zadd(key, {attempt_id: at})
-        pipe.zremrangebyscore(key, "-inf", at - LOOKBACK_SECONDS)
-        pipe.expire(key, CALLS_TTL_SECONDS)
 
 
 def note_conversation(client: redis.Redis, keys: KeySchema, case_id: str, contact: str, at: float) -> None:

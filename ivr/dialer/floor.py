@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import redis
 
+from ivr.config import number_setting
 from ivr.keys import KeySchema
 
 DAY_TTL_SECONDS = 40 * 86_400
@@ -39,8 +40,7 @@ class FloorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> FloorSettings:
         def get(name: str, default, kind=float):
-            value = env.get(name)
-            return kind(value) if value not in (None, "") else default
+            return number_setting(env, name, default, kind)
 
         d = cls()
         settings = cls(
@@ -106,7 +106,8 @@ class EmployeeState:
     joining: bool = False  # Ready was clicked and the phone is ringing
 
     def seconds_in_state(self, now: float) -> int:
-        return max(0, int(now - self.since))
+        """0 for an employee the floor has never seen (no `since`), not the seconds since 1970."""
+        return max(0, int(now - self.since)) if self.since > 0 else 0
 
     def to_json(self, now: float) -> dict:
         return {

@@ -26,6 +26,11 @@ _DESCRIBED = {
     Outcome.CANCELED: "the call to {who} was canceled",
     Outcome.MACHINE_NO_MESSAGE: "a machine answered for {who}; no message could be left",
 }
+# The taxpayer hears only the limited-content message (office, a person, callback numbers): no CRN is given.
+_DESCRIBED_TAXPAYER = _DESCRIBED | {
+    Outcome.CONVERSATION: "a person answered for {who} and heard the limited-content message",
+    Outcome.VOICEMAIL: "limited-content voicemail left for {who}",
+}
 
 
 def record_call_end(
@@ -82,7 +87,8 @@ def record_call_end(
 
 def summary(attempt: Attempt, outcome: Outcome, action: Action, at: float | None, reason: str) -> str:
     """One history line, for people: what happened and what the dialer does next (never an SSN/EIN or amount)."""
-    text = "Outbound call: " + _DESCRIBED[outcome].format(who=attempt.who, crn=attempt.crn)
+    described = _DESCRIBED if attempt.for_practitioner else _DESCRIBED_TAXPAYER
+    text = "Outbound call: " + described[outcome].format(who=attempt.who, crn=attempt.crn)
     if attempt.pressed == "1":
         text += "; they pressed 1 for a collection employee"
     if action is Action.STOP or at is None:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ivr.config import number_setting
+
 DAY = 86_400
 HOUR = 3_600
 MINUTE = 60
@@ -56,8 +58,7 @@ class Policy:
         """Read the ACS_* overrides (README "The dialer" lists them)."""
 
         def number(name: str, default: int) -> int:
-            value = env.get(name)
-            return int(value) if value not in (None, "") else default
+            return number_setting(env, name, default, int)
 
         defaults = cls()
         return cls(

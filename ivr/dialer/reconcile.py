@@ -29,6 +29,7 @@ from typing import Protocol
 import redis
 from twilio.base.exceptions import TwilioRestException
 
+from ivr.config import number_setting
 from ivr.dialer.attempts import Attempt, Attempts, Finish, attempt_from_hash
 from ivr.dialer.outcomes import WRITTEN, record_call_end
 from ivr.dialer.policy import FINAL_CALL_STATUSES, Policy
@@ -125,10 +126,9 @@ class ReconcileSettings:
         d = cls()
 
         def get(name: str, default: float) -> float:
-            value = env.get(name)
-            number = float(value) if value not in (None, "") else default
+            number = number_setting(env, name, default)
             if not number > 0:
-                raise ValueError(f"{name} must be a positive number of seconds, not {value}")
+                raise ValueError(f"{name} must be a positive number of seconds, not {env.get(name)}")
             return number
 
         return cls(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from ivr.services import services
 from ivr.voice import twiml
+from ivr.voice.limited_content import LimitedContent
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,14 @@ def call_sid() -> str | None:
     """The request's CallSid when it has Twilio's shape, else None (junk never reaches Redis keys)."""
     value = request.form.get("CallSid", "")
     return value if is_call_sid(value) else None
+
+
+def limited_content() -> LimitedContent:
+    """The taxpayer's limited-content wording, read and checked once per app."""
+    found = current_app.extensions.get("acs.limited_content")
+    if found is None:
+        found = current_app.extensions["acs.limited_content"] = LimitedContent.from_env(services().config.extra)
+    return found
 
 
 def form_int(name: str) -> int:

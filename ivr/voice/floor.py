@@ -17,7 +17,7 @@ from ivr.dialer.floor import Event, Floor, FloorSettings, State
 from ivr.dialer.floor_phone import AGENT_PATH
 from ivr.services import services
 from ivr.voice import twiml
-from ivr.voice.blueprint import call_sid, form_int, is_call_sid, twiml_response, voice
+from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content, twiml_response, voice
 from ivr.voice.security import validate_twilio_request
 
 
@@ -167,8 +167,7 @@ def abandon(sid: str) -> twiml.VoiceResponse:
     floor().abandoned(sid, clock.now())
     live = floor().live(sid)
     attempt = svc.attempts.get(live["attempt_id"]) if live.get("attempt_id") else None
-    crn = attempt.crn if attempt is not None and attempt.for_practitioner else None
-    return twiml.abandonment_message(svc.config.callback_numbers, crn)
+    return _abandonment_message(attempt)
 
 
 def live_answer(sid: str, attempt) -> twiml.VoiceResponse:
@@ -178,5 +177,12 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse:
     if ready > 0 or floor().wrap_ending_by(now + 1.0):
         return twiml.live_answer_enqueue(floor_urls())
     floor().abandoned(sid, now)
-    crn = attempt.crn if attempt.for_practitioner else None
-    return twiml.abandonment_message(services().config.callback_numbers, crn)
+    return _abandonment_message(attempt)
+
+
+def _abandonment_message(attempt) -> twiml.VoiceResponse:
+    """The practitioner hears the office and the CRN; the taxpayer (or whoever answered) the limited-content name."""
+    numbers = services().config.callback_numbers
+    if attempt is not None and attempt.for_practitioner:
+        return twiml.abandonment_message(numbers, attempt.crn)
+    return twiml.abandonment_message(numbers, None, office=limited_content().office)

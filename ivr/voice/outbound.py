@@ -15,19 +15,10 @@ from ivr.dialer.policy import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Policy
 from ivr.dialer.window import CallingWindow
 from ivr.services import services
 from ivr.voice import floor, twiml
-from ivr.voice.blueprint import call_sid, twiml_response, voice
-from ivr.voice.limited_content import LimitedContent
+from ivr.voice.blueprint import call_sid, limited_content, twiml_response, voice
 from ivr.voice.security import validate_twilio_request
 
 _ATTEMPT_ID = re.compile(r"^AT[0-9a-f]{20}$")
-
-
-def _wording() -> LimitedContent:
-    """The taxpayer's limited-content wording, read and checked once per app."""
-    found = current_app.extensions.get("acs.limited_content")
-    if found is None:
-        found = current_app.extensions["acs.limited_content"] = LimitedContent.from_env(services().config.extra)
-    return found
 
 
 def _rules() -> tuple[Policy, CallingWindow]:
@@ -69,7 +60,7 @@ def outbound_answer():
     if attempt.for_practitioner:
         message = twiml.contact_message(attempt.crn, config.callback_numbers, for_practitioner=True)
     else:
-        message = twiml.taxpayer_message(_wording(), config.callback_numbers)
+        message = twiml.taxpayer_message(limited_content(), config.callback_numbers)
     if machine:
         if paced:
             press_url = config.public_url(PRESS_PATH) + f"?attempt={attempt_id}"
@@ -103,7 +94,7 @@ def outbound_press():
     svc.callers.matched(
         sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""), crn=attempt.crn
     )
-    return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue")))
+    return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue"), attempt.for_practitioner))
 
 
 def _stop_calls(attempt_id: str):

@@ -225,10 +225,13 @@ def outbound_to_machine(message: str) -> VoiceResponse:
     return response
 
 
-def outbound_connect(queue_url: str) -> VoiceResponse:
-    """The callee pressed 1: join the inbound line's queue (its /voice/acs/queue flow) with the case attached."""
+def outbound_connect(queue_url: str, for_practitioner: bool = True) -> VoiceResponse:
+    """The callee pressed 1: join the inbound line's queue (its /voice/acs/queue flow) with the case attached.
+
+    Whoever answered a taxpayer's number may be someone else: they hear no word of collection before an employee.
+    """
     response = VoiceResponse()
-    _say(response, "Please hold while we connect you to a collection employee.")
+    _say(response, f"Please hold while we connect you{' to a collection employee' if for_practitioner else ''}.")
     response.redirect(queue_url, method="POST")
     return response
 
@@ -290,10 +293,13 @@ def live_answer_wait(queue_seconds: int) -> VoiceResponse:
     return response
 
 
-def abandonment_message(callback_numbers: Sequence[str], crn: str | None) -> VoiceResponse:
-    """Nobody could take a live answer within 2 s: name the office, a callback number (and the CRN), hang up."""
+def abandonment_message(callback_numbers: Sequence[str], crn: str | None, office: str = OFFICE) -> VoiceResponse:
+    """Nobody could take a live answer within 2 s: name the office, a callback number (and the CRN), hang up.
+
+    For a taxpayer, `office` is the limited-content name (a third party may have answered) and `crn` is None.
+    """
     response = VoiceResponse()
-    text = f"This is {OFFICE}. Please call us back at {_spoken_phone(callback_numbers[0])}."
+    text = f"This is {office}. Please call us back at {_spoken_phone(callback_numbers[0])}."
     if crn:
         text += f" Your case reference number is {spoken_crn(crn)}."
     _say(response, text)

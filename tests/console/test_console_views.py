@@ -13,6 +13,7 @@ from console_support import PASSWORD, Console
 from ivr.cases.history import History
 from ivr.cases.store import Store
 from ivr.console.audit import AuditLog
+from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id
 from ivr.voice.callers import Callers
 
 CALL_SID = "CA" + "1" * 32
@@ -342,10 +343,17 @@ def test_manager_reads_and_filters_the_audit_log(client, alice, maria, sample_da
 
 
 def test_campaign_view(manager: Console, sample_data, redis, keys):
-    history = History(redis, keys)
-    history.append("ACS-000101", "call_out", "Voicemail left", outcome="voicemail")
-    history.append("ACS-000102", "call_out", "Conversation", outcome="conversation")
-    history.append("ACS-000103", "call_out", "No answer", outcome="no-answer")
+    # Outcomes as the dialer records them: attempts opened, then finished (the day counters the view reads).
+    attempts, now = Attempts(redis, keys), time.time()
+    made = [
+        Attempt(new_attempt_id(), case_id, "taxpayer", "taxpayer", "+13125550102", "123456", "placing", now)
+        for case_id in ("ACS-000101", "ACS-000102", "ACS-000103", "ACS-000104")
+    ]
+    pipe = redis.pipeline(transaction=False)
+    attempts.create_many(pipe, made, now)
+    pipe.execute()
+    for attempt, outcome in zip(made, ["voicemail", "conversation", "no-answer", "not-placed"], strict=True):
+        attempts.finish(attempt, Finish("completed", outcome, None, 0, now, "Outbound call"))
     callers = Callers(redis, keys)
     callers.enqueued(CALLER_SID, "acs", "+13125550102", "+18008293903")
     callers.left_queue(CALL_SID, "acs", "hangup", 40)

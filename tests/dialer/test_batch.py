@@ -266,6 +266,14 @@ def test_an_attempt_nobody_ever_confirms_is_reaped(app, emu, dialer, redis, keys
     assert redis.zscore(keys.cases_due(), "ACS-000101") == pytest.approx(MIDDAY + 3600 + 2 * HOUR)
 
 
+def test_a_reap_reads_a_bounded_batch_of_stale_attempts(dialer, redis, keys):
+    """Thousands of attempts left in `placing` (a crash under load) are settled a batch per tick, never all at once."""
+    redis.zadd(keys.attempts_placing(), {f"AT{n:020d}": MIDDAY - 7200 for n in range(5)})
+    assert len(dialer.attempts.stale_placing(MIDDAY, limit=2)) == 2
+    assert dialer.reap(MIDDAY) == 5  # unknown ids are dropped; default batch covers them
+    assert redis.zcard(keys.attempts_placing()) == 0
+
+
 def test_bad_data_never_crashes_a_tick(app, emu, dialer, redis, keys):
     redis.hset(keys.case("BROKEN-1"), "case_type", "NOT_A_TYPE")
     redis.hset(keys.case("ACS-000101"), "status", "closed")

@@ -48,3 +48,8 @@ def test_settings_refuse_nonsense():
     assert FloorSettings.from_env({"ACS_MAX_ABANDON_PERCENT": "2.5"}).max_abandon_percent == 2.5
     with pytest.raises(ValueError):
         FloorSettings.from_env({"ACS_MAX_ABANDON_PERCENT": "300"})
+
+
+def test_an_employee_never_seen_is_away_for_no_time_not_since_1970(redis, keys):
+    fresh = Floor(redis, keys, wrap_seconds=30).get("newcomer")
+    assert fresh.state is State.AWAY and fresh.to_json(1_796_000_000.0)["seconds"] == 0

@@ -91,3 +91,18 @@ def test_a_server_whose_owner_is_gone_is_stopped_not_reused(tmp_path):
         embedded.stop()
         if stale.poll() is None:
             stale.kill()
+
+
+def test_sigkilled_demo_keep_running_leaves_no_process_and_no_tmp_dir(tmp_path):
+    """Before: its /tmp/acs-demo-* directory (AOF, data key) stayed until the next `acs demo` swept it."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = child_env({"TMPDIR": str(tmp), "HOME": str(tmp_path)})
+    demo = Process(["demo", "--keep-running"], env, tmp_path / "demo.log")
+    wait_for(lambda: "still running" in demo.output(), 60, 0.2, "the demo to keep running")
+    children = descendants(demo.pid)
+    assert list(tmp.glob("acs-demo-*")) and children
+    demo.kill()
+    demo.handle.close()
+    wait_for(lambda: not any(process_alive(pid) for pid in children), 15, 0.1, "the demo's children to exit")
+    wait_for(lambda: not list(tmp.glob("acs-demo-*")), 15, 0.1, "the demo's data dir to be removed")

@@ -211,3 +211,20 @@ def test_a_retry_that_would_fall_at_night_is_set_for_the_next_morning(twilio, at
     attempt = open_attempt(attempts, redis, keys)
     status(twilio, attempt.attempt_id, "no-answer")
     assert redis.zscore(keys.cases_due(), "ACS-000101") == NOW + DAY - HOUR  # 13:00 UTC = 08:00 New York
+
+
+def test_whoever_answers_a_taxpayer_call_hears_no_word_of_collection(twilio, attempts, redis, keys, app):
+    """Press 1 on a taxpayer's call, or a live answer nobody can take: the limited-content office name only."""
+    from ivr.voice import floor
+
+    attempt = open_attempt(attempts, redis, keys, "taxpayer")
+    params = {"CallSid": "CA" + "2" * 32, "Digits": "1", "To": attempt.to, "From": "+12025550100"}
+    pressed = said(xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id})))
+    assert disclosure(pressed) is None, pressed
+    with app.test_request_context("/voice/outbound/answer", method="POST"):
+        abandoned = said(ET.fromstring(str(floor.live_answer("CA" + "3" * 32, attempt))))
+    assert disclosure(abandoned) is None and "call us back" in abandoned and spoken(CRN) not in abandoned
+    practitioner = open_attempt(attempts, redis, keys, attempt_id="AT" + "b" * 20)
+    with app.test_request_context("/voice/outbound/answer", method="POST"):
+        told = said(ET.fromstring(str(floor.live_answer("CA" + "4" * 32, practitioner))))
+    assert SPOKEN in told
