@@ -338,12 +338,17 @@ def _rest_hashed(source: BinaryIO, sha) -> str:
 
 @contextmanager
 def _worker_pool(workers: int, seal: TinSeal) -> Iterator:
-    """Forked workers (they inherit the data key; nothing is sent them but file blocks) that die with us."""
+    """Forked workers (they inherit the data key; nothing is sent them but file blocks) that die with us.
+
+    Always closed and joined, never terminated: Pool.terminate() SIGTERMs workers, and an idle one holds the task
+    queue's lock while it waits, which can leave terminate() waiting for that lock forever. Joining waits for the
+    blocks already handed out (a second or so) and is safe.
+    """
     pool = multiprocessing.get_context("fork").Pool(workers, init_worker, (seal, os.getpid()))
     try:
         yield pool
     finally:
-        pool.terminate()
+        pool.close()
         pool.join()
 
 
