@@ -178,7 +178,9 @@ def measure(size: int) -> dict:
         prober.join()
         webhooks.join()
         redis_cpu = _redis_cpu(client) - cpu_before
-        slowest = max((entry["duration"] for entry in client.slowlog_get(10000)), default=0) / 1000
+        slow = max(client.slowlog_get(10000), key=lambda entry: entry["duration"], default=None)
+        slowest = slow["duration"] / 1000 if slow else 0.0
+        slowest_name = slow["command"].split(b" ", 2)[:2] if slow else [b""]  # command and first argument
         per_case = (client.info("memory")["used_memory"] - before) / size
         auth_seconds, auth_rss, _ = _import("authorizations", files["authorizations"], env)
         tick = _tick_seconds(url, env)
@@ -191,6 +193,7 @@ def measure(size: int) -> dict:
             "bytes_per_case": per_case,
             "worst_ping_ms": prober.worst * 1000,
             "slowest_command_ms": slowest,
+            "slowest_command": b" ".join(slowest_name).decode(errors="replace")[:60],
             "webhook_p99_idle_ms": idle * 1000,
             "webhook_p99_import_ms": _p99(webhooks.samples) * 1000,
             "authorizations_per_second": (size // 5) / auth_seconds,

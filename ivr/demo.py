@@ -119,9 +119,12 @@ def build_world(data_dir: str, start: datetime) -> DemoWorld:
     from emulator.server import ServerThread
     from ivr import create_app
     from ivr.config import Config
+    from ivr.data_key import KEY_FILE, generate_key, write_key_file
     from ivr.redis_conn import EmbeddedRedis
     from ivr.sample_data import load_sample_data
 
+    # A throwaway key, written quietly: it dies with the temporary directory, so there is nothing to back up.
+    write_key_file(Path(data_dir) / KEY_FILE, generate_key())
     embedded = EmbeddedRedis(Path(data_dir))
     redis_url = embedded.ensure_running()
     auth_token = secrets.token_hex(16)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl
 
-from flask import Flask
+from flask import Flask, Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ivr.config import Config
@@ -59,6 +60,40 @@ def _refuse(error, environ: dict, start_response: Callable) -> Iterable[bytes]:
     return response(environ, start_response)
 
 
+class FormRequest(Request):
+    """Flask's Request, reading a url-encoded body (every Twilio webhook) straight from its declared length.
+
+    Werkzeug gets there through a stream wrapper, a form-parser object and a limited stream per request: ~30 µs of
+    a webhook's ~150 µs. The body's size was already checked by BodyLimit (and is checked again against the same
+    limits here); the parsing is Werkzeug's own call, so the form holds exactly what it would have.
+    """
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        environ = self.environ
+        length = environ.get("CONTENT_LENGTH") or ""
+        kind = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+        if (
+            kind != "application/x-www-form-urlencoded"
+            or not length.isdigit()
+            or getattr(self, "_cached_data", None) is not None
+        ):
+            return super()._load_form_data()
+        size = int(length)
+        for limit in (self.max_content_length, self.max_form_memory_size):
+            if limit is not None and size > limit:
+                raise RequestEntityTooLarge()
+        body = environ["wsgi.input"].read(size) if size else b""
+        try:
+            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+        except ValueError:  # e.g. not UTF-8: Werkzeug's parser is silent too, and the form is empty
+            items = []
+        self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items))
+        self.__dict__["files"] = self.parameter_storage_class()
+        return None
+
+
 def init_app(app: Flask, config: Config) -> None:
     """Call before any blueprint is registered: rules take the url_map's slash settings when they are added."""
     limit = max_request_bytes(config)
@@ -66,3 +101,4 @@ def init_app(app: Flask, config: Config) -> None:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.wsgi_app = BodyLimit(app.wsgi_app, limit)
+    app.request_class = FormRequest

@@ -26,3 +26,10 @@ def test_log_records_are_masked(caplog):
 def test_a_filter_does_the_same_for_a_handler():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "tin %s", ("015 146 380",), None)
     assert log_redaction.RedactingFilter().filter(record) and record.getMessage() == "tin ***-**-6380"
+
+
+def test_a_worker_log_keeps_the_job_id_whole():
+    job_id = "7d1b9c2e-3f4a-4b5c-8d6e-e123453696e4"
+    record = logging.LogRecord("rq.worker", logging.INFO, __file__, 1, "Job OK (%s) 015 146 380", (job_id,), None)
+    assert log_redaction.RedactingFilter().filter(record)
+    assert record.getMessage() == f"Job OK ({job_id}) ***-**-6380"

@@ -1,10 +1,11 @@
 """CSV import of cases, practitioners and authorizations at any size: validate every row, then write in chunks.
 
-Two streaming passes with bounded memory. The first reads the file once, checks every row (each bad one is
-reported with its line number; with any, nothing is written), keeps an 8-byte digest per row to find duplicates,
-and spills the normalised records to an anonymous temporary file encrypted with a key that lives only in this
-process. The second reads the spill back and writes it in chunks (ivr.cases.import_jobs): idempotent,
-resumable after a crash, one import of a kind at a time, never blocking Redis.
+Two passes with bounded memory. The first reads the file once, checks every row (each bad one is reported with
+its line number; with any, nothing is written), keeps an 8-byte digest per row to find duplicates, and spills the
+normalised records to an anonymous temporary file encrypted with a key that lives only in this process; a large
+file is checked on every core, a block per worker process (ivr.cases.row_check). The second reads the spill back
+and writes it in chunks (ivr.cases.import_jobs): idempotent, resumable after a crash, one import of a kind at a
+time, never blocking Redis.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import codecs
 import csv
 import hashlib
 import io
+import multiprocessing
 import os
 import struct
 import tempfile
 import time
 from array import array
+from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,23 +31,17 @@ import redis
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ivr.cases.import_jobs import LEASE_SECONDS, ImportBusy, ImportJob, ImportLease
-from ivr.cases.models import Case
+from ivr.cases.row_check import CASE_FIELDS, END, SEP, Batch, FileBlocks, RowChecker, check_block, init_worker
 from ivr.cases.rows import (
     AUTHORIZATION_COLUMNS,
     CASE_COLUMNS,
     COLUMNS,
     KINDS,
     PRACTITIONER_COLUMNS,
-    ROW_ERRORS,
-    AuthorizationRow,
     RowError,
     format_errors,
-    parse_authorization_row,
-    parse_case_row,
-    parse_practitioner_row,
 )
 from ivr.cases.sealing import TinSeal, current_seal
-from ivr.cases.store import authorization_to_hash, case_to_hash
 from ivr.cases.tin import redact
 from ivr.keys import KeySchema
 
@@ -64,8 +61,10 @@ __all__ = [
 CHUNK_ROWS = 200
 #: Bad rows kept for the report; beyond this only their number is (a file of a million bad rows stays small).
 MAX_REPORTED_ERRORS = 1000
+#: Files this size or larger are checked by worker processes, a block each (forking costs ~50 ms).
+PARALLEL_BYTES = 4 << 20
+BLOCK_BYTES = 1 << 20
 _READ_BYTES = 1 << 20
-_SEP, _END = "\x1f", "\x1e"  # unit and record separators: control characters no accepted value contains
 
 
 @dataclass
@@ -109,12 +108,19 @@ class Importer:
         seal: TinSeal | None = None,
         chunk_rows: int = CHUNK_ROWS,
         lease_seconds: int = LEASE_SECONDS,
+        workers: int | None = None,
+        parallel_bytes: int = PARALLEL_BYTES,
+        block_bytes: int = BLOCK_BYTES,
     ):
         self.redis = client
         self.keys = keys
         self.seal = seal or current_seal()
         self.chunk_rows = chunk_rows
         self.lease_seconds = lease_seconds
+        # Processes checking rows: one per core (on one core, streaming in this process is as fast).
+        self.workers = workers if workers is not None else _cores()
+        self.parallel_bytes = parallel_bytes
+        self.block_bytes = block_bytes
 
     def import_file(self, kind: str, path: str | Path, progress: Progress | None = None) -> ImportResult:
         """Import one CSV file; raises ImportBusy when another import of `kind` is running."""
@@ -143,41 +149,20 @@ class Importer:
 
     # --- the second pass ---------------------------------------------------------------------------------
     def _write(self, kind: str, job: ImportJob, spill: Spill, lease: ImportLease, progress: Progress) -> None:
-        opened_at = time.time()
-        for number, records in enumerate(spill.chunks(job.chunk_rows)):
+        def check_lease() -> None:
             if lease.lost.is_set():
                 raise ImportBusy(f"the `acs import {kind}` lease lapsed (Redis unreachable?); run it again to resume")
-            if number > job.committed:
-                if kind == "cases":
-                    job.write_cases(number, opened_at, CASE_FIELDS, records)
-                elif kind == "practitioners":
-                    job.write_practitioners(number, records)
-                else:
-                    job.write_authorizations(number, records)
-            progress.wrote(len(records))
 
-
-# What the spill holds per record, in order (values only; the writers know the names).
-CASE_FIELDS = (
-    "case_type", "tin_kind", "tin_last4", "tin_sealed", "tin_ref", "taxpayer_name", "taxpayer_phone", "periods",
-    "balance",
-)  # fmt: skip
-AUTHORIZATION_FIELDS = ("caf", "tin_ref", "form", "periods", "received", "revoked", "tin_sealed")
-
-
-def case_record(case: Case, seal: TinSeal) -> list[str]:
-    """A case as the chunk writer takes it: id, index ref, then the hash values (TIN handling: case_to_hash)."""
-    values = case_to_hash(case, seal)
-    return [case.case_id, values["tin_ref"], *(values[name] for name in CASE_FIELDS)]
-
-
-def authorization_record(row: AuthorizationRow, seal: TinSeal) -> list[str]:
-    values = {**authorization_to_hash(row.authorization), "tin_sealed": seal.seal(row.tin.digits)}
-    return [row.authorization_id, *(values[name] for name in AUTHORIZATION_FIELDS)]
+        job.write(spill.chunks(job.chunk_rows), time.time(), CASE_FIELDS, progress.wrote, check_lease)
 
 
 class _Validator:
-    """The first pass: every row checked, duplicates found by digest, clean records spilled."""
+    """The first pass: every row checked, duplicates found by digest, clean records spilled.
+
+    Rows are checked by RowChecker, here or (files of PARALLEL_BYTES and more) in worker processes a block each;
+    either way the batches arrive here in file order, so line numbers, duplicates ("first on line N") and the
+    error list come out the same.
+    """
 
     def __init__(self, importer: Importer, kind: str, spill: Spill, progress: Progress):
         self.importer = importer
@@ -190,31 +175,91 @@ class _Validator:
         self.lines = array("L")
         self.seen: set[int] = set()
         self.pending_cafs: list[tuple[int, str]] = []  # authorizations: (line, CAF) to check against Redis
-        self.line = 0
 
     def run(self, source: BinaryIO) -> tuple[ImportResult, str]:
+        workers = self.importer.workers
+        if workers > 1 and _size(source) >= self.importer.parallel_bytes:
+            done = self._run_blocks(source, workers)
+            if done is not None:
+                return done
+            self.__init__(self.importer, self.kind, self.spill.reset(), self.progress)  # check it streamed instead
+            source.seek(0)
+        return self._run_streamed(source)
+
+    def _run_streamed(self, source: BinaryIO) -> tuple[ImportResult, str]:
         hashing = _Hashing(source, self.progress)
         text = io.TextIOWrapper(io.BufferedReader(hashing, _READ_BYTES), encoding="utf-8-sig", newline="")
         result = self.result
         try:
-            self._rows(csv.reader(text))
+            reader = csv.reader(text)
+            header = self._header(reader)
+            if header is not None:
+                RowChecker(self.kind, header, self.importer.seal, self._take).run(reader, reader.line_num)
             self._check_cafs()
         except UnicodeDecodeError:
             result.errors = [RowError(_first_bad_line(source), "file is not UTF-8 text")]
             result.more_errors = 0
         finally:
             text.detach()
-        if result.rows == 0 and not result.errors:
-            result.add_error(2, "no data rows")
-        result.errors.sort(key=lambda error: error.line)
-        return result, hashing.sha.hexdigest()
+        return self._finish(), hashing.sha.hexdigest()
 
-    def _rows(self, reader) -> None:
+    def _run_blocks(self, source: BinaryIO, workers: int) -> tuple[ImportResult, str] | None:
+        """Check the file in blocks on `workers` processes; None when it must be checked streamed instead."""
+        sha = hashlib.sha256()
+
+        def read(data: bytes) -> None:
+            sha.update(data)
+            self.progress.read(len(data))
+
+        blocks = FileBlocks(source, self.importer.block_bytes, read)
+        seal, kind = self.importer.seal, self.kind
+        with _worker_pool(workers, seal) as pool:
+            in_flight: deque = deque()
+            header = None
+            for data, first_line in blocks:
+                if header is None:
+                    try:
+                        text = data.decode("utf-8-sig")
+                    except UnicodeDecodeError:
+                        return None
+                    lines = io.StringIO(text, newline="")
+                    reader = csv.reader(lines)
+                    try:
+                        header = self._header(reader)
+                    except csv.Error:
+                        return None
+                    if header is None:
+                        return self._finish(), _rest_hashed(source, sha)
+                    skip = io.StringIO(text, newline="")
+                    for _ in range(reader.line_num):
+                        skip.readline()
+                    data, first_line = skip.read(), reader.line_num + 1
+                in_flight.append(pool.apply_async(check_block, (kind, header, data, first_line)))
+                if len(in_flight) > 2 * workers and not self._merge(in_flight.popleft().get()):
+                    return None
+            while in_flight:
+                if not self._merge(in_flight.popleft().get()):
+                    return None
+        if blocks.unsplittable:
+            return None
+        if header is None:  # an empty file
+            self._header(iter(()))
+        self._check_cafs()
+        return self._finish(), sha.hexdigest()
+
+    def _merge(self, batch: Batch) -> bool:
+        if batch.unsure:
+            return False
+        self._take(batch)
+        return True
+
+    def _header(self, reader) -> tuple[str, ...] | None:
+        """The header row, checked: None (with the error recorded) when it does not name the kind's columns."""
         result, columns = self.result, self.columns
         header = tuple(name.strip() for name in next(reader, ()))
         if not header:
             result.add_error(1, "empty file: expected a header row " + ",".join(columns))
-            return
+            return None
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
         if missing or extra:
@@ -223,75 +268,48 @@ class _Validator:
                 [f"unexpected column(s) {redact(', '.join(extra))}"] if extra else []
             )
             result.add_error(1, "; ".join(parts) + " — expected " + ",".join(columns))
-            return
+            return None
         if len(set(header)) != len(header):
             result.add_error(1, "repeated column in the header — expected " + ",".join(columns))
-            return
-        parse, keep = self._parser()
-        width = len(header)
-        line = reader.line_num
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:  # e.g. a field over the csv module's size limit: report it, never crash
-                result.add_error(line + 1, f"unreadable CSV: {redact(str(exc))}")
-                break
-            line_start, line = line + 1, reader.line_num
-            if not any(value.strip() for value in fields):
-                continue
-            if len(fields) != width:
-                result.add_error(line_start, f"expected {len(columns)} fields, found {len(fields)}")
-                continue
-            row = {k: v.strip() for k, v in zip(header, fields, strict=True)}
-            result.rows += 1
-            self.line = line_start
-            try:
-                record = parse(row)
-            except ROW_ERRORS as exc:  # messages quote values: a TIN in the wrong column must not be echoed
-                result.add_error(line_start, redact(str(exc)))
-                continue
-            key, values = keep(record)
-            if self._duplicate(key, line_start):
-                continue
-            if result.errors:
-                continue  # nothing will be written: stop spilling, keep checking
-            self.spill.add(values)
+            return None
+        return header
 
-    def _duplicate(self, key: str, line: int) -> bool:
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-        if digest in self.seen:
-            first = self.lines[self.digests.index(digest)]
-            message = (
-                "duplicate authorization (same CAF, taxpayer, form and received date)"
-                if self.kind == "authorizations"
-                else f"duplicate {self.columns[0]} {key}"
-            )
-            self.result.add_error(line, f"{message} (first on line {first})")
-            return True
-        self.seen.add(digest)
-        self.digests.append(digest)
-        self.lines.append(line)
-        return False
-
-    def _parser(self):
-        seal = self.importer.seal
-        if self.kind == "cases":
-            return parse_case_row, lambda case: (case.case_id, case_record(case, seal))
-        if self.kind == "practitioners":
-            return parse_practitioner_row, lambda p: (p.caf, [p.caf, p.name, p.firm, p.phone])
-
-        def keep(row: AuthorizationRow):
-            self.pending_cafs.append((self.line, row.authorization.caf))
+    def _take(self, batch: Batch) -> None:
+        """A batch of checked rows, in file order: record its errors, find duplicates, spill the rest."""
+        result = self.result
+        result.rows += batch.rows
+        for line, message in batch.errors:
+            result.add_error(line, message)
+        seen, digests, lines = self.seen, self.digests, self.lines
+        for index, digest in enumerate(batch.digests):
+            if digest in seen:
+                first = lines[digests.index(digest)]
+                message = (
+                    "duplicate authorization (same CAF, taxpayer, form and received date)"
+                    if self.kind == "authorizations"
+                    else f"duplicate {self.columns[0]} {batch.keys[index]}"
+                )
+                result.add_error(batch.lines[index], f"{message} (first on line {first})")
+                continue
+            seen.add(digest)
+            digests.append(digest)
+            lines.append(batch.lines[index])
+        if batch.cafs:
+            self.pending_cafs += batch.cafs
             if len(self.pending_cafs) >= CHUNK_ROWS:
                 self._check_cafs()
-            return row.authorization_id, authorization_record(row, seal)
+        if not result.errors:  # with any error nothing will be written: stop spilling, keep checking
+            self.spill.add_many(batch.records)
 
-        return partial(parse_authorization_row, seal=seal), keep
+    def _finish(self) -> ImportResult:
+        result = self.result
+        if result.rows == 0 and not result.errors:
+            result.add_error(2, "no data rows")
+        result.errors.sort(key=lambda error: error.line)
+        return result
 
     def _check_cafs(self) -> None:
-        """Authorizations must name practitioners on file (import them first): one SMISMEMBER per 1,000 rows."""
+        """Authorizations must name practitioners on file (import them first): one SMISMEMBER per 200 rows."""
         if not self.pending_cafs:
             return
         redis_client, keys = self.importer.redis, self.importer.keys
@@ -300,6 +318,38 @@ class _Validator:
             if not is_known:
                 self.result.add_error(line, f"authorization for unknown CAF {caf} (import practitioners first)")
         self.pending_cafs = []
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _size(source: BinaryIO) -> int:
+    position = source.seek(0, io.SEEK_END)
+    source.seek(0)
+    return position
+
+
+def _rest_hashed(source: BinaryIO, sha) -> str:
+    while data := source.read(_READ_BYTES):
+        sha.update(data)
+    return sha.hexdigest()
+
+
+@contextmanager
+def _worker_pool(workers: int, seal: TinSeal) -> Iterator:
+    """Forked workers (they inherit the data key; nothing is sent them but file blocks) that die with us.
+
+    Always closed and joined, never terminated: Pool.terminate() SIGTERMs workers, and an idle one holds the task
+    queue's lock while it waits, which can leave terminate() waiting for that lock forever. Joining waits for the
+    blocks already handed out (a second or so) and is safe.
+    """
+    pool = multiprocessing.get_context("fork").Pool(workers, init_worker, (seal, os.getpid()))
+    try:
+        yield pool
+    finally:
+        pool.close()
+        pool.join()
 
 
 class _Hashing(io.RawIOBase):
@@ -355,17 +405,25 @@ class Spill:
     def __exit__(self, *exc) -> None:
         self._file.close()
 
-    def add(self, values: list[str]) -> None:
-        self._block.append(_SEP.join(values))
-        self.records += 1
+    def add_many(self, records: list[str]) -> None:
+        """Records already joined (row_check.SEP between values)."""
+        self._block += records
+        self.records += len(records)
         if len(self._block) >= self.BLOCK:
             self._flush()
+
+    def reset(self) -> Spill:
+        """Empty it (the first pass starts over)."""
+        self._file.seek(0)
+        self._file.truncate()
+        self._block, self._count, self.records = [], 0, 0
+        return self
 
     def _flush(self) -> None:
         if not self._block:
             return
         nonce = struct.pack(">4xQ", self._count)
-        sealed = self._aead.encrypt(nonce, _END.join(self._block).encode("utf-8"), None)
+        sealed = self._aead.encrypt(nonce, END.join(self._block).encode("utf-8"), None)
         self._file.write(struct.pack(">I", len(sealed)) + sealed)
         self._count += 1
         self._block = []
@@ -376,7 +434,7 @@ class Spill:
         for number in range(self._count):
             (size,) = struct.unpack(">I", self._file.read(4))
             plain = self._aead.decrypt(struct.pack(">4xQ", number), self._file.read(size), None).decode("utf-8")
-            yield [record.split(_SEP) for record in plain.split(_END)]
+            yield [record.split(SEP) for record in plain.split(END)]
 
     def chunks(self, rows: int) -> Iterator[list[list[str]]]:
         """The records in file order, `rows` at a time."""

@@ -46,6 +46,7 @@ class DataKey:
             raise ValueError("a data key is 32 bytes")
         self.id = _subkey(raw, b"key id", 4).hex()
         self._index = _subkey(raw, b"tin index")
+        self._index_hmac = hmac.new(self._index, digestmod="sha256")  # keyed once: copies are ~2x cheaper
         self._aead = AESGCMSIV(_subkey(raw, b"tin seal"))
 
     def __repr__(self) -> str:
@@ -53,8 +54,9 @@ class DataKey:
 
     def digest(self, purpose: str, text: str, length: int = 32) -> str:
         """Keyed hex digest of `text`, separated by `purpose` so one digest never stands in for another."""
-        message = f"{purpose}|{text}".encode()
-        return hmac.digest(self._index, message, "sha256").hex()[:length]
+        mac = self._index_hmac.copy()
+        mac.update(f"{purpose}|{text}".encode())
+        return mac.hexdigest()[:length]
 
     def seal(self, digits: str) -> str:
         # Nine digits fit in four bytes: 4 + 16 (tag) keeps a sealed TIN at 36 characters with its key id.

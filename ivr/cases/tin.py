@@ -60,6 +60,11 @@ def _separator_class() -> str:
 # A run: groups of digits joined by 1-3 separator characters (`015 – 14 – 6380` counts as one run).
 _RUN = re.compile(rf"\d+(?:{_separator_class()}{{1,3}}\d+)*")
 _GROUP = re.compile(r"\d+")
+# A UUID (8-4-4-4-12 hex digits, at least one a-f letter so nine typed digits never pass for one): an id.
+_UUID = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9-]*[A-Fa-f])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+    r"(?![0-9A-Za-z])"
+)
 _OPAQUE_TOKEN = 16  # a digit group inside an alphanumeric token this long is an id (CallSid, digest), not a TIN
 _MASK = "***-**-"
 TIN_DIGITS = 9
@@ -72,11 +77,21 @@ def redact(text: str) -> str:
     joined by separators, any consecutive whole groups holding exactly nine digits become `***-**-` + their last
     four. So `015–14–6380`, `015/14/6380`, `0 1 5 1 4 6 3 8 0`, `015-14-6380-ok` and a CAF-shaped `0151-46380`
     are masked, while a CRN (ten digits), a phone number (`202-555-0123`, `+12025550123`), a date, an amount
-    (`$1,234,567.89`), an IPv4 address and an opaque id (a CallSid) are left readable. A single unbroken run of
-    ten or more digits is never masked: it is a CRN or a phone number, not a TIN.
+    (`$1,234,567.89`), an IPv4 address and an opaque id (a CallSid, a UUID such as an RQ job id) are left
+    readable. A single unbroken run of ten or more digits is never masked: it is a CRN or a phone number, not a TIN.
     """
-    if sum(ch.isdigit() for ch in text) < TIN_DIGITS:  # the common case: nothing that could be one
+    if sum(map(str.isdigit, text)) < TIN_DIGITS:  # the common case: nothing that could be one
         return text
+    if "-" in text and _UUID.search(text):  # an RQ job id, a request id: keep it whole, mask around it
+        pieces, done = [], 0
+        for found in _UUID.finditer(text):
+            pieces += [_redact_run(text[done : found.start()]), found.group(0)]
+            done = found.end()
+        return "".join(pieces) + _redact_run(text[done:])
+    return _redact_run(text)
+
+
+def _redact_run(text: str) -> str:
     out: list[str] = []
     done = 0
     for run in _RUN.finditer(text):
@@ -189,9 +204,22 @@ _AMOUNT = re.compile(r"(?:[1-9]\d*|0)(?:\.\d{1,2})?")  # `$015146380` is not an 
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
+_SSN_PRINTED = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+_EIN_PRINTED = re.compile(r"[0-9]{2}-[0-9]{7}")
+
+
+@functools.lru_cache(maxsize=1 << 14)
 def parse_tin(text: str) -> Tin:
-    """Read a TIN as written in a file: `123-45-6789` is an SSN, `12-3456789` an EIN, bare digits either."""
+    """Read a TIN as written in a file: `123-45-6789` is an SSN, `12-3456789` an EIN, bare digits either.
+
+    Cached (a Tin is immutable; an invalid one raises, which is not cached): an import reads each taxpayer's
+    number once per case, and python-stdnum's SSN check is ~5 µs.
+    """
     raw = (text or "").strip()
+    if _SSN_PRINTED.fullmatch(raw):  # the common layouts, without the general checks below
+        return _checked("SSN", raw[:3] + raw[4:6] + raw[7:])
+    if _EIN_PRINTED.fullmatch(raw):
+        return _checked("EIN", raw[:2] + raw[3:])
     digits = "".join(ch for ch in raw if ch.isdigit())
     if len(digits) != 9 or any(ch not in "0123456789- " for ch in raw):
         raise InvalidTin("not a 9-digit SSN or EIN")

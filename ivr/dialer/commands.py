@@ -82,7 +82,10 @@ def render(decision: compliance.Decision) -> str:
     from ivr.dialer.compliance import iso
 
     contact = decision.contact.to_dict() if decision.contact else {}
-    who = f"{contact.get('kind', '?')} {contact.get('name', '')} at {contact.get('phone') or 'no number'}"
+    kind, name = contact.get("kind", "?"), contact.get("name") or ""
+    # The taxpayer's contact name is already "the taxpayer": say it once ("the taxpayer at …").
+    person = name if kind in name.split() else f"{kind} {name}".strip()
+    who = f"{person} at {contact.get('phone') or 'no number'}"
     verdict = "may be called" if decision.allowed else "may NOT be called"
     lines = [f"Case {decision.case_id} {verdict} at {iso(decision.at)} ({who})"]
     if not decision.allowed:

@@ -120,7 +120,13 @@ class EmployeeState:
             "wrap_until": self.wrap_until,
             "call": dict(self.call),
             "joining": self.joining,
+            "shown": self.shown,
         }
+
+    @property
+    def shown(self) -> str:
+        """The state as the employee reads it: after Ready, their phone is ringing (still away to the pacing)."""
+        return "ringing your phone" if self.state is State.AWAY and self.joining else self.state.value
 
 
 def day_of(epoch: float) -> str:

@@ -52,6 +52,7 @@ class CallerContext:
     agent_call_sid: str | None
     crn: str | None = None
     queue_result: str | None = None  # set when the caller left the queue; after a bridge, when the call ended
+    private: bool = False  # on a taxpayer's number (pressed 1 on our call): whoever it is hears no tax words
 
 
 class Callers:
@@ -80,11 +81,23 @@ class Callers:
         pipe.hset(key, "state", CallerState.UNMATCHED.value)
         return int(pipe.execute()[-2])
 
-    def matched(self, call_sid: str, case_id: str, caller: str = "", line: str = "", crn: str | None = None) -> None:
-        """The caller is known to be about `case_id` (keyed its SSN/EIN, or pressed 1 on our call with `crn`)."""
+    def matched(
+        self,
+        call_sid: str,
+        case_id: str,
+        caller: str = "",
+        line: str = "",
+        crn: str | None = None,
+        private: bool = False,
+    ) -> None:
+        """The caller is known to be about `case_id` (keyed its SSN/EIN, or pressed 1 on our call with `crn`).
+
+        `private`: the call went to a taxpayer's number, and whoever answered may not be the taxpayer.
+        """
         pipe = self.redis.pipeline(transaction=False)
         key = self._touch(pipe, call_sid, caller, line)
         fields = {"state": CallerState.MATCHED.value, "case_id": case_id} | ({"crn": crn} if crn else {})
+        fields |= {"private": "1"} if private else {}
         pipe.hset(key, mapping=fields)
         pipe.execute()
 
@@ -96,13 +109,15 @@ class Callers:
         pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.execute()
 
-    def enqueued(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> None:
+    def enqueued(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> bool:
+        """Put the caller on the waiting list; True when the caller is `private` (hears no tax words on hold)."""
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
         key = self._touch(pipe, call_sid, caller, line)
         pipe.hsetnx(key, "queued_at", f"{now:.3f}")
         pipe.zadd(self.keys.queue_waiting(queue_name), {call_sid: now}, nx=True)
-        pipe.execute()
+        pipe.hget(key, "private")
+        return pipe.execute()[-1] == "1"
 
     def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> bool:
         """Record which employee leg took the caller; True the first time only (a repeated callback is a no-op)."""
@@ -154,4 +169,5 @@ def context_from_hash(call_sid: str, data: dict[str, str]) -> CallerContext | No
         agent_call_sid=data.get("agent_call_sid") or None,
         crn=data.get("crn") or None,
         queue_result=data.get("queue_result") or None,
+        private=data.get("private") == "1",
     )

@@ -8,7 +8,7 @@ from flask import abort, request
 
 from ivr.config import Config
 from ivr.services import services
-from ivr.voice.blueprint import call_sid, form_int, is_call_sid, twiml, twiml_response, voice
+from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content, twiml, twiml_response, voice
 from ivr.voice.security import validate_twilio_request
 
 MAX_TIN_ATTEMPTS = 2
@@ -46,12 +46,17 @@ def fallback_for(path: str) -> twiml.VoiceResponse:
     """The way forward when a webhook fails: queue the caller, except where an Enqueue would be wrong — on hold
     (waitUrl), at the bridge (the Queue noun's url) and after leaving the queue (a finished call must not requeue)."""
     if path == "/voice/acs/queue-result":
-        return twiml.queue_left(request.form.get("QueueResult", "")[:32])
+        return twiml.queue_left(request.form.get("QueueResult", "")[:32], _private_office())
     if path == "/voice/acs/connect":
-        return twiml.connect_caller()
+        return twiml.connect_caller(private=True)  # the caller is unknown here: say nothing that could disclose
     if path == "/voice/acs/wait":
-        return twiml.hold_message(0, 0, services().config.hold_music_url)
+        return twiml.hold_message(0, 0, services().config.hold_music_url, _private_office())
     return fallback_enqueue()
+
+
+def _private_office() -> str | None:
+    """The limited-content office name when the hold/queue-result URL marks a private caller, else None."""
+    return limited_content().office if request.args.get("audience") == "taxpayer" else None
 
 
 def caller_and_line() -> tuple[str, str]:
@@ -113,8 +118,9 @@ def acs_queue():
     sid = call_sid()
     if sid is None:
         abort(400)
-    svc.callers.enqueued(sid, svc.config.queue_name, *caller_and_line())
-    return twiml_response(twiml.enqueue(svc.config.queue_name, acs_urls(svc.config)))
+    private = svc.callers.enqueued(sid, svc.config.queue_name, *caller_and_line())
+    office = limited_content().office if private else None
+    return twiml_response(twiml.enqueue(svc.config.queue_name, acs_urls(svc.config), office))
 
 
 @voice.post("/acs/wait")
@@ -123,7 +129,7 @@ def acs_wait():
     config = services().config
     position = form_int("QueuePosition")
     minutes = twiml.estimated_wait_minutes(position, form_int("AvgQueueTime"), form_int("CurrentQueueSize"))
-    return twiml_response(twiml.hold_message(position, minutes, config.hold_music_url))
+    return twiml_response(twiml.hold_message(position, minutes, config.hold_music_url, _private_office()))
 
 
 @voice.post("/acs/queue-result")
@@ -140,7 +146,7 @@ def acs_queue_result():
             svc.history.append(
                 context.case_id, "queue", f"Caller left the queue: {result} after {wait} s", call_sid=sid
             )
-    return twiml_response(twiml.queue_left(result))
+    return twiml_response(twiml.queue_left(result, _private_office()))
 
 
 @voice.post("/acs/connect")
@@ -152,11 +158,12 @@ def acs_connect():
     agent_sid = request.form.get("DequeingCallSid", "")
     if sid is not None and is_call_sid(agent_sid):
         first = svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
-        context = svc.callers.get(sid) if first else None  # a repeated callback writes no second history line
+        context = svc.callers.get(sid)
         if first:
             _floor_bridged(agent_sid, sid, context)
-        if context and context.case_id:
+        if first and context and context.case_id:  # a repeated callback writes no second history line
             svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
+        return twiml_response(twiml.connect_caller(private=bool(context and context.private)))
     return twiml_response(twiml.connect_caller())
 
 

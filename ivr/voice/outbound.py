@@ -92,7 +92,12 @@ def outbound_press():
     svc = services()
     # The callee is `To` on an outbound leg; the case travels with the call so the employee sees it.
     svc.callers.matched(
-        sid, attempt.case_id, request.form.get("To", attempt.to), request.form.get("From", ""), crn=attempt.crn
+        sid,
+        attempt.case_id,
+        request.form.get("To", attempt.to),
+        request.form.get("From", ""),
+        crn=attempt.crn,
+        private=not attempt.for_practitioner,
     )
     return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue"), attempt.for_practitioner))
 

@@ -8,25 +8,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import abort, request
+from flask import Request, abort, request
 from twilio.request_validator import compare
 
 from ivr.services import services
 
 
-def signed_url() -> str:
+def signed_url(req: Request | None = None, base: str | None = None) -> str:
     """The URL Twilio requested, as it signed it."""
-    base = services().config.public_base_url or ""
-    query = request.query_string.decode("utf-8", "replace")
-    return base + request.path + (f"?{query}" if query else "")
+    req = req or request._get_current_object()
+    base = services().config.public_base_url or "" if base is None else base
+    query = req.query_string.decode("utf-8", "replace")
+    return base + req.path + (f"?{query}" if query else "")
 
 
 def twilio_request_is_valid() -> bool:
     svc = services()
-    signature = request.headers.get("X-Twilio-Signature", "")
+    req = request._get_current_object()  # one proxy lookup, not one per attribute: this runs on every webhook
+    signature = req.environ.get("HTTP_X_TWILIO_SIGNATURE", "")  # the X-Twilio-Signature header
     if not (svc.validator and svc.config.public_base_url and signature):
         return False
-    url, params = signed_url(), request.form
+    url, params = signed_url(req, svc.config.public_base_url), req.form
     # The common case costs one HMAC; validate() then tries the with/without-port variants Twilio may have signed.
     return compare(svc.validator.compute_signature(url, params), signature) or svc.validator.validate(
         url, params, signature
@@ -41,9 +43,10 @@ def has_repeated_parameter() -> bool:
     never repeats a parameter, so any repeat is refused (400) rather than guessing which value was meant.
     """
     # A MultiDict is a dict of lists: read them directly. The query string is parsed only when there is one.
-    if any(len(values) > 1 for values in dict.values(request.form)):
+    req = request._get_current_object()
+    if any(len(values) > 1 for values in dict.values(req.form)):
         return True
-    return bool(request.query_string) and any(len(values) > 1 for values in dict.values(request.args))
+    return bool(req.query_string) and any(len(values) > 1 for values in dict.values(req.args))
 
 
 def validate_twilio_request(view: Callable) -> Callable:

@@ -122,10 +122,20 @@ def tin_given_up(urls: AcsUrls) -> VoiceResponse:
     return response
 
 
-def enqueue(queue_name: str, urls: AcsUrls) -> VoiceResponse:
+#: Query marking the hold and queue-result webhooks of a `private` caller (whoever answered a taxpayer's number).
+PRIVATE_QUERY = "audience=taxpayer"
+
+
+def enqueue(queue_name: str, urls: AcsUrls, office: str | None = None) -> VoiceResponse:
+    """Join the queue. With `office` (the limited-content office name) the caller is private: no tax words on hold."""
     response = VoiceResponse()
-    _say(response, "Please hold for the next available collection employee.")
-    response.enqueue(queue_name, wait_url=urls.wait, wait_url_method="POST", action=urls.queue_result, method="POST")
+    wait, action = urls.wait, urls.queue_result
+    if office is None:
+        _say(response, "Please hold for the next available collection employee.")
+    else:
+        _say(response, f"Please hold for the next available person at {office}.")
+        wait, action = f"{wait}?{PRIVATE_QUERY}", f"{action}?{PRIVATE_QUERY}"
+    response.enqueue(queue_name, wait_url=wait, wait_url_method="POST", action=action, method="POST")
     return response
 
 
@@ -136,8 +146,10 @@ def estimated_wait_minutes(position: int, average_wait_seconds: int, queue_size:
     return max(1, math.ceil(average_wait_seconds * position / max(queue_size, position) / 60))
 
 
-def hold_message(position: int, wait_minutes: int, hold_music_url: str | None) -> VoiceResponse:
-    """What a queued caller hears on each waitUrl loop."""
+def hold_message(
+    position: int, wait_minutes: int, hold_music_url: str | None, office: str | None = None
+) -> VoiceResponse:
+    """What a queued caller hears on each waitUrl loop; a private caller (`office` given) hears no tax words."""
     response = VoiceResponse()
     if position > 0:
         ordinal = "the next caller" if position == 1 else f"caller number {position}"
@@ -145,8 +157,10 @@ def hold_message(position: int, wait_minutes: int, hold_music_url: str | None) -
     if wait_minutes > 0:
         unit = "minute" if wait_minutes == 1 else "minutes"
         _say(response, f"Your estimated wait is about {wait_minutes} {unit}.")
-    else:
+    elif office is None:
         _say(response, "A collection employee will be with you shortly.")
+    else:
+        _say(response, f"Someone from {office} will be with you shortly.")
     if hold_music_url:
         response.play(hold_music_url)
     else:
@@ -154,19 +168,20 @@ def hold_message(position: int, wait_minutes: int, hold_music_url: str | None) -
     return response
 
 
-def queue_left(result: str) -> VoiceResponse:
+def queue_left(result: str, office: str | None = None) -> VoiceResponse:
     """After the caller leaves the queue: bridged calls are over; a queue that failed them gets an apology."""
     response = VoiceResponse()
+    someone = "no collection employee" if office is None else f"no one at {office}"
     if result not in ("bridged", "hangup", "redirected", "redirected-from-bridged"):
-        _say(response, "We are sorry, no collection employee can take your call now. Please call again later. Goodbye.")
+        _say(response, f"We are sorry, {someone} can take your call now. Please call again later. Goodbye.")
     response.hangup()
     return response
 
 
-def connect_caller() -> VoiceResponse:
-    """Played to the caller just before the bridge (the Queue noun's url)."""
+def connect_caller(private: bool = False) -> VoiceResponse:
+    """Played to the caller just before the bridge (the Queue noun's url); a private caller hears no tax words."""
     response = VoiceResponse()
-    _say(response, "You are now being connected to a collection employee.")
+    _say(response, "You are now being connected" + ("." if private else " to a collection employee."))
     return response
 
 

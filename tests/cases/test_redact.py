@@ -109,3 +109,20 @@ def test_crns_phones_amounts_and_ids_stay_readable(before, after, data) -> None:
 def test_redaction_is_idempotent(text) -> None:
     once = redact(text)
     assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    [
+        "7d1b9c2e-3f4a-4b5c-8d6e-e123453696e4",  # nine digits inside the last group (`…-e***-**-3696e4` before)
+        "7D1B9C2E-3F4A-4B5C-8D6E-E123453696E4",
+        "a1b2c3d4-0151-4638-9e01-abcdef012345",  # 4 + 4 + 1 digits across groups: a nine-digit window
+        "01514638-0151-4638-0151-46380151463a",
+    ],
+)
+def test_uuids_such_as_rq_job_ids_stay_readable(job_id) -> None:
+    for text in (job_id, f"Job OK ({job_id})", f"rq:job:{job_id}", f"{job_id}: caller typed 015-14-6380"):
+        masked = redact(text)
+        assert job_id in masked, masked
+    assert redact(f"{job_id} note 015–14–6380") == f"{job_id} note ***-**-6380"
+    assert redact(f"015/14/6380 {job_id}") == f"***-**-6380 {job_id}"

@@ -214,6 +214,7 @@ def test_ready_away_and_the_managers_floor_view_update_without_reload(
     alice.wait_for_url("**/console/queue")
     assert "Ready: ringing your phone" in alice.locator(".flash").inner_text()
     alice.evaluate("window.stillThisPage = true")  # the button posts a form: this is the page from now on
+    alice.locator("[data-floor-state]").filter(has_text="ringing your phone").wait_for(timeout=10_000)
     emu.run(until=emu.engine.now() + 10)  # the phone answers and waits in the outbound queue
     alice.locator("[data-floor-state]").filter(has_text="ready").wait_for(timeout=10_000)
     employees_table = maria.get_by_role("table", name="Employees")

@@ -23,6 +23,18 @@ def test_ready_then_away_from_the_console(signed_in: Console, emulator: Emulator
     assert signed_in.get("/console/floor/me.json").get_json()["state"] == "away"
 
 
+def test_while_the_phone_rings_after_ready_the_employee_sees_ringing_not_away(
+    signed_in: Console, emulator: Emulator, redis, keys
+):
+    emulator.assign("+12025550170", EmployeePhone("alice's phone"))
+    signed_in.post("/console/floor/ready")
+    me = signed_in.get("/console/floor/me.json").get_json()
+    assert me["shown"] == "ringing your phone" and me["state"] == "away"  # pacing still counts them away
+    assert redis.zscore(keys.floor_ready(), "alice") is None
+    emulator.run(until=emulator.engine.now() + 10)
+    assert signed_in.get("/console/floor/me.json").get_json()["shown"] == "ready"
+
+
 def test_the_floor_view_is_not_for_employees(signed_in: Console):
     assert signed_in.get("/console/floor.json").status_code == 403
 

@@ -43,6 +43,12 @@ def test_why_on_a_holiday_says_so_and_gives_the_next_allowed_time(runner, sample
     assert shown["next_allowed"].startswith("2026-11-27T")
     text = runner.invoke(cli, ["why", "ACS-000104", "--at", THANKSGIVING])
     assert "may NOT be called" in text.stdout and "Next allowed: 2026-11-27" in text.stdout
+    assert "(the taxpayer at •••" in text.stdout and "taxpayer the taxpayer" not in text.stdout
+
+
+def test_why_text_names_the_practitioner_once(runner, sample_data):
+    text = runner.invoke(cli, ["why", "ACS-000101", "--at", WEDNESDAY_3PM_NY]).stdout
+    assert "(practitioner " in text and " at •••" in text and "practitioner practitioner" not in text
 
 
 def test_why_refuses_bad_input_in_one_line(runner, sample_data):

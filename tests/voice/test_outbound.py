@@ -228,3 +228,43 @@ def test_whoever_answers_a_taxpayer_call_hears_no_word_of_collection(twilio, att
     with app.test_request_context("/voice/outbound/answer", method="POST"):
         told = said(ET.fromstring(str(floor.live_answer("CA" + "4" * 32, practitioner))))
     assert SPOKEN in told
+
+
+def _press_1_and_queue(twilio, attempts, redis, keys, kind: str, attempt_id: str, sid: str) -> ET.Element:
+    attempt = open_attempt(attempts, redis, keys, kind, attempt_id=attempt_id)
+    params = {"CallSid": sid, "Digits": "1", "To": attempt.to, "From": "+12025550100"}
+    xml(twilio.post("/voice/outbound/press", params, query={"attempt": attempt.attempt_id}))
+    return xml(twilio.post("/voice/acs/queue", {"CallSid": sid, "To": attempt.to, "From": "+12025550100"}))
+
+
+def _follow(twilio, url: str, params: dict) -> str:
+    path, _, query = url.removeprefix("https://acs.example.test").partition("?")
+    return said(xml(twilio.post(path, params, query=dict(p.split("=", 1) for p in query.split("&") if p))))
+
+
+def test_a_taxpayer_who_pressed_1_holds_without_a_word_of_collection(twilio, attempts, redis, keys, app):
+    """Whoever answered a taxpayer's number may not be the taxpayer: queue, hold, bridge, apology: no tax words."""
+    sid = "CA" + "5" * 32
+    root = _press_1_and_queue(twilio, attempts, redis, keys, "taxpayer", "AT" + "c" * 20, sid)
+    assert app.extensions["acs"].callers.get(sid).private
+    enqueue = root.find("Enqueue")
+    heard = [said(root)]
+    hold = {"CallSid": sid, "QueuePosition": "1", "AvgQueueTime": "0", "CurrentQueueSize": "1"}
+    heard.append(_follow(twilio, enqueue.get("waitUrl"), hold))
+    heard.append(_follow(twilio, enqueue.get("action"), {"CallSid": sid, "QueueResult": "system-error"}))
+    connect = {"CallSid": sid, "DequeingCallSid": "CA" + "6" * 32}
+    heard.append(said(xml(twilio.post("/voice/acs/connect", connect))))
+    for text in heard:
+        assert disclosure(text) is None, text
+    assert "the A C S office" in heard[1]
+
+
+def test_a_practitioner_who_pressed_1_keeps_todays_hold_messages(twilio, attempts, redis, keys, app):
+    sid = "CA" + "7" * 32
+    root = _press_1_and_queue(twilio, attempts, redis, keys, "practitioner", "AT" + "d" * 20, sid)
+    assert not app.extensions["acs"].callers.get(sid).private
+    enqueue = root.find("Enqueue")
+    assert enqueue.get("waitUrl") == "https://acs.example.test/voice/acs/wait"
+    hold = {"CallSid": sid, "QueuePosition": "1", "AvgQueueTime": "0", "CurrentQueueSize": "1"}
+    assert "collection employee" in _follow(twilio, enqueue.get("waitUrl"), hold)
+    assert "collection employee" in said(root)

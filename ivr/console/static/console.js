@@ -23,7 +23,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
         if (s) {
-          text(panel, "[data-floor-state]", s.state);
+          text(panel, "[data-floor-state]", s.shown || s.state);
           text(panel, "[data-floor-seconds]", s.seconds);
           var call = panel.querySelector("[data-floor-call]");
           call.hidden = !(s.call && s.call.case_id);
@@ -59,7 +59,7 @@
           body.textContent = "";
           f.employees.forEach(function (e) {
             var tr = document.createElement("tr");
-            [e.username, e.state, e.seconds, (e.call && e.call.case_id) || ""].forEach(function (v) {
+            [e.username, e.shown || e.state, e.seconds, (e.call && e.call.case_id) || ""].forEach(function (v) {
               var td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
             });
             body.appendChild(tr);
