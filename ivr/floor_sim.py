@@ -72,7 +72,8 @@ class TakenForMachine(Party):
     """A person whose long greeting AMD takes for a machine; they press a key while the "voicemail" plays."""
 
     def __init__(self, rng: random.Random, talk_mean: float) -> None:
-        super().__init__(press=[KeyRule("calling", "1", after=0.5)], ring_seconds=rng.uniform(2.0, 8.0))
+        # Any prompt: the taxpayer's limited-content message and the practitioner's have no word in common.
+        super().__init__(press=[KeyRule("", "1", after=0.5)], ring_seconds=rng.uniform(2.0, 8.0))
         self.rng = rng
         self.talk_mean = talk_mean
 

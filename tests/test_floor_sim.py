@@ -33,3 +33,17 @@ def test_the_ceiling_holds_below_one_call_per_second():
     result = run_floor(FloorParams(agents=4, hours=0.05, mode="predictive", seed=2, max_cps=0.5))
     assert result["max_calls_per_second"] <= 1 and result["max_cps_setting"] == 0.5
     assert 0 < result["placed"] <= 0.5 * 0.05 * 3600 + 1
+
+
+def test_a_person_taken_for_a_machine_who_presses_during_the_message_is_counted_apart():
+    """Ofcom counts AMD false positives as abandoned: the press during the 'voicemail' must be seen and counted.
+
+    The simulated person pressed only after a prompt containing "calling", which the taxpayer's limited-content
+    message does not say, so every run reported 0 of them.
+    """
+    from ivr.floor_sim import FloorParams, run_floor
+
+    result = run_floor(
+        FloorParams(agents=3, hours=0.2, mode="predictive", seed=1, human=0.6, machine=0.2, amd_false_positive=0.5)
+    )
+    assert result["amd_false_positives"] > 0
