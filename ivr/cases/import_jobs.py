@@ -218,7 +218,6 @@ class ImportJob:
         state = self.redis.hgetall(self.key)
         self.chunk_rows = int(state["chunk_rows"])
         self.committed = int(state.get("committed", -1))
-        self.created_before = int(state.get("created", 0))
         script = {"cases": _CASES, "practitioners": _PRACTITIONERS, "authorizations": _AUTHORIZATIONS}[kind]
         self._write_sha = client.script_load(script)
         self._refs_sha = client.script_load(_REFS)

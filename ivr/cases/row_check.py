@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import BinaryIO
 
-from ivr.cases.models import Case
 from ivr.cases.rows import (
     COLUMNS,
     ROW_ERRORS,
@@ -37,16 +36,6 @@ _SENTINEL = "\x1e\x1facs-import-block-end\x1f\x1e"
 
 # What a record holds, in order (values only; the writers know the names). Cases: store.CASE_FIELDS.
 AUTHORIZATION_FIELDS = ("caf", "tin_ref", "form", "periods", "received", "revoked", "tin_sealed")
-
-
-def case_record(case: Case, seal: TinSeal) -> list[str]:
-    """A case as the chunk writer takes it: id, index ref, then the hash values (TIN handling: case_to_hash)."""
-    values = case_values(*_case_parts(case), seal)
-    return [case.case_id, values[_REF_AT], *values]
-
-
-def _case_parts(case: Case) -> tuple:
-    return case.case_type, case.tin, case.taxpayer_name, case.taxpayer_phone, case.periods, case.balance
 
 
 _REF_AT = CASE_FIELDS.index("tin_ref")

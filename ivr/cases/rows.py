@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ivr.cases.caf import InvalidCaf, normalize_caf
-from ivr.cases.models import CASE_ID_RULE, Case, CaseType, Practitioner, is_case_id
+from ivr.cases.models import CASE_ID_RULE, CaseType, Practitioner, is_case_id
 from ivr.cases.periods import InvalidPeriod, parse_periods
 from ivr.cases.phones import InvalidPhone, normalize_phone
 from ivr.cases.poa import FORMS, Authorization
@@ -57,10 +57,6 @@ def _required(row: dict[str, str], column: str) -> str:
     if not row[column]:
         raise ValueError(f"{column} is empty")
     return row[column]
-
-
-def parse_case_row(row: dict[str, str]) -> Case:
-    return Case(*check_case_row(row))
 
 
 def check_case_row(

@@ -316,10 +316,6 @@ class Floor:
         ready, ending = pipe.execute()[-2:]
         return int(ready) + int(ending)
 
-    def wrap_ending_by(self, at: float) -> bool:
-        """Some employee's wrap-up ends by `at` (a live answer can wait that long for them)."""
-        return self.redis.zcount(self.keys.floor_wrap(), "-inf", at) > 0
-
     def live(self, call_sid: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.floor_live(call_sid))
 

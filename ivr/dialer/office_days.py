@@ -45,9 +45,6 @@ class OfficeCalendar:
     def is_open(self, local: datetime) -> bool:
         return self.why_closed(local.date()) is None
 
-    def describe_days(self) -> str:
-        return ",".join(WEEKDAYS[d] for d in sorted(self.office_days))
-
 
 def parse_days(text: str) -> frozenset[int]:
     """`mon-fri`, `mon,wed,fri` or `tuesdays`… → weekday numbers (Monday=0); ValueError with the bad part."""

@@ -218,21 +218,6 @@ def threshold(floor: FloorSnapshot, limits: Limits) -> float:
     return target * min(3.0, max(0.2, 1.0 + 3.0 * (target - rate) / target))
 
 
-def poisson_binomial(ps: Sequence[float]) -> list[float]:
-    dist = [1.0]
-    for p in ps:
-        dist = add_call(dist, p)
-    return dist
-
-
-def add_call(dist: list[float], p: float) -> list[float]:
-    out = [0.0] * (len(dist) + 1)
-    for k, mass in enumerate(dist):
-        out[k] += mass * (1.0 - p)
-        out[k + 1] += mass * p
-    return out
-
-
 def _survival(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
