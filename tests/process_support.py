@@ -10,13 +10,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def acs(args: list[str], env: dict[str, str], **popen) -> subprocess.Popen:
-    """Start `acs ARGS` from this tree (not the installed one), in the repository, with `env` over os.environ."""
-    full_env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "ivr", *args], cwd=REPO, env=full_env, **popen)
+def acs_env(env: dict[str, str], without: tuple[str, ...] = ()) -> dict[str, str]:
+    """os.environ less the variables starting with `without`, then `env`, with this tree first on the path."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(without)} if without else dict(os.environ)
+    return {**base, **env, "PYTHONPATH": str(REPO)}
 
 
-def run_acs(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    process = acs(args, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = process.communicate(timeout=timeout)
+def acs(
+    args: list[str], env: dict[str, str], *, without: tuple[str, ...] = (), cwd: Path = REPO, **popen
+) -> subprocess.Popen:
+    """Start `acs ARGS` from this tree (not the installed one), with `env` over os.environ (less `without`)."""
+    return subprocess.Popen([sys.executable, "-m", "ivr", *args], cwd=cwd, env=acs_env(env, without), **popen)
+
+
+def run_acs(
+    args: list[str], env: dict[str, str], timeout: float = 120, *, without: tuple[str, ...] = (), cwd: Path = REPO
+) -> subprocess.CompletedProcess:
+    process = acs(args, env, without=without, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)

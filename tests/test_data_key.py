@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import process_support
 import pytest
 
 from ivr.cases.sealing import TinSeal, seal_for
@@ -19,15 +18,7 @@ SAMPLE_CASES = ROOT / "ivr" / "sample_data" / "cases.csv"
 
 
 def run_acs(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ACS_", "REDIS_URL", "TWILIO_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "ivr", *args],
-        cwd=ROOT,
-        env={**clean, **env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return process_support.run_acs(list(args), env, timeout=60, without=("ACS_", "REDIS_URL", "TWILIO_"))
 
 
 @pytest.mark.parametrize(

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from process_support import run_acs
 
 
 def _acs(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ACS_", "PUBLIC_", "REDIS_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "ivr", *args],
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_acs(args, env, timeout=60, without=("TWILIO_", "ACS_", "PUBLIC_", "REDIS_"), cwd=tmp_path)
 
 
 def test_serve_without_the_auth_token_refuses_to_start(config_overrides, tmp_path):

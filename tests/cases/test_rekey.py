@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
+import process_support
 import pytest
 
 from ivr.cases.importer import Importer
@@ -21,8 +19,6 @@ from ivr.data_key import generate_key, parse_key
 from ivr.redis_conn import EmbeddedRedis, connect
 from ivr.sample_data import DIRECTORY as SAMPLE_DATA
 from ivr.sample_data import load_sample_data
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def seal_of(*texts: str) -> TinSeal:
@@ -93,10 +89,7 @@ def many_cases(count: int) -> str:
 
 
 def acs(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "ivr", *args], cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    return process_support.acs(list(args), env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_rekey_killed_midway_resumes_and_completes(redis, redis_url, keys, tmp_path) -> None:
