@@ -159,11 +159,12 @@ def answers_within(age: float, within: float, est: Estimates, sd: float) -> floa
 
 def add_capped(dist: list[float], p: float) -> list[float]:
     """Add one call to a distribution of answers whose last bucket means "that many or more"."""
-    out = [0.0] * len(dist)
-    last = len(dist) - 1
-    for k, mass in enumerate(dist):
-        out[k] += mass * (1.0 - p)
-        out[min(k + 1, last)] += mass * p
+    # Bucket k gets (k-1 answered, this call a person) + (k answered, not); the last also keeps its own share.
+    # The same float operations as the plain loop, in the same order: results are bit-for-bit identical.
+    q = 1.0 - p
+    out = [dist[0] * q]
+    out += [below * p + mass * q for below, mass in zip(dist[:-1], dist[1:], strict=True)]
+    out[-1] += dist[-1] * p
     return out
 
 
@@ -218,8 +219,11 @@ def threshold(floor: FloorSnapshot, limits: Limits) -> float:
     return target * min(3.0, max(0.2, 1.0 + 3.0 * (target - rate) / target))
 
 
+_SQRT2 = math.sqrt(2.0)
+
+
 def _survival(z: float) -> float:
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
+    return 0.5 * math.erfc(z / _SQRT2)
 
 
 def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None = None) -> Estimates:
