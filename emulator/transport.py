@@ -132,9 +132,8 @@ class Transport:
         latency = sum(s for prefix, s in self._delays if url.startswith(prefix))
         if latency >= self.timeout:
             return WebhookResult(url, method, 0, "", "", latency, f"timed out after {self.timeout:g}s")
-        cookie_request = None  # built only when the call has cookies to send or the response sets one
+        cookie_request = urllib.request.Request(url, method=method)  # also refuses what no client can request
         if cookies is not None and len(cookies):
-            cookie_request = urllib.request.Request(url, method=method)
             cookies.add_cookie_header(cookie_request)
             if cookie_request.get_header("Cookie"):
                 headers["Cookie"] = cookie_request.get_header("Cookie")
@@ -151,7 +150,6 @@ class Transport:
         except requests.RequestException as exc:
             return WebhookResult(url, method, 0, "", "", 0.0, f"connection failed: {exc}")
         if cookies is not None and any(k.lower() in ("set-cookie", "set-cookie2") for k, _ in response_headers):
-            cookie_request = cookie_request or urllib.request.Request(url, method=method)
             cookies.extract_cookies(_CookieResponse(response_headers), cookie_request)
         elapsed = time.monotonic() - started + latency
         error = f"timed out after {self.timeout:g}s" if elapsed >= self.timeout else None
