@@ -354,21 +354,30 @@ class Attempts:
         return self._finish(keys=keys, args=args, client=pipe)
 
     # --- answer webhook ------------------------------------------------------------------------------------
-    def answered(self, attempt_id: str, answered_by: str, message_played: bool) -> Attempt | None:
-        """Note who answered and return the attempt the answer belongs to (one round trip)."""
+    def answered(
+        self, attempt_id: str, answered_by: str, message_played: bool, pipe: redis.client.Pipeline | None = None
+    ) -> Attempt | None:
+        """Note who answered and return the attempt the answer belongs to (one round trip). With `pipe`, queued
+        there: its reply goes to noted_attempt(attempt_id, reply)."""
         fields = ["answered_by", answered_by or "unknown"] + (["message_played", "1"] if message_played else [])
+        if pipe is not None:
+            self._note(keys=[self.keys.attempt(attempt_id)], args=fields, client=pipe)
+            return None
         return self._note_fields(attempt_id, fields)
 
     def pressed(self, attempt_id: str, digits: str) -> Attempt | None:
         return self._note_fields(attempt_id, ["pressed", digits[:4]])
 
     def _note_fields(self, attempt_id: str, fields: list[str]) -> Attempt | None:
-        flat = self._note(keys=[self.keys.attempt(attempt_id)], args=fields)
-        return attempt_from_hash(attempt_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+        return noted_attempt(attempt_id, self._note(keys=[self.keys.attempt(attempt_id)], args=fields))
 
     # --- reads ---------------------------------------------------------------------------------------------
     def get(self, attempt_id: str) -> Attempt | None:
         return attempt_from_hash(attempt_id, self.redis.hgetall(self.keys.attempt(attempt_id)))
+
+    def read(self, attempt_id: str, pipe: redis.client.Pipeline) -> None:
+        """Queue `get`'s read on `pipe`; its reply goes to attempt_from_hash(attempt_id, reply)."""
+        pipe.hgetall(self.keys.attempt(attempt_id))
 
     def for_case(self, case_id: str) -> list[Attempt]:
         """Every attempt on a case, oldest first."""
@@ -387,6 +396,11 @@ class Attempts:
     def day_counts(self, day: str) -> dict[str, int]:
         """A UTC day's `opened` attempts and `outcome:{outcome}` counts: one small hash, not every case."""
         return {name: int(value) for name, value in self.redis.hgetall(self.keys.dialer_day(day)).items()}
+
+
+def noted_attempt(attempt_id: str, flat: list[str]) -> Attempt | None:
+    """The attempt a _NOTE script returned (its hash as a flat list; empty when there is no such attempt)."""
+    return attempt_from_hash(attempt_id, dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:

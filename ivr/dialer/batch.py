@@ -131,10 +131,12 @@ class Dialer:
         limit: int | None = None,
         on_claimed: Callable[[list[str]], None] | None = None,
         settle: bool = True,
+        on_placed: Callable[[redis.client.Pipeline, Mapping[str, str]], None] | None = None,
     ) -> TickReport:
         """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
         `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
-        seconds, not each time)."""
+        seconds, not each time); `on_placed(pipe, placed)` queues the caller's own record of the calls Twilio
+        accepted (attempt id → CallSid) on the pipeline that writes the dialer's, so both cost one round trip."""
         now = clock.now()
         if settle and self.reconciler is not None:
             self.reconciler.run(now)
@@ -145,7 +147,7 @@ class Dialer:
         claimed = self.attempts.claim(now, limit, self.settings.lease_seconds, token)
         if on_claimed is not None:
             on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
-        return self._process(claimed, token, now)
+        return self._process(claimed, token, now, on_placed)
 
     def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
         """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock)."""
@@ -269,13 +271,13 @@ class Dialer:
         return first[0][1] if first else None
 
     # --- the batch -------------------------------------------------------------------------------------------
-    def _process(self, claimed: list[str], token: str, now: float) -> TickReport:
+    def _process(self, claimed: list[str], token: str, now: float, on_placed=None) -> TickReport:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
             plans, first_slot, case_facts = self._plan(claimed, token, now, report)
             if plans:
-                known = self._place(plans, now, first_slot, report, case_facts)
+                known = self._place(plans, now, first_slot, report, case_facts, on_placed)
         if not known:
             report.next_due = self.next_due()
         return report
@@ -369,6 +371,7 @@ class Dialer:
         first_slot: float,
         report: TickReport,
         case_facts: Mapping[str, compliance.Facts],
+        on_placed=None,
     ) -> bool:
         """Send the calls, record what came of them; True when report.next_due was read with the records."""
         placer = self._require_placer()
@@ -417,6 +420,8 @@ class Dialer:
                 report.unknown.append(attempt.attempt_id)
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
         self.attempts.placed_many(report.placed, pipe=pipe)
+        if on_placed is not None and report.placed:
+            on_placed(pipe, report.placed)
         pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
         first = pipe.execute()[-1]
         for attempt in late:

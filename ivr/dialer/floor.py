@@ -290,14 +290,18 @@ class Floor:
         return None if username is None else self.get(username)
 
     # --- live answers --------------------------------------------------------------------------------------
-    def resolved(self, attempt_id: str, now: float, kind: str) -> float | None:
-        """An in-flight call resolved (human, machine, busy, none); its ring time, or None if counted already."""
+    def resolved(
+        self, attempt_id: str, now: float, kind: str, pipe: redis.client.Pipeline | None = None
+    ) -> float | None:
+        """An in-flight call resolved (human, machine, busy, none); its ring time, or None if counted already.
+        With `pipe`, the script is queued there (the webhook's other reads share its round trip): see ring_time."""
         hour = self.keys.floor_hour(self.campaign, int(now // 3600))
         ring = self._resolve(
             keys=[self.keys.floor_in_flight(self.campaign), hour],
             args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS],
+            client=pipe,
         )
-        return None if ring in (-1, None) else float(ring)
+        return None if pipe is not None else ring_time(ring)
 
     def live_answer(
         self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None = None, wait: float = 1.0
@@ -346,14 +350,17 @@ class Floor:
         self._day(pipe, now, **amounts)
         pipe.execute()
 
-    def placed(self, placed: Mapping[str, float], now: float) -> None:
-        """Calls the dialer placed for this campaign (attempt id → when): in flight until answered or ended."""
+    def placed(self, placed: Mapping[str, float], now: float, pipe: redis.client.Pipeline | None = None) -> None:
+        """Calls the dialer placed for this campaign (attempt id → when): in flight until answered or ended.
+        With `pipe`, queued there (the dialer's own record of the calls), else sent at once."""
         if not placed:
             return
-        pipe = self.redis.pipeline(transaction=False)
+        own = pipe is None
+        pipe = self.redis.pipeline(transaction=False) if own else pipe
         pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
         self._day(pipe, now, placed=len(placed))
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     # --- reads for the pacer and the floor view -------------------------------------------------------------
     def day_stats(self, now: float, days: int = 1) -> list[dict[str, str]]:
@@ -386,6 +393,11 @@ class Floor:
         for name, amount in amounts.items():
             pipe.hincrbyfloat(key, name, amount)
         pipe.expire(key, HOUR_TTL_SECONDS)
+
+
+def ring_time(reply) -> float | None:
+    """Floor.resolved's script reply: the ring time, or None when the call was not in flight (counted already)."""
+    return None if reply in (-1, None) else float(reply)
 
 
 def _employee_from_hash(username: str, row: Mapping[str, str]) -> EmployeeState:

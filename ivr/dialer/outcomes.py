@@ -16,6 +16,8 @@ from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Po
 from ivr.dialer.window import CallingWindow
 
 WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, NOT_FINAL = 1, 0, -1, None
+#: record_call_end's `attempt` when the caller has not read it.
+UNREAD = object()
 
 _DESCRIBED = {
     Outcome.CONVERSATION: "spoke with {who} and gave CRN {crn}",
@@ -42,17 +44,20 @@ def record_call_end(
     call_sid: str,
     now: float,
     window: CallingWindow | None = None,
+    attempt: Attempt | None | object = UNREAD,
 ) -> int | None:
     """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored).
 
     With `window`, the next attempt is moved to the callee's next allowed moment right away, so the history says
-    when the call will really happen and no tick wakes up only to defer it.
+    when the call will really happen and no tick wakes up only to defer it. `attempt`: the attempt as the caller
+    already read it (None: no such attempt), saving the read.
     """
     if call_status not in FINAL_CALL_STATUSES:
         if call_sid:
             attempts.note_call_sid(attempt_id, call_sid)  # lets reconciliation find the call if no final comes
         return NOT_FINAL
-    attempt = attempts.get(attempt_id)
+    if attempt is UNREAD:
+        attempt = attempts.get(attempt_id)
     if attempt is None:
         return UNKNOWN_ATTEMPT
     if attempt.state == "final":

@@ -138,8 +138,12 @@ class PacedDialer:
         settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
         if settle:
             self._settled_at = now
-        report = self.dialer.tick(limit=calls, on_claimed=on_claimed, settle=settle)
-        self.floor.placed({attempt_id: now for attempt_id in report.placed}, now)
+        report = self.dialer.tick(
+            limit=calls,
+            on_claimed=on_claimed,
+            settle=settle,
+            on_placed=lambda pipe, placed: self.floor.placed(dict.fromkeys(placed, now), now, pipe=pipe),
+        )
         return PacedTick(pacer.name, calls, snapshot, report)
 
 

@@ -8,8 +8,10 @@ from flask import current_app, request
 
 from ivr import clock
 from ivr.cases.phones import mask_phone
+from ivr.dialer.attempts import attempt_from_hash, noted_attempt
 from ivr.dialer.dnc import DncRecord, DoNotCall
-from ivr.dialer.outcomes import record_call_end
+from ivr.dialer.floor import ring_time
+from ivr.dialer.outcomes import UNREAD, record_call_end
 from ivr.dialer.placing import PRESS_PATH
 from ivr.dialer.policy import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Policy
 from ivr.dialer.window import CallingWindow
@@ -47,14 +49,22 @@ def outbound_answer():
         services().attempts.answered(attempt_id, answered_by, message_played=False)
         return twiml_response(twiml.hang_up())
     machine = answered_by in MACHINE_ANSWERS
-    attempt = services().attempts.answered(attempt_id, answered_by, message_played=True)
+    sid = call_sid()
+    if sid is None:
+        attempt = services().attempts.answered(attempt_id, answered_by, message_played=True)
+        paced = False
+    else:
+        # A call the floor paced (it is in flight for a campaign with employees signed in): connect at answer.
+        # One round trip: the answer noted, then the in-flight call resolved (a no-op for an unknown attempt,
+        # which is never in flight).
+        pipe = services().redis.pipeline(transaction=False)
+        services().attempts.answered(attempt_id, answered_by, message_played=True, pipe=pipe)
+        floor.floor().resolved(attempt_id, clock.now(), "machine" if machine else "human", pipe=pipe)
+        noted, ring = pipe.execute()
+        attempt, paced = noted_attempt(attempt_id, noted), ring_time(ring) is not None
     if attempt is None:
         return twiml_response(twiml.hang_up())
     config = services().config
-    # A call the floor paced (it is in flight for a campaign with employees signed in): connect at answer.
-    sid = call_sid()
-    kind = "machine" if machine else "human"
-    paced = floor.floor().resolved(attempt_id, clock.now(), kind) is not None if sid is not None else False
     if paced and not machine:
         return twiml_response(floor.live_answer(sid, attempt))
     if attempt.for_practitioner:
@@ -126,9 +136,15 @@ def outbound_status():
     attempt_id = _attempt_id()
     if attempt_id is not None:
         status = request.form.get("CallStatus", "")[:32]
+        attempt = UNREAD
         if status in FINAL_CALL_STATUSES:
+            # One round trip: the in-flight call resolved, and the attempt read for record_call_end.
             kind = "none" if status in ("completed", "no-answer") else "busy"
-            floor.floor().resolved(attempt_id, clock.now(), kind)
+            svc = services()
+            pipe = svc.redis.pipeline(transaction=False)
+            floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe)
+            svc.attempts.read(attempt_id, pipe)
+            attempt = attempt_from_hash(attempt_id, pipe.execute()[-1])
         policy, window = _rules()
         record_call_end(
             services().attempts,
@@ -139,5 +155,6 @@ def outbound_status():
             call_sid() or "",
             clock.now(),
             window,
+            attempt=attempt,
         )
     return twiml_response(twiml.VoiceResponse())
