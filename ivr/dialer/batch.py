@@ -381,6 +381,11 @@ class Dialer:
         started = time.monotonic()
         rules = self.settings.compliance
 
+        # Sent one after another, the last call's slot is given back on the pipeline that records the batch, its
+        # first command: no one waits for that slot in between, and it saves a round trip per batch.
+        sequential = self.settings.concurrency <= 1 or len(attempts) == 1
+        release_later: list[str] = []
+
         def send(index: int, attempt: Attempt) -> tuple[Attempt, str | PlacementError | None]:
             delay = started + lead + index * interval - time.monotonic()
             if delay > 0:
@@ -389,20 +394,28 @@ class Dialer:
                 return attempt, None  # the paced slot came after the engine's rules closed (e.g. calling hours)
             slot = self.rate.acquire()
             try:
-                return attempt, placer.place(CallRequest(attempt.attempt_id, attempt.to))
+                outcome: str | PlacementError = placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:
-                return attempt, error
+                outcome = error
             except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping
-                return attempt, PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
-            finally:
+                outcome = PlacementError(Failure.UNKNOWN, f"placer failed: {type(exc).__name__}")
+            except BaseException:
                 self.rate.release(slot)
+                raise
+            if sequential and index == len(attempts) - 1:
+                release_later.append(slot)
+            else:
+                self.rate.release(slot)
+            return attempt, outcome
 
-        if self.settings.concurrency <= 1 or len(attempts) == 1:
+        if sequential:
             outcomes = [send(i, attempt) for i, attempt in enumerate(attempts)]
         else:
             outcomes = list(self._executor().map(send, range(len(attempts)), attempts))
 
         pipe = self.redis.pipeline(transaction=False)
+        for slot in release_later:
+            self.rate.release(slot, pipe=pipe)
         at = clock.now()
         late: list[Attempt] = []
         for attempt, result in outcomes:

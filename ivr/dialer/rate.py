@@ -81,5 +81,6 @@ class CallRate:
             time.sleep(min(wait, MAX_NAP_SECONDS))
         return token
 
-    def release(self, token: str) -> None:
-        self._release(keys=self.keys[:1], args=[token, f"{self.window:.6f}"])
+    def release(self, token: str, pipe: redis.client.Pipeline | None = None) -> None:
+        """Give the slot back now (or as the first command of `pipe`, sent straight after)."""
+        self._release(keys=self.keys[:1], args=[token, f"{self.window:.6f}"], client=pipe)
