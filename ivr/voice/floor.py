@@ -124,7 +124,7 @@ def floor_agent_status():
         username = floor().line_owner(sid)
         if username is not None and floor().get(username).line == sid:
             floor().apply(username, Event.AWAY, clock.now())
-    return twiml_response(twiml.VoiceResponse())
+    return twiml_response(twiml.empty())
 
 
 @voice.post("/floor/connect")
@@ -139,11 +139,11 @@ def floor_connect():
     if username is None:
         if sid is not None and is_call_sid(agent_sid):
             floor().connected(sid, now)
-        return twiml_response(twiml.VoiceResponse())
+        return twiml_response(twiml.empty())
     live, employee = floor().bridged(sid, username, now)
     context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
     floor().apply_to(employee, Event.BRIDGED, now, kind="outbound", **context)
-    return twiml_response(twiml.VoiceResponse())
+    return twiml_response(twiml.empty())
 
 
 @voice.post("/floor/wait")

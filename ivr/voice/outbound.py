@@ -157,4 +157,4 @@ def outbound_status():
             window,
             attempt=attempt,
         )
-    return twiml_response(twiml.VoiceResponse())
+    return twiml_response(twiml.empty())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -351,3 +352,9 @@ def employee_wraps_up(urls: FloorUrls, seconds: int) -> VoiceResponse:
     response.pause(length=max(1, seconds))
     response.redirect(urls.agent, method="POST")
     return response
+
+
+@lru_cache(maxsize=1)
+def empty() -> str:
+    """`<Response />`, what a status callback answers: rendered once, not on every callback."""
+    return str(VoiceResponse())
