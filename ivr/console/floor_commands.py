@@ -33,5 +33,5 @@ def mode(mode: str | None) -> None:
     except UnknownMode as error:
         click.echo(f"acs floor mode: {error}", err=True)
         sys.exit(1)
-    now = current_mode(svc.floor)
-    click.echo(f"campaign {svc.floor.campaign}: pacing mode {now} (was {previous}), from the dialer's next tick")
+    chosen = current_mode(svc.floor)
+    click.echo(f"campaign {svc.floor.campaign}: pacing mode {chosen} (was {previous}), from the dialer's next tick")
