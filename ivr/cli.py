@@ -9,6 +9,7 @@ import click
 
 from emulator.cli import emulator_command
 from ivr.console.commands import employee
+from ivr.console.floor_commands import floor
 from ivr.demo import demo
 from ivr.dialer.commands import dnc, why
 from ivr.floor_sim import floor_sim
@@ -137,7 +138,7 @@ def rekey(chunk: int) -> None:
         click.echo(f"{report.summary()}; now remove ACS_PREVIOUS_DATA_KEY from every acs process")
 
 
-for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim, why, dnc):
+for command in (demo, worker, dial, employee, emulator_command, simulate, floor_sim, why, dnc, floor):
     cli.add_command(command)
 
 

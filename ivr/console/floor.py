@@ -3,11 +3,12 @@ manager's live floor view. Both pages poll small JSON endpoints, so nothing need
 
 from __future__ import annotations
 
-from flask import flash, g, jsonify, redirect, render_template, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 
 from ivr import clock
 from ivr.console.auth import manager_only, signed_in
 from ivr.console.blueprint import console, console_services
+from ivr.console.floor_mode import MODE_HELP, UnknownMode, change_mode, current_mode, in_effect
 from ivr.console.telephony import twilio_rest
 from ivr.dialer.floor import ROLLING_DAYS, State
 from ivr.dialer.floor_phone import FloorPhoneError, go_away, go_ready
@@ -57,7 +58,21 @@ def floor_me():
 @signed_in
 @manager_only
 def floor_view():
-    return render_template("console/floor.html")
+    return render_template("console/floor.html", mode=current_mode(services().floor), modes=MODE_HELP)
+
+
+@console.post("/floor/mode")
+@signed_in
+@manager_only
+def floor_mode():
+    """The campaign's pacing mode: the paced dialer reads it on its next tick."""
+    floor = services().floor
+    try:
+        previous = change_mode(floor, console_services().audit, g.employee.username, request.form.get("mode", ""))
+    except UnknownMode as error:
+        return render_template("console/error.html", title="Pacing mode not changed", message=str(error)), 400
+    flash(f"Pacing mode: {current_mode(floor)} (was {previous}), from the dialer's next tick.")
+    return redirect(url_for("console.floor_view"))
 
 
 @console.get("/floor.json")
@@ -80,11 +95,13 @@ def floor_json():
     abandoned_30 = sum(int(d.get("abandoned", 0)) for d in days)
     signed_in = sum(1 for s in states.values() if s != State.AWAY.value)
     on_call = sum(1 for s in states.values() if s == State.ON_CALL.value)
+    mode = current_mode(floor)
     counts = {state.value: sum(1 for s in states.values() if s == state.value) for state in State}
     return jsonify(
         {
             "campaign": floor.campaign,
-            "mode": floor.mode() or "predictive",
+            "mode": mode,
+            "mode_in_effect": in_effect(mode, signed_in),
             "employees": [e.to_json(now) for e in floor.many(people)],
             "by_state": counts,
             "live_answers_waiting": int(waiting_live),

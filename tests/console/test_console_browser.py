@@ -206,6 +206,10 @@ def test_ready_away_and_the_managers_floor_view_update_without_reload(
     alice_context, alice = sign_in(browser, floor_app.url, "alice")
     maria_context, maria = sign_in(browser, floor_app.url, "maria")
     maria.goto(floor_app.url + "/console/floor")
+    maria.get_by_label("Pacing mode", exact=True).select_option("progressive")  # the manager chooses the mode
+    maria.get_by_role("button", name="Set mode").click()
+    maria.wait_for_url("**/console/floor")
+    assert "Pacing mode: progressive (was predictive)" in maria.locator(".flash").inner_text()
     for page in (alice, maria):
         page.evaluate("window.stillThisPage = true")  # gone if anything reloads the page
     alice.locator("[data-floor-state]").filter(has_text="away").wait_for(timeout=10_000)
@@ -223,7 +227,7 @@ def test_ready_away_and_the_managers_floor_view_update_without_reload(
 
     dialer = make_dialer(floor_app.app, emu)
     try:
-        svc.floor.set_mode("progressive")
+        assert svc.floor.mode() == "progressive"  # as the manager chose it
         report = dialer.dial_cases(["ACS-000101"])
         svc.floor.placed(dict.fromkeys(report.placed, clock.now()), clock.now())  # what a paced tick records
         emu.run(until=emu.engine.now() + 15)  # rings, a person answers, bridged to alice at once

@@ -45,7 +45,8 @@
       .then(function (f) {
         if (f) {
           text(root, '[data-f="campaign"]', f.campaign);
-          text(root, '[data-f="mode"]', f.mode);
+          var inEffect = f.mode_in_effect && f.mode_in_effect !== f.mode;
+          text(root, '[data-f="mode"]', f.mode + (inEffect ? " (in effect: " + f.mode_in_effect + ", nobody signed in)" : ""));
           var b = f.by_state;
           text(root, '[data-f="states"]', b["ready"] + " / " + b["on-call"] + " / " + b["wrap-up"] + " / " + b["away"]);
           text(root, '[data-f="live_answers_waiting"]', f.live_answers_waiting);

@@ -1,0 +1,37 @@
+"""`acs floor mode [MODE]`: show or choose the campaign's pacing mode (as the manager's floor view does)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from ivr.console.audit import AuditLog
+from ivr.console.floor_mode import MODE_HELP, UnknownMode, change_mode, current_mode
+from ivr.services import services_from_env
+
+
+@click.group()
+def floor() -> None:
+    """The floor: the campaign's pacing mode (ACS_CAMPAIGN)."""
+
+
+@floor.command("mode", help=f"Print the pacing mode, or set it to MODE: one of {', '.join(MODE_HELP)}.")
+@click.argument("mode", required=False)
+def mode(mode: str | None) -> None:
+    try:
+        svc = services_from_env()
+    except (ValueError, RuntimeError) as error:
+        click.echo(f"acs floor mode: {error}", err=True)
+        sys.exit(2)
+    if mode is None:
+        click.echo(current_mode(svc.floor))
+        return
+    try:
+        previous = change_mode(svc.floor, AuditLog(svc.redis, svc.keys), f"cli:{getpass.getuser()}", mode)
+    except UnknownMode as error:
+        click.echo(f"acs floor mode: {error}", err=True)
+        sys.exit(1)
+    chosen = current_mode(svc.floor)
+    click.echo(f"campaign {svc.floor.campaign}: pacing mode {chosen} (was {previous}), from the dialer's next tick")
