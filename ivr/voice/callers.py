@@ -23,6 +23,7 @@ CONTEXT_TTL_SECONDS = 2 * 24 * 3600
 # Twilio may deliver a callback more than once: the first queue result of a call is its result, counted once.
 _LEFT_QUEUE = """
 redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[3])
 local first = redis.call('HSETNX', KEYS[1], 'queue_result', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if first == 1 then
@@ -30,6 +31,21 @@ if first == 1 then
   redis.call('HINCRBY', KEYS[3], 'wait_seconds', ARGV[2])
 end
 return first
+"""
+
+# Blending: a caller goes straight to the floor's queue when a ready employee is spare (more ready than live
+# answers and inbound callers already waiting for one); the floor's waiting set counts them until the bridge, so
+# two callers arriving together never count on the same employee. 1 = to the floor, 0 = the inbound queue.
+_ENQUEUE = """
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 1 end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+local spare = redis.call('ZCARD', KEYS[3]) - redis.call('ZCARD', KEYS[4]) - redis.call('ZCARD', KEYS[2])
+if spare > 0 then
+  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+  return 1
+end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 0
 """
 
 
@@ -60,6 +76,7 @@ class Callers:
         self.redis = client
         self.keys = keys
         self._left_queue = client.register_script(_LEFT_QUEUE)
+        self._enqueue = client.register_script(_ENQUEUE)
 
     def _touch(self, pipe: redis.client.Pipeline, call_sid: str, caller: str, line: str) -> str:
         """Queue the arrival fields (first write wins) and refresh the TTL; return the context key."""
@@ -119,6 +136,20 @@ class Callers:
         pipe.hget(key, "private")
         return pipe.execute()[-1] == "1"
 
+    def enqueued_blended(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> tuple[bool, bool]:
+        """`enqueued`, except that with a ready employee to spare the caller is sent to the floor's
+        queue, where that employee's leg waits, instead of the inbound queue: (private, to the floor). One round
+        trip; a caller sent to the floor is not on the inbound waiting list (a leg starting to wait would dial an
+        empty inbound queue) but in the floor's waiting set until the bridge or their queue result."""
+        pipe = self.redis.pipeline(transaction=False)
+        key = self._touch(pipe, call_sid, caller, line)
+        pipe.hsetnx(key, "queued_at", f"{time.time():.3f}")
+        keys = [key, self.keys.queue_waiting(queue_name), self.keys.floor_ready(), self.keys.floor_waiting()]
+        self._enqueue(keys=keys, args=[call_sid, f"{time.time():.3f}"], client=pipe)
+        pipe.hget(key, "private")
+        *_, to_floor, private = pipe.execute()
+        return private == "1", bool(to_floor)
+
     def bridged(self, call_sid: str, agent_call_sid: str, queue_name: str) -> bool:
         """Record which employee leg took the caller; True the first time only (a repeated callback is a no-op)."""
         pipe = self.redis.pipeline(transaction=False)
@@ -126,6 +157,7 @@ class Callers:
         pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.set(self.keys.agent_bridge(agent_call_sid), call_sid, ex=CONTEXT_TTL_SECONDS)
         pipe.zrem(self.keys.queue_waiting(queue_name), call_sid)
+        pipe.zrem(self.keys.floor_waiting(), call_sid)  # a caller sent to the floor's queue (enqueued_blended)
         return bool(pipe.execute()[0])
 
     def left_queue(self, call_sid: str, queue_name: str, result: str, wait_seconds: int) -> bool:
@@ -135,6 +167,7 @@ class Callers:
         once, however many times Twilio repeats the callback. True when this call recorded it.
         """
         keys = [self.keys.call(call_sid), self.keys.queue_waiting(queue_name), self.keys.queue_stats(queue_name)]
+        keys.append(self.keys.floor_waiting())  # a caller sent to the floor's queue who left before the bridge
         args = [result, max(wait_seconds, 0), call_sid, CONTEXT_TTL_SECONDS]
         return bool(self._left_queue(keys=keys, args=args))
 

@@ -19,6 +19,7 @@ from ivr.dialer.floor_phone import AGENT_PATH
 from ivr.services import services
 from ivr.voice import twiml
 from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content, twiml_response, voice
+from ivr.voice.inbound import inbound_bridged
 from ivr.voice.security import validate_twilio_request
 
 
@@ -131,7 +132,8 @@ def floor_agent_status():
 @validate_twilio_request
 def floor_connect():
     """The Queue noun's url, run on the live answer just before the bridge: count it, show the case (the live
-    answer's record carries it, written at answer): two round trips."""
+    answer's record carries it, written at answer): two round trips. An inbound caller sent to the floor's queue
+    (blended, see acs_queue) has no live answer record: it is bridged exactly as from the inbound queue."""
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
     now = clock.now()
@@ -141,6 +143,8 @@ def floor_connect():
             floor().connected(sid, now)
         return twiml_response(twiml.empty())
     live, employee = floor().bridged(sid, username, now)
+    if not live:  # no live answer record: an inbound caller (the script above counted nothing)
+        return twiml_response(inbound_bridged(sid, agent_sid))
     context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
     floor().apply_to(employee, Event.BRIDGED, now, kind="outbound", **context)
     return twiml_response(twiml.empty())

@@ -118,9 +118,11 @@ def acs_queue():
     sid = call_sid()
     if sid is None:
         abort(400)
-    private = svc.callers.enqueued(sid, svc.config.queue_name, *caller_and_line())
+    # A ready employee to spare takes the caller at once: their leg waits on the floor's queue (README "The floor").
+    private, to_floor = svc.callers.enqueued_blended(sid, svc.config.queue_name, *caller_and_line())
     office = limited_content().office if private else None
-    return twiml_response(twiml.enqueue(svc.config.queue_name, acs_urls(svc.config), office))
+    queue = twiml.FLOOR_QUEUE if to_floor else svc.config.queue_name
+    return twiml_response(twiml.enqueue(queue, acs_urls(svc.config), office))
 
 
 @voice.post("/acs/wait")
@@ -153,18 +155,24 @@ def acs_queue_result():
 @validate_twilio_request
 def acs_connect():
     """The Queue noun's url: runs on the caller just before the bridge, so we learn which employee leg took it."""
-    svc = services()
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
     if sid is not None and is_call_sid(agent_sid):
-        first = svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
-        context = svc.callers.get(sid)
-        if first:
-            _floor_bridged(agent_sid, sid, context)
-        if first and context and context.case_id:  # a repeated callback writes no second history line
-            svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
-        return twiml_response(twiml.connect_caller(private=bool(context and context.private)))
+        return twiml_response(inbound_bridged(sid, agent_sid))
     return twiml_response(twiml.connect_caller())
+
+
+def inbound_bridged(sid: str, agent_sid: str) -> twiml.VoiceResponse:
+    """An employee's leg took an inbound caller (from the inbound queue, or the floor's queue when blended): record
+    it once, put a floor employee on the call with the case, and tell the caller they are being connected."""
+    svc = services()
+    first = svc.callers.bridged(sid, agent_sid, svc.config.queue_name)
+    context = svc.callers.get(sid)
+    if first:
+        _floor_bridged(agent_sid, sid, context)
+    if first and context and context.case_id:  # a repeated callback writes no second history line
+        svc.history.append(context.case_id, "call_in", "Caller connected to a collection employee", call_sid=sid)
+    return twiml.connect_caller(private=bool(context and context.private))
 
 
 @voice.post("/agent")

@@ -54,3 +54,25 @@ def test_unknown_call_leaves_no_immortal_keys(redis, keys) -> None:
     assert redis.hget(keys.queue_stats("acs"), "wait_seconds") == "0"
     for key in redis.scan_iter(keys.call("*")):
         assert redis.ttl(key) > 0, key
+
+
+def test_blending_counts_each_ready_employee_once_and_cleans_up(redis, keys) -> None:
+    """Two callers arriving together with one spare employee: one goes to the floor's queue, the other holds."""
+    callers = Callers(redis, keys)
+    other, live = "CA" + "3" * 32, "CA" + "4" * 32
+    assert callers.enqueued_blended(SID, "acs") == (False, False)  # nobody ready: the inbound queue
+    callers.left_queue(SID, "acs", "hangup", 3)
+    redis.zadd(keys.floor_ready(), {"ann": 1.0, "bob": 2.0})
+    redis.zadd(keys.floor_waiting(), {live: 1.0})  # a live answer already counts on one of them
+    assert callers.enqueued_blended(other, "acs") == (False, True)
+    assert callers.enqueued_blended(other, "acs") == (False, True)  # a repeated webhook: same answer
+    callers.matched(AGENT, "ACS-000101", private=True)
+    assert callers.enqueued_blended(AGENT, "acs") == (True, False)  # no one left to spare
+    assert [c.call_sid for c in callers.waiting("acs")] == [AGENT]
+    callers.bridged(other, "CA" + "5" * 32, "acs")
+    assert redis.zrange(keys.floor_waiting(), 0, -1) == [live]
+    callers.left_queue(AGENT, "acs", "hangup", 9)
+    late = "CA" + "6" * 32
+    assert callers.enqueued_blended(late, "acs") == (False, True)
+    callers.left_queue(late, "acs", "hangup", 1)  # hung up before the bridge: off the floor's waiting set
+    assert redis.zrange(keys.floor_waiting(), 0, -1) == [live]

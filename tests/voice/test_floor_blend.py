@@ -1,0 +1,105 @@
+"""Blending (issue 11): an inbound caller who arrives while an employee is ready is bridged at once, through the
+emulator, the real webhooks and Redis; with nobody ready the caller holds in the inbound queue as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import Caller, Employee, Human
+from ivr.dialer.floor import FloorSettings, State
+from ivr.dialer.floor_phone import go_ready
+from ivr.dialer.paced import PacedDialer
+from ivr.voice.twiml import FLOOR_QUEUE
+
+AGENT_PHONE = "+14155550199"
+ACS_LINE = "+18008293903"
+PRACTITIONER = "+13125550102"
+
+
+@pytest.fixture
+def floor_world(app, emu, dialer):
+    svc = app.extensions["acs"]
+    emu.add_number(ACS_LINE, voice_url=svc.config.public_base_url + "/voice/acs")
+    svc.floor.set_mode("progressive")
+    return svc, PacedDialer(dialer, svc.floor, FloorSettings(), svc.config.queue_name)
+
+
+def _ready(emu, svc, username: str = "ann") -> None:
+    emu.assign(AGENT_PHONE, Employee(name=username, talk_seconds=20))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, username, AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)
+    assert svc.floor.get(username).state is State.READY
+
+
+def _queue_notes(emu, sid: str) -> list[tuple[float, str]]:
+    return [(e.t, e.text) for e in emu.transcript.for_leg(sid) if e.kind in ("queue", "bridge")]
+
+
+def _enqueued_to_taken(emu, sid: str) -> tuple[str, float]:
+    """The queue the caller joined, and the seconds from joining it to an employee's leg taking them (the bridge
+    follows the Queue url's "you are now being connected", as it does from the inbound queue)."""
+    notes = _queue_notes(emu, sid)
+    joined = next((t, text) for t, text in notes if text.startswith("enqueued in"))
+    taken = next(t for t, text in notes if text.startswith("dequeued by"))
+    assert any(text.startswith("connected to") for _, text in notes)
+    return joined[1].split("'")[1], taken - joined[0]
+
+
+def test_a_silent_practitioner_reaches_the_ready_employee_at_once(floor_world, emu):
+    svc, _ = floor_world
+    _ready(emu, svc)
+    # Arrives 10 s into the leg's 30 s wait: before blending the caller held ~20 s, until the leg renewed.
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"), at=emu.engine.now() + 10)
+    emu.run(until=emu.engine.now() + 50)  # greeting, no digits → the queue → the employee
+    queue, seconds = _enqueued_to_taken(emu, leg.sid)
+    assert queue == FLOOR_QUEUE and seconds <= 2.0
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.kind == "inbound"
+    assert ann.call["call_sid"] == leg.sid and "case_id" not in ann.call  # silent: no case known
+    context = svc.callers.get(leg.sid)
+    assert context.agent_call_sid == ann.line and context.caller == PRACTITIONER
+    assert svc.redis.zcard(svc.keys.floor_waiting()) == 0 and svc.callers.waiting("acs") == []
+    day = svc.floor.day_stats(emu.engine.clock.datetime().timestamp())[0]
+    assert day.get("connected") is None and day.get("abandoned") is None  # not a live answer
+    emu.run(until=emu.engine.now() + 30)  # the employee's phone hangs up after 20 s: the queue result
+    assert svc.floor.get("ann").state is not State.ON_CALL
+    assert svc.redis.hget(svc.keys.queue_stats("acs"), "result:bridged") == "1"
+    assert svc.redis.zcard(svc.keys.floor_waiting()) == 0
+
+
+def test_with_nobody_ready_the_caller_holds_in_the_inbound_queue_as_before(floor_world, emu):
+    svc, _ = floor_world
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"))
+    emu.run(until=emu.engine.now() + 40)
+    assert any(text == "enqueued in 'acs' at position 1" for _, text in _queue_notes(emu, leg.sid))
+    assert [c.call_sid for c in svc.callers.waiting("acs")] == [leg.sid]
+    assert svc.redis.zcard(svc.keys.floor_waiting()) == 0
+    emu.assign(AGENT_PHONE, Employee(name="ann", talk_seconds=20))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, "ann", AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)  # the leg starts waiting: inbound callers first, from `acs`
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.kind == "inbound" and ann.call["call_sid"] == leg.sid
+    assert svc.callers.waiting("acs") == []
+
+
+class TakenForMachine(Human):
+    """A person AMD takes for a machine, who presses 1 during the voicemail message."""
+
+    def detect(self, mode: str) -> tuple[str, float]:
+        return "machine_end_silence", 3.0
+
+
+def test_an_outbound_press_1_caller_reaches_the_ready_employee_at_once(floor_world, emu):
+    svc, paced = floor_world
+    _ready(emu, svc)
+    emu.default_party = lambda: TakenForMachine(press_after=[(6.0, "1")])  # whoever the pacer dials
+    assert paced.tick().calls == 1
+    emu.run(until=emu.engine.now() + 40)
+    callee = next(sid for sid, leg in emu.legs.items() if leg.record.to not in (AGENT_PHONE, ACS_LINE))
+    queue, seconds = _enqueued_to_taken(emu, callee)
+    assert queue == FLOOR_QUEUE and seconds <= 2.0
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.kind == "inbound" and ann.call["call_sid"] == callee
+    case_id = ann.call["case_id"]
+    lines = [e for e in svc.history.entries(case_id) if e.summary == "Caller connected to a collection employee"]
+    assert len(lines) == 1
