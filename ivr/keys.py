@@ -252,7 +252,8 @@ class KeySchema:
         return self._key("floor", "live", call_sid)
 
     def floor_waiting(self) -> str:
-        """acs:floor:waiting — sorted set: CallSid of a live answer waiting for an employee → answer time."""
+        """acs:floor:waiting — sorted set: CallSid of a live answer (or an inbound caller sent to the floor's queue)
+        waiting for an employee → answer (enqueue) time."""
         return self._key("floor", "waiting")
 
     def floor_in_flight(self, campaign: str) -> str:
