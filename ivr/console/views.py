@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from ivr import clock
 from ivr.cases.actions import OUTCOMES, ActionKind
 from ivr.cases.crn import clean_crn
 from ivr.cases.models import Case, is_case_id
@@ -18,6 +19,7 @@ from ivr.console.auth import signed_in
 from ivr.console.blueprint import console, console_services
 from ivr.console.calling import Calling
 from ivr.console.casework import ActionBusy, ActionRefused, clean_text
+from ivr.console.preview import PreviewRefused, is_preview, request_call
 from ivr.services import services
 
 
@@ -186,11 +188,38 @@ def _render_case(case: Case, revealed: str | None, status: int = 200):
             outcomes=OUTCOMES,
             decision=calling.decision(case),
             stated=calling.stated_times(case),
+            preview=is_preview(services()),
             now=time.time(),
             default_follow_up=datetime.fromtimestamp(time.time() + 2 * 86400, UTC).strftime("%Y-%m-%dT%H:%M"),
         ),
         status,
     )
+
+
+def _dialer_queues():
+    """The queues `acs dial` uses (workers.queues), built once per app on RQ's own byte-mode client."""
+    found = current_app.extensions.get("acs.dialer_queues")
+    if found is None:
+        from workers.queues import DialerQueues, rq_connection
+
+        svc = services()
+        found = current_app.extensions["acs.dialer_queues"] = DialerQueues(rq_connection(svc.config), svc.keys)
+    return found
+
+
+@console.post("/cases/<case_id>/call")
+@signed_in
+def call_now(case_id: str):
+    """Preview mode: queue a call on this case, as `acs dial --case` does (ivr.console.preview)."""
+    case = _load_case(case_id)
+    svc = services()
+    try:
+        request_call(svc, _calling(), console_services().audit, _dialer_queues(), g.employee, case, clock.now())
+    except PreviewRefused as refused:
+        flash(str(refused), "error")
+        return _render_case(case, revealed=None, status=409)
+    flash("Call requested: the dialer places it within seconds. The first ready employee takes the answer.")
+    return redirect(url_for("console.case_page", case_id=case.case_id, _anchor="calling"))
 
 
 @console.post("/cases/<case_id>/reveal")
