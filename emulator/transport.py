@@ -16,14 +16,11 @@ Both transports behave the same on the two things a plain HTTP client would get 
 
 from __future__ import annotations
 
-import base64
 import email.message
-import hmac
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from functools import lru_cache
-from hashlib import sha1
 from http.cookiejar import CookieJar
 from urllib.parse import quote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -83,13 +80,7 @@ class Transport:
         self._delays.append((url_prefix, seconds))
 
     def sign(self, url: str, params: dict[str, str]) -> str:
-        """X-Twilio-Signature: RequestValidator.compute_signature's algorithm (URL, then each name and value in
-        name order, HMAC-SHA1, base64), written for the plain dict of strings a webhook carries: it runs on every
-        webhook. Anything else goes to the SDK's own code."""
-        if not all(type(v) is str for v in params.values()):
-            return self.validator.compute_signature(url, params)
-        text = url + "".join(name + params[name] for name in sorted(params))
-        return base64.b64encode(hmac.new(self.validator.token, text.encode("utf-8"), sha1).digest()).decode()
+        return self.validator.compute_signature(url, params)
 
     def fetch(self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None = None) -> WebhookResult:
         """Request `url` as Twilio would, following redirects; never raises for network or app failures."""

@@ -130,14 +130,19 @@ def finish_file_rotation(config: Config) -> None:
 
 def write_key_file(path: Path, text: str) -> None:
     """Write a key file atomically with mode 0600 (never readable by others, not even for an instant)."""
+    os.replace(_private_temporary(path, text, "tmp"), path)
+
+
+def _private_temporary(path: Path, text: str, suffix: str) -> Path:
+    """`text` written and synced to a 0600 file beside `path` (its folder made 0700), to be renamed or linked."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{suffix}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    return temporary
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -148,14 +153,8 @@ def _read_key_file(path: Path) -> bytes:
 
 def _create_key_file(path: Path) -> bytes:
     """Generate the embedded key; of several processes starting at once, the first to link its file wins."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = generate_key()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary = _private_temporary(path, text, "new")
     try:
         os.link(temporary, path)
     except FileExistsError:

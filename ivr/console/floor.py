@@ -68,10 +68,12 @@ def floor_mode():
     """The campaign's pacing mode: the paced dialer reads it on its next tick."""
     floor = services().floor
     try:
-        previous = change_mode(floor, console_services().audit, g.employee.username, request.form.get("mode", ""))
+        previous, chosen = change_mode(
+            floor, console_services().audit, g.employee.username, request.form.get("mode", "")
+        )
     except UnknownMode as error:
         return render_template("console/error.html", title="Pacing mode not changed", message=str(error)), 400
-    flash(f"Pacing mode: {current_mode(floor)} (was {previous}), from the dialer's next tick.")
+    flash(f"Pacing mode: {chosen} (was {previous}), from the dialer's next tick.")
     return redirect(url_for("console.floor_view"))
 
 

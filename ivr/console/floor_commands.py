@@ -29,9 +29,8 @@ def mode(mode: str | None) -> None:
         click.echo(current_mode(svc.floor))
         return
     try:
-        previous = change_mode(svc.floor, AuditLog(svc.redis, svc.keys), f"cli:{getpass.getuser()}", mode)
+        previous, chosen = change_mode(svc.floor, AuditLog(svc.redis, svc.keys), f"cli:{getpass.getuser()}", mode)
     except UnknownMode as error:
         click.echo(f"acs floor mode: {error}", err=True)
         sys.exit(1)
-    chosen = current_mode(svc.floor)
     click.echo(f"campaign {svc.floor.campaign}: pacing mode {chosen} (was {previous}), from the dialer's next tick")

@@ -34,8 +34,8 @@ def in_effect(mode: str, signed_in: int) -> str:
     return mode if signed_in > 0 else "message"
 
 
-def change_mode(floor: Floor, audit: AuditLog, who: str, mode: str) -> str:
-    """Set the campaign's mode (validated first: an unknown one writes nothing) and audit it; the previous mode."""
+def change_mode(floor: Floor, audit: AuditLog, who: str, mode: str) -> tuple[str, str]:
+    """Set the campaign's mode (validated first: an unknown one writes nothing) and audit it; (previous, chosen)."""
     chosen = mode.strip().lower()
     if chosen not in MODES:
         shown = redact(mode.strip()[:32])  # echo what was typed, never an SSN/EIN typed by mistake
@@ -43,4 +43,4 @@ def change_mode(floor: Floor, audit: AuditLog, who: str, mode: str) -> str:
     previous = current_mode(floor)
     floor.set_mode(chosen)
     audit.record(who, "floor_mode", campaign=floor.campaign, mode=chosen, previous=previous)
-    return previous
+    return previous, chosen

@@ -11,7 +11,7 @@ from ivr.cases.models import Case
 from ivr.console.audit import AuditLog
 from ivr.console.calling import Calling
 from ivr.console.employees import Employee
-from ivr.console.floor_mode import current_mode
+from ivr.console.floor_mode import DEFAULT_MODE, current_mode
 from ivr.preflight import dialing_problem
 from ivr.services import Services
 
@@ -22,16 +22,20 @@ class PreviewRefused(Exception):
     """Nothing was queued; the message is one line for the employee (never an SSN/EIN)."""
 
 
+def campaign_mode(svc: Services) -> str:
+    return current_mode(svc.floor) if svc.floor is not None else DEFAULT_MODE
+
+
 def is_preview(svc: Services) -> bool:
-    return svc.floor is not None and current_mode(svc.floor) == PREVIEW
+    return campaign_mode(svc) == PREVIEW
 
 
 def request_call(
     svc: Services, calling: Calling, audit: AuditLog, queues, employee: Employee, case: Case, now: float
 ) -> str:
     """Queue one call on the case if the mode is preview and the engine allows a call now; the RQ job's id."""
-    if not is_preview(svc):
-        mode = current_mode(svc.floor) if svc.floor is not None else "predictive"
+    mode = campaign_mode(svc)
+    if mode != PREVIEW:
         raise PreviewRefused(f"Call now is for preview mode; this campaign paces by {mode}, so the dialer calls.")
     problem = dialing_problem(svc.config, "Call now")
     if problem:

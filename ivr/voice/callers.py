@@ -126,12 +126,17 @@ class Callers:
         pipe.expire(self.keys.call(call_sid), CONTEXT_TTL_SECONDS)
         pipe.execute()
 
+    def _queued(self, pipe: redis.client.Pipeline, call_sid: str, caller: str, line: str, now: float) -> str:
+        """Queue the arrival fields and the moment the caller was queued (first write wins); the context key."""
+        key = self._touch(pipe, call_sid, caller, line)
+        pipe.hsetnx(key, "queued_at", f"{now:.3f}")
+        return key
+
     def enqueued(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> bool:
         """Put the caller on the waiting list; True when the caller is `private` (hears no tax words on hold)."""
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
-        key = self._touch(pipe, call_sid, caller, line)
-        pipe.hsetnx(key, "queued_at", f"{now:.3f}")
+        key = self._queued(pipe, call_sid, caller, line, now)
         pipe.zadd(self.keys.queue_waiting(queue_name), {call_sid: now}, nx=True)
         pipe.hget(key, "private")
         return pipe.execute()[-1] == "1"
@@ -141,11 +146,11 @@ class Callers:
         queue, where that employee's leg waits, instead of the inbound queue: (private, to the floor). One round
         trip; a caller sent to the floor is not on the inbound waiting list (a leg starting to wait would dial an
         empty inbound queue) but in the floor's waiting set until the bridge or their queue result."""
+        now = time.time()
         pipe = self.redis.pipeline(transaction=False)
-        key = self._touch(pipe, call_sid, caller, line)
-        pipe.hsetnx(key, "queued_at", f"{time.time():.3f}")
+        key = self._queued(pipe, call_sid, caller, line, now)
         keys = [key, self.keys.queue_waiting(queue_name), self.keys.floor_ready(), self.keys.floor_waiting()]
-        self._enqueue(keys=keys, args=[call_sid, f"{time.time():.3f}"], client=pipe)
+        self._enqueue(keys=keys, args=[call_sid, f"{now:.3f}"], client=pipe)
         pipe.hget(key, "private")
         *_, to_floor, private = pipe.execute()
         return private == "1", bool(to_floor)

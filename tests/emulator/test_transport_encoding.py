@@ -1,5 +1,5 @@
-"""The transport signs and form-encodes webhooks with its own fast paths: they must give what the SDK's
-RequestValidator and urllib's urlencode give, for any names and values."""
+"""The transport signs webhooks with the SDK's RequestValidator and form-encodes them with its own cached quoting:
+both must give what RequestValidator and urllib's urlencode give, for any names and values."""
 
 from __future__ import annotations
 
