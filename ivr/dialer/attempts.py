@@ -140,9 +140,11 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 # Record an attempt's outcome once and decide the case's next step, atomically.
-# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters.
+# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters[, the person's
+#       conversations: noted with the outcome, so a conversation costs no round trips of its own].
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
-#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl.
+#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl[,
+#       contact].
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
@@ -168,6 +170,7 @@ redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[
   'detail', ARGV[13])
 redis.call('HINCRBY', KEYS[9], 'outcome:' .. ARGV[5], 1)
 redis.call('EXPIRE', KEYS[9], ARGV[16])
+if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[17], ARGV[8]) end
 return 1
 """
 
@@ -218,6 +221,8 @@ class Finish:
     stop_reason: str = ""
     flag: str = ""
     detail: dict | None = None
+    #: The person's conversations hash (facts.conversations_key): with conversation_at, noted there once, with it.
+    conversations_key: str = ""
 
 
 def utc_day(epoch: float) -> str:
@@ -351,6 +356,9 @@ class Attempts:
             result.flag,
             DAY_COUNTERS_TTL_SECONDS,
         ]
+        if result.conversations_key and result.conversation_at is not None:
+            keys.append(result.conversations_key)
+            args.append(attempt.contact)
         return self._finish(keys=keys, args=args, client=pipe)
 
     # --- answer webhook ------------------------------------------------------------------------------------

@@ -165,9 +165,15 @@ def load(
 
 def note_conversation(client: redis.Redis, keys: KeySchema, case_id: str, contact: str, at: float) -> None:
     """A telephone conversation with the contact: Reg F's seven quiet days run from here, across the person's cases."""
-    case = case_from_hash(case_id, client.hgetall(keys.case(case_id)))
-    if case is not None:
-        client.hset(keys.taxpayer_conversations(person_ref(case.tin)), contact, f"{at:.3f}")
+    key = conversations_key(keys, case_id, client.hgetall(keys.case(case_id)))
+    if key is not None:
+        client.hset(key, contact, f"{at:.3f}")
+
+
+def conversations_key(keys: KeySchema, case_id: str, case_hash: dict[str, str]) -> str | None:
+    """Where note_conversation writes for a case, from its hash as read (None: no such case)."""
+    case = case_from_hash(case_id, case_hash)
+    return keys.taxpayer_conversations(person_ref(case.tin)) if case is not None else None
 
 
 class Planned:

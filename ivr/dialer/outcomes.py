@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ivr.dialer.attempts import Attempt, Attempts, Finish
-from ivr.dialer.facts import note_conversation
+from ivr.dialer.facts import conversations_key
 from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
 from ivr.dialer.window import CallingWindow
 
@@ -62,8 +62,19 @@ def record_call_end(
         return UNKNOWN_ATTEMPT
     if attempt.state == "final":
         return DUPLICATE
-    state = attempts.dialing_state(attempt.case_id)
     outcome = classify(call_status, answered_by or attempt.answered_by, attempt.message_played)
+    conversations = ""
+    if outcome is Outcome.CONVERSATION:
+        # Regulation F's quiet week runs per person, across all their cases: the case (whose person it is) is read
+        # with the dialing state, and the conversation noted by the script that writes the outcome.
+        pipe = attempts.redis.pipeline(transaction=False)
+        pipe.hgetall(attempts.keys.case_dialing(attempt.case_id))
+        pipe.hgetall(attempts.keys.case(attempt.case_id))
+        state, case_hash = pipe.execute()
+        with contextlib.suppress(KeyError, ValueError):  # an unreadable case: the outcome is still written
+            conversations = conversations_key(attempts.keys, attempt.case_id, case_hash) or ""
+    else:
+        state = attempts.dialing_state(attempt.case_id)
     unanswered = 0 if outcome in CONTACTS else int(state.get("unanswered") or 0) + 1
     step = next_step(policy, outcome, unanswered, now)
     if step.at is not None and window is not None:
@@ -82,11 +93,9 @@ def record_call_end(
             summary=summary(attempt, outcome, step.action, step.at, step.reason),
             stop_reason=step.reason if step.action is Action.STOP else "",
             detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
+            conversations_key=conversations,
         ),
     )
-    if written == WRITTEN and outcome is Outcome.CONVERSATION:
-        # Regulation F's quiet week runs per person, across all their cases: note it where the engine reads it.
-        note_conversation(attempts.redis, attempts.keys, attempt.case_id, attempt.contact, now)
     return written
 
 
