@@ -100,11 +100,18 @@ class Store:
 
     def issue_crns(self, pairs: list[tuple[str, str]]) -> list[str]:
         """`issue_crn` for many (case, contact) pairs in one round trip (the dialer's batches)."""
-        now = str(time.time())
         pipe = self.redis.pipeline(transaction=False)
+        self.queue_crns(pipe, pairs)
+        return self.crns_from(pipe.execute(), pairs)
+
+    def queue_crns(self, pipe: redis.client.Pipeline, pairs: list[tuple[str, str]]) -> None:
+        """Queue `issue_crns`'s draws on the caller's pipeline; its replies, in order, go to `crns_from`."""
+        now = str(time.time())
         for case_id, contact in pairs:
             self._try_issue_crn(case_id, contact, now, client=pipe)
-        results = pipe.execute()
+
+    def crns_from(self, results: list, pairs: list[tuple[str, str]]) -> list[str]:
+        """The CRNs `queue_crns` drew (one reply per pair)."""
         # A drawn number already taken (rare): fall back to the one-at-a-time path, which draws again.
         return [
             value if value else self.issue_crn(case_id, contact)

@@ -304,8 +304,7 @@ class Dialer:
                 deferrals.append((case_id, decision.next_allowed, why, ",".join(decision.failed)))
         facts_by_case = {case_id: planned.add_to(item, skip_case=case_id) for case_id, item in loaded.items()}
 
-        to_call, attempt_ids = self._reserve(to_call, loaded, now, deferrals)
-        crns = self.store.issue_crns([(case_id, contact) for case_id, contact, *_ in to_call]) if to_call else []
+        to_call, attempt_ids, crns = self._reserve(to_call, loaded, now, deferrals)
         plans = [
             Attempt(
                 attempt_id=attempt_id,
@@ -348,21 +347,34 @@ class Dialer:
     def _reserve(self, to_call: list, loaded: Mapping[str, facts.Loaded], now: float, deferrals: list):
         """Count the calls against their persons atomically (ivr.dialer.persons): a call that another worker's call
         to the same person made unlawful meanwhile is not placed; its case is due again now, for the engine to judge.
-        Returns the calls kept and their attempt ids."""
+        Returns the calls kept, their attempt ids and CRNs. The CRNs are drawn in the same round trip for every
+        call: a (case, contact) keeps its CRN, so a refused call's case gets the same one when it is called."""
+        if not to_call:
+            return [], [], []
         ids = [new_attempt_id() for _ in to_call]
-        refused = self.call_counts.reserve(
+        pairs = [(case_id, contact) for case_id, contact, *_ in to_call]
+        pipe = self.redis.pipeline(transaction=False)
+        self.call_counts.reserve(
             [
                 Reservation(read_refs(item.case.tin), contact, attempt_id, now, len(item.facts.calls.get(contact, ())))
                 for (case_id, contact, *_), attempt_id in zip(to_call, ids, strict=True)
                 for item in (loaded[case_id],)
             ],
             now,
+            pipe=pipe,
         )
-        kept = [(call, attempt_id) for call, attempt_id in zip(to_call, ids, strict=True) if attempt_id not in refused]
+        self.store.queue_crns(pipe, pairs)
+        results = pipe.execute()
+        refused, crns = set(results[0]), self.store.crns_from(results[1:], pairs)
+        kept = [
+            (call, attempt_id, crn)
+            for call, attempt_id, crn in zip(to_call, ids, crns, strict=True)
+            if attempt_id not in refused
+        ]
         for call, attempt_id in zip(to_call, ids, strict=True):
             if attempt_id in refused:
                 deferrals.append((call[0], now, "another worker called the same person meanwhile", "concurrent"))
-        return [call for call, _ in kept], [attempt_id for _, attempt_id in kept]
+        return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
     def _place(
         self,

@@ -121,9 +121,12 @@ class CallCounts:
         self.keys = keys
         self._reserve = client.register_script(_RESERVE)
 
-    def reserve(self, calls: Sequence[Reservation], now: float) -> set[str]:
+    def reserve(
+        self, calls: Sequence[Reservation], now: float, pipe: redis.client.Pipeline | None = None
+    ) -> set[str] | None:
         """Count these calls against their persons in one script; returns the attempt ids refused (someone else
-        called the person meanwhile: the engine must judge again)."""
+        called the person meanwhile: the engine must judge again). With `pipe` (and calls), queued there: its
+        reply, as a set, is the refused ids."""
         if not calls:
             return set()
         keys: list[str] = []
@@ -133,4 +136,7 @@ class CallCounts:
             key = self.keys.contact_calls(current, call.contact)
             keys += [key, self.keys.taxpayer_called(current), self.keys.contact_calls(previous, call.contact)]
             args += [call.attempt_id, f"{call.at:.3f}", call.counted, call.contact]
+        if pipe is not None:
+            self._reserve(keys=keys, args=args, client=pipe)
+            return None
         return set(self._reserve(keys=keys, args=args))
