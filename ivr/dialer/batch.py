@@ -275,17 +275,18 @@ class Dialer:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
-            plans, first_slot, case_facts = self._plan(claimed, token, now, report)
+            plans, first_slot, case_facts, granted = self._plan(claimed, token, now, report)
             if plans:
-                known = self._place(plans, now, first_slot, report, case_facts, on_placed)
+                known = self._place(plans, now, first_slot, report, case_facts, on_placed, granted)
         if not known:
             report.next_due = self.next_due()
         return report
 
     def _plan(
         self, case_ids: list[str], token: str, now: float, report: TickReport
-    ) -> tuple[list[Attempt], float, dict[str, compliance.Facts]]:
-        """Gather the facts in four pipelined round trips, ask the compliance engine per case, open attempts in one."""
+    ) -> tuple[list[Attempt], float, dict[str, compliance.Facts], str | None]:
+        """Gather the facts in four pipelined round trips, ask the compliance engine per case, open attempts in one.
+        A batch of one call also asks for its CPS slot there (the token, if granted: see _place)."""
         loaded, unreadable = facts.load(self.redis, self.keys, case_ids, now)
         report.dropped.update(unreadable)
         to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone
@@ -339,10 +340,15 @@ class Dialer:
                     self.history.append(case_id, "call_skipped", f"Dialer stopped: {why}", pipe=pipe, at=now)
                 if why != "case closed":
                     pipe.hset(self.keys.dialer_flagged(), case_id, why)
+        granted = self.rate.new_token() if len(plans) == 1 else None
+        if granted is not None:
+            self.rate.try_acquire(granted, pipe=pipe)
         if plans:
             self.attempts.reserve_slots(now, len(plans), self.settings.max_cps, pipe=pipe)
         results = pipe.execute()
-        return plans, float(results[-1]) if plans else now, facts_by_case
+        if granted is not None and float(results[-2]) > 0:
+            granted = None  # no slot free yet: _place waits for one as usual
+        return plans, float(results[-1]) if plans else now, facts_by_case, granted
 
     def _reserve(self, to_call: list, loaded: Mapping[str, facts.Loaded], now: float, deferrals: list):
         """Count the calls against their persons atomically (ivr.dialer.persons): a call that another worker's call
@@ -384,12 +390,20 @@ class Dialer:
         report: TickReport,
         case_facts: Mapping[str, compliance.Facts],
         on_placed=None,
+        granted: str | None = None,
     ) -> bool:
-        """Send the calls, record what came of them; True when report.next_due was read with the records."""
+        """Send the calls, record what came of them; True when report.next_due was read with the records.
+
+        `granted`: a CPS slot the plan's round trip already took for the first call. It is used when that call
+        goes out at once (the slot is still taken before the request and given back after it); a call that must
+        first wait for its paced turn gives it back and asks again after the wait, holding no slot meanwhile."""
         placer = self._require_placer()
         interval = 1.0 / self.settings.max_cps
         # Only the wait for slots other workers hold is capped; this batch's own slots follow each other exactly.
         lead = min(first_slot - now, MAX_SLOT_WAIT_SECONDS)
+        if granted is not None and lead > 0:
+            self.rate.release(granted)
+            granted = None
         started = time.monotonic()
         rules = self.settings.compliance
 
@@ -402,9 +416,12 @@ class Dialer:
             delay = started + lead + index * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            early = granted if index == 0 else None
             if not compliance.allows(case_facts[attempt.case_id], clock.now(), rules):
+                if early is not None:
+                    self.rate.release(early)
                 return attempt, None  # the paced slot came after the engine's rules closed (e.g. calling hours)
-            slot = self.rate.acquire()
+            slot = early or self.rate.acquire()
             try:
                 outcome: str | PlacementError = placer.place(CallRequest(attempt.attempt_id, attempt.to))
             except PlacementError as error:

@@ -69,14 +69,22 @@ class CallRate:
         self._grant = client.register_script(_GRANT)
         self._release = client.register_script(_RELEASE)
 
-    def try_acquire(self, token: str) -> float:
-        """Take a slot now (0.0) or say how many seconds until one may be free (nothing taken)."""
+    def try_acquire(self, token: str, pipe: redis.client.Pipeline | None = None) -> float | None:
+        """Take a slot now (0.0) or say how many seconds until one may be free (nothing taken). With `pipe`,
+        queued there: its reply, as a float, says the same."""
         args = [self.per_window, f"{self.window:.6f}", f"{self.spacing:.6f}", token, ABANDONED_SLOT_SECONDS]
+        if pipe is not None:
+            self._grant(keys=self.keys, args=args, client=pipe)
+            return None
         return float(self._grant(keys=self.keys, args=args))
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_hex(8)
 
     def acquire(self) -> str:
         """Wait for a slot; returns its token for `release`."""
-        token = secrets.token_hex(8)
+        token = self.new_token()
         while (wait := self.try_acquire(token)) > 0:
             time.sleep(min(wait, MAX_NAP_SECONDS))
         return token
