@@ -254,12 +254,20 @@ class Attempts:
 
     # --- claiming and pacing -------------------------------------------------------------------------------
     def claim(
-        self, now: float, limit: int, lease: float, token: str, case_ids: Sequence[str] = (), scan: int | None = None
+        self,
+        now: float,
+        limit: int,
+        lease: float,
+        token: str,
+        case_ids: Sequence[str] = (),
+        scan: int | None = None,
+        pipe: redis.client.Pipeline | None = None,
     ) -> list[str]:
-        """Lock up to `limit` cases (the given ones, or the due ones) for one tick."""
+        """Lock up to `limit` cases (the given ones, or the due ones) for one tick (or queue that on `pipe`)."""
         return self._claim(
             keys=[self.keys.cases_due(), self.keys.dialer_locks()],
             args=[f"{now:.3f}", limit, lease, token, scan or limit * 2, *case_ids],
+            client=pipe,
         )
 
     def reserve_slots(
