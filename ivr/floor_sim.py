@@ -127,7 +127,7 @@ def run_floor(p: FloorParams, redis_url: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="acs-floor-sim-") as tmp:
         embedded = None
         if redis_url is None:
-            embedded = EmbeddedRedis(Path(tmp) / "redis")
+            embedded = EmbeddedRedis(Path(tmp) / "redis", persistent=False)  # the day dies with `tmp`
             redis_url = embedded.ensure_running()
         try:
             return _play(p, redis_url, tmp)

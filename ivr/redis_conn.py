@@ -64,8 +64,11 @@ class EmbeddedRedis:
     owns, instead of being reused by a process whose stop() would not end it.
     """
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, persistent: bool = True):
+        """`persistent=False`: no AOF, for a throwaway server whose data dies with its temporary directory
+        (floor-sim's day): appending every write to a file nobody will read is work on every round trip."""
         self.data_dir = data_dir.resolve()
+        self.persistent = persistent
         self.socket = self.data_dir / "redis.sock"
         self.pidfile = self.data_dir / "redis.pid"
         self.ownerfile = self.data_dir / "redis.owner"
@@ -118,7 +121,7 @@ class EmbeddedRedis:
                 "--unixsocket", str(self.socket),
                 "--unixsocketperm", "600",
                 "--dir", str(self.data_dir),
-                "--appendonly", "yes",
+                "--appendonly", "yes" if self.persistent else "no",
                 "--appendfsync", "everysec",
                 "--save", "",
                 "--logfile", str(self.data_dir / "redis.log"),
