@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from flask import Flask, Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -86,12 +86,28 @@ class FormRequest(Request):
                 raise RequestEntityTooLarge()
         body = environ["wsgi.input"].read(size) if size else b""
         try:
-            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+            items = _parse_urlencoded(body.decode())
         except ValueError:  # e.g. not UTF-8: Werkzeug's parser is silent too, and the form is empty
             items = []
         self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items))
         self.__dict__["files"] = self.parameter_storage_class()
         return None
+
+
+def _parse_urlencoded(text: str) -> list[tuple[str, str]]:
+    """parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote") — Werkzeug's own call — without its
+    per-field overhead: a name or value with no `+` or `%` is what it decodes to (most of a webhook's ~30 are)."""
+    items = []
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "+" in name or "%" in name:
+            name = unquote(name.replace("+", " "), errors="werkzeug.url_quote")
+        if "+" in value or "%" in value:
+            value = unquote(value.replace("+", " "), errors="werkzeug.url_quote")
+        items.append((name, value))
+    return items
 
 
 def init_app(app: Flask, config: Config) -> None:
