@@ -66,16 +66,12 @@ def record_call_end(
     conversations = ""
     if outcome is Outcome.CONVERSATION:
         # Regulation F's quiet week runs per person, across all their cases: the case (whose person it is) is read
-        # with the dialing state, and the conversation noted by the script that writes the outcome.
-        pipe = attempts.redis.pipeline(transaction=False)
-        pipe.hgetall(attempts.keys.case_dialing(attempt.case_id))
-        pipe.hgetall(attempts.keys.case(attempt.case_id))
-        state, case_hash = pipe.execute()
+        # here, and the conversation noted by the script that writes the outcome.
+        case_hash = attempts.redis.hgetall(attempts.keys.case(attempt.case_id))
         with contextlib.suppress(KeyError, ValueError):  # an unreadable case: the outcome is still written
             conversations = conversations_key(attempts.keys, attempt.case_id, case_hash) or ""
-    else:
-        state = attempts.dialing_state(attempt.case_id)
-    unanswered = 0 if outcome in CONTACTS else int(state.get("unanswered") or 0) + 1
+    # A contact ends the unanswered streak whatever it was: the streak is read only for a call nobody took.
+    unanswered = 0 if outcome in CONTACTS else _streak(attempts, attempt.case_id) + 1
     step = next_step(policy, outcome, unanswered, now)
     if step.at is not None and window is not None:
         with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
@@ -97,6 +93,11 @@ def record_call_end(
         ),
     )
     return written
+
+
+def _streak(attempts: Attempts, case_id: str) -> int:
+    """Unanswered calls in a row on the case so far."""
+    return int(attempts.dialing_state(case_id).get("unanswered") or 0)
 
 
 def summary(attempt: Attempt, outcome: Outcome, action: Action, at: float | None, reason: str) -> str:
