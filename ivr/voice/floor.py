@@ -47,7 +47,14 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
-def _wait_for_next(employee: EmployeeState, state: State) -> twiml.VoiceResponse:
+@lru_cache(maxsize=64)
+def _rendered(document, *args) -> str:
+    """A TwiML document that depends only on its (few, hashable) arguments, rendered once: the floor's legs ask
+    for the same handful again and again."""
+    return str(document(*args))
+
+
+def _wait_for_next(employee: EmployeeState, state: State) -> str:
     """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first.
     One round trip: the inbound queue's length is read in the same pipeline as the state is written."""
     svc = services()
@@ -56,7 +63,7 @@ def _wait_for_next(employee: EmployeeState, state: State) -> twiml.VoiceResponse
         floor().apply_to(employee, Event.READY, clock.now(), pipe=pipe)
     pipe.zcard(svc.keys.queue_waiting(svc.config.queue_name))
     inbound = int(pipe.execute()[-1])
-    return twiml.employee_waits(floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
+    return _rendered(twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +92,7 @@ def floor_agent():
     """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
     employee, state = _owner()
     if employee is None or state is State.AWAY:
-        return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
+        return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     return twiml_response(_wait_for_next(employee, state))
 
 
@@ -95,7 +102,7 @@ def floor_agent_next():
     """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
     employee, state = _owner()
     if employee is None or state is State.AWAY:
-        return twiml_response(twiml.hang_up("You are signed out of the floor. Goodbye."))
+        return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
         now = clock.now()
         if employee.away_after:
@@ -105,9 +112,9 @@ def floor_agent_next():
             pipe.execute()
             return twiml_response(twiml.hang_up("You are away. Goodbye."))
         floor().apply_to(employee, Event.CALL_ENDED, now)
-        return twiml_response(twiml.employee_wraps_up(floor_urls(), int(round(floor().wrap_seconds))))
+        return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
-        return twiml_response(twiml.employee_wraps_up(floor_urls(), 5))
+        return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), 5))
     return twiml_response(_wait_for_next(employee, state))
 
 
@@ -154,7 +161,7 @@ def floor_connect():
 @validate_twilio_request
 def floor_wait():
     """The live answer's waitUrl: at most one silent second, then leave the queue for the message."""
-    return twiml_response(twiml.live_answer_wait(form_int("QueueTime")))
+    return twiml_response(_rendered(twiml.live_answer_wait, min(form_int("QueueTime"), 1)))
 
 
 @voice.post("/floor/left")
@@ -164,7 +171,7 @@ def floor_left():
     sid = call_sid()
     result = request.form.get("QueueResult", "")[:32]
     if sid is None or result == "bridged":
-        return twiml_response(twiml.hang_up())
+        return twiml_response(_rendered(twiml.hang_up))
     return twiml_response(abandon(sid))
 
 
@@ -177,13 +184,13 @@ def abandon(sid: str) -> twiml.VoiceResponse:
     return _abandonment_message(attempt)
 
 
-def live_answer(sid: str, attempt) -> twiml.VoiceResponse:
+def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away."""
     now = clock.now()
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
     if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0) > 0:
-        return twiml.live_answer_enqueue(floor_urls())
+        return _rendered(twiml.live_answer_enqueue, floor_urls())
     floor().abandoned(sid, now)
     return _abandonment_message(attempt)
 
