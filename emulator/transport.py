@@ -123,11 +123,14 @@ class Transport:
         latency = sum(s for prefix, s in self._delays if url.startswith(prefix))
         if latency >= self.timeout:
             return WebhookResult(url, method, 0, "", "", latency, f"timed out after {self.timeout:g}s")
-        cookie_request = urllib.request.Request(url, method=method)  # also refuses what no client can request
+        cookie_request = None
         if cookies is not None and len(cookies):
+            cookie_request = urllib.request.Request(url, method=method)  # also refuses what no client can request
             cookies.add_cookie_header(cookie_request)
             if cookie_request.get_header("Cookie"):
                 headers["Cookie"] = cookie_request.get_header("Cookie")
+        else:
+            _requestable(url.partition("?")[0])
         started = time.monotonic()
         target = self._routed(url)
         client = self._mounted(target)
@@ -141,7 +144,7 @@ class Transport:
         except requests.RequestException as exc:
             return WebhookResult(url, method, 0, "", "", 0.0, f"connection failed: {exc}")
         if cookies is not None and any(k.lower() in ("set-cookie", "set-cookie2") for k, _ in response_headers):
-            cookies.extract_cookies(_CookieResponse(response_headers), cookie_request)
+            cookies.extract_cookies(_CookieResponse(response_headers), cookie_request or urllib.request.Request(url))
         elapsed = time.monotonic() - started + latency
         error = f"timed out after {self.timeout:g}s" if elapsed >= self.timeout else None
         location = next((v for k, v in response_headers if k.lower() == "location"), None)
@@ -181,6 +184,13 @@ class Transport:
         )
         self._session.cookies.clear()  # the session is shared by every call; cookies live in each call's jar
         return response.status_code, response.text, response.headers.get("Content-Type", ""), _raw_headers(response)
+
+
+@lru_cache(maxsize=1024)
+def _requestable(url: str) -> None:
+    """ValueError for a URL no HTTP client can request, as urllib's Request says it (its scheme decides; the
+    query is left out so that a webhook's few URLs are checked once each)."""
+    urllib.request.Request(url)
 
 
 class _Values(dict):
