@@ -20,6 +20,8 @@ from ivr.keys import KeySchema
 from ivr.redis_conn import read_hashes
 
 ATTEMPT_TTL_SECONDS = 30 * 86_400
+#: Attempts.finish's answer when the case's unanswered streak moved since the outcome was judged: nothing written.
+STALE_STREAK = -2
 DAY_COUNTERS_TTL_SECONDS = 40 * 86_400
 #: Most stale attempts one reap settles (the rest wait for the next tick: a tick's reads stay bounded).
 REAP_BATCH = 200
@@ -74,9 +76,9 @@ return 1
 
 # Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
 # KEYS: placing, open, day counters, then per attempt: attempt, case_attempts.
-# ARGV: now, ttl, day ttl, then per attempt the 9 FIELDS values.
+# ARGV: now, ttl, day ttl, then per attempt the 10 FIELDS values.
 _OPEN = """
-local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 9
+local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 10
 local opened = (#KEYS - 3) / 2
 redis.call('HINCRBY', KEYS[3], 'opened', opened)
 redis.call('EXPIRE', KEYS[3], ARGV[3])
@@ -85,7 +87,7 @@ for i = 0, opened - 1 do
   local key, history = KEYS[4 + i * 2], KEYS[5 + i * 2]
   redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
     'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
-    'contact_name', ARGV[a + 8], 'state', 'placing', 'placing_since', now)
+    'contact_name', ARGV[a + 8], 'unanswered_at_open', ARGV[a + 9], 'state', 'placing', 'placing_since', now)
   redis.call('EXPIRE', key, ttl)
   redis.call('ZADD', history, ARGV[a + 6], id)
   redis.call('ZADD', KEYS[1], now, id)
@@ -143,12 +145,18 @@ return redis.call('HGETALL', KEYS[1])
 # KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters[, the person's
 #       conversations: noted with the outcome, so a conversation costs no round trips of its own].
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
-#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl[,
+#       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl,
+#       the unanswered streak the outcome was judged on ('' = any: else -2 and nothing written when it moved)[,
 #       contact].
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 if state == 'final' then return 0 end
+if ARGV[17] ~= '' then
+  local streak = redis.call('HGET', KEYS[2], 'unanswered')
+  if not streak or streak == '' then streak = '0' end
+  if streak ~= ARGV[17] then return -2 end
+end
 redis.call('HSET', KEYS[1], 'state', 'final', 'outcome', ARGV[5], 'call_status', ARGV[4], 'ended_at', ARGV[9])
 if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])
@@ -170,7 +178,7 @@ redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[
   'detail', ARGV[13])
 redis.call('HINCRBY', KEYS[9], 'outcome:' .. ARGV[5], 1)
 redis.call('EXPIRE', KEYS[9], ARGV[16])
-if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[17], ARGV[8]) end
+if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[18], ARGV[8]) end
 return 1
 """
 
@@ -193,6 +201,8 @@ class Attempt:
     pressed: str | None = None
     outcome: str | None = None
     placing_since: float = 0.0
+    #: The case's unanswered streak when the dialer opened the attempt (None: not noted, or unreadable).
+    unanswered_at_open: int | None = None
 
     @property
     def for_practitioner(self) -> bool:
@@ -223,6 +233,8 @@ class Finish:
     detail: dict | None = None
     #: The person's conversations hash (facts.conversations_key): with conversation_at, noted there once, with it.
     conversations_key: str = ""
+    #: The case's unanswered streak `unanswered` was judged on: written only if it still is (else STALE_STREAK).
+    streak_was: int | None = None
 
 
 def utc_day(epoch: float) -> str:
@@ -291,7 +303,7 @@ class Attempts:
         for a in attempts:
             keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
             args += [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
-            args.append(a.contact_name)
+            args += [a.contact_name, "" if a.unanswered_at_open is None else str(a.unanswered_at_open)]
         self._open(keys=keys, args=args, client=pipe)
 
     def take(self, attempt_id: str, now: float, from_state: str = "pending") -> bool:
@@ -331,7 +343,8 @@ class Attempts:
     def finish(
         self, attempt: Attempt, result: Finish, pipe: redis.client.Pipeline | None = None
     ) -> int | redis.client.Pipeline:
-        """Write the outcome once: 1 written, 0 already final (a duplicate callback), -1 unknown attempt."""
+        """Write the outcome once: 1 written, 0 already final (a duplicate callback), -1 unknown attempt,
+        STALE_STREAK nothing written (the case's streak is no longer `result.streak_was`)."""
         keys = [
             self.keys.attempt(attempt.attempt_id),
             self.keys.case_dialing(attempt.case_id),
@@ -363,6 +376,7 @@ class Attempts:
             result.stop_reason,
             result.flag,
             DAY_COUNTERS_TTL_SECONDS,
+            "" if result.streak_was is None else str(result.streak_was),
         ]
         if result.conversations_key and result.conversation_at is not None:
             keys.append(result.conversations_key)
@@ -439,4 +453,10 @@ def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:
         pressed=data.get("pressed") or None,
         outcome=data.get("outcome") or None,
         placing_since=float(data.get("placing_since") or 0),
+        unanswered_at_open=streak_of(data.get("unanswered_at_open")),
     )
+
+
+def streak_of(text: str | None) -> int | None:
+    """A streak as the dialing state or an attempt keeps it ('' or absent: None; junk: None, so it is read)."""
+    return int(text) if text and text.isascii() and text.isdigit() else None

@@ -24,7 +24,7 @@ from ivr.cases.sealing import TinSeal
 from ivr.cases.store import Store
 from ivr.config import Config, number_setting
 from ivr.dialer import compliance, facts
-from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token
+from ivr.dialer.attempts import Attempt, Attempts, Finish, new_attempt_id, new_lock_token, streak_of
 from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.persons import CallCounts, Reservation, read_refs
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
@@ -333,6 +333,7 @@ class Dialer:
                 created_at=now,
                 lock=token,
                 contact_name=name,
+                unanswered_at_open=streak_of(loaded[case_id].dialing.get("unanswered") or "0"),
             )
             for (case_id, contact, kind, name, phone), crn, attempt_id in zip(to_call, crns, attempt_ids, strict=True)
         ]

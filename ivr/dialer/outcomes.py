@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ivr.dialer.attempts import Attempt, Attempts, Finish
+from ivr.dialer.attempts import STALE_STREAK, Attempt, Attempts, Finish
 from ivr.dialer.facts import conversations_key
 from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
 from ivr.dialer.window import CallingWindow
@@ -70,28 +70,44 @@ def record_call_end(
         case_hash = attempts.redis.hgetall(attempts.keys.case(attempt.case_id))
         with contextlib.suppress(KeyError, ValueError):  # an unreadable case: the outcome is still written
             conversations = conversations_key(attempts.keys, attempt.case_id, case_hash) or ""
-    # A contact ends the unanswered streak whatever it was: the streak is read only for a call nobody took.
-    unanswered = 0 if outcome in CONTACTS else _streak(attempts, attempt.case_id) + 1
-    step = next_step(policy, outcome, unanswered, now)
-    if step.at is not None and window is not None:
-        with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
-            step = replace(step, at=window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp())
-    written = attempts.finish(
-        attempt,
-        Finish(
-            call_sid=call_sid,
-            call_status=call_status,
-            outcome=outcome.value,
-            next_due=step.at,
-            unanswered=unanswered,
-            conversation_at=now if outcome is Outcome.CONVERSATION else None,
-            at=now,
-            summary=summary(attempt, outcome, step.action, step.at, step.reason),
-            stop_reason=step.reason if step.action is Action.STOP else "",
-            detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
-            conversations_key=conversations,
-        ),
-    )
+    # A contact ends the unanswered streak whatever it was. Otherwise the streak the dialer saw when it opened the
+    # attempt is assumed, and written only if it still is (else read, as an attempt from before that note is).
+    if outcome in CONTACTS:
+        streak = None
+    elif attempt.unanswered_at_open is not None:
+        streak = attempt.unanswered_at_open
+    else:
+        streak = _streak(attempts, attempt.case_id)
+
+    def finish(streak: int | None, expected: int | None) -> int:
+        unanswered = 0 if streak is None else streak + 1
+        step = next_step(policy, outcome, unanswered, now)
+        if step.at is not None and window is not None:
+            with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
+                at = window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp()
+                step = replace(step, at=at)
+        return attempts.finish(
+            attempt,
+            Finish(
+                call_sid=call_sid,
+                call_status=call_status,
+                outcome=outcome.value,
+                next_due=step.at,
+                unanswered=unanswered,
+                conversation_at=now if outcome is Outcome.CONVERSATION else None,
+                at=now,
+                summary=summary(attempt, outcome, step.action, step.at, step.reason),
+                stop_reason=step.reason if step.action is Action.STOP else "",
+                detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
+                conversations_key=conversations,
+                streak_was=expected,
+            ),
+        )
+
+    assumed = streak is not None and streak == attempt.unanswered_at_open
+    written = finish(streak, streak if assumed else None)
+    if written == STALE_STREAK:  # the streak moved since the attempt was opened: judge on the one written now
+        written = finish(_streak(attempts, attempt.case_id), None)
     return written
 
 

@@ -365,3 +365,27 @@ def test_a_status_callback_that_beats_the_worker_keeps_its_outcome(app, emu, dia
     stored = dialer.attempts.get(attempt.attempt_id)
     assert stored.state == "final" and stored.outcome == "busy" and stored.call_sid == sid
     assert not redis.zscore(keys.attempts_placing(), attempt.attempt_id)
+
+
+@pytest.mark.parametrize(("at_open", "now"), [(2, 2), (2, 5), (None, 5)])
+def test_an_unanswered_call_counts_on_the_streak_the_case_has_when_it_ends(app, dialer, redis, keys, at_open, now):
+    """The attempt notes the streak it was opened on, saving a read; if the streak moved meanwhile (or was not
+    noted), the outcome is judged again on the one written now."""
+    from dataclasses import replace
+
+    from ivr.dialer.attempts import Attempt
+    from ivr.dialer.outcomes import WRITTEN, record_call_end
+    from ivr.dialer.policy import Policy
+
+    attempt = Attempt("AT" + "e" * 20, "ACS-000101", "taxpayer", "taxpayer", "+12025550104", "4012345675", "", MIDDAY)
+    attempt = replace(attempt, unanswered_at_open=at_open)
+    pipe = redis.pipeline()
+    dialer.attempts.create(pipe, attempt, MIDDAY)
+    pipe.execute()
+    redis.hset(keys.case_dialing(attempt.case_id), "unanswered", str(now))
+    stored = dialer.attempts.get(attempt.attempt_id)
+    assert stored.unanswered_at_open == at_open
+    written = record_call_end(dialer.attempts, Policy(), attempt.attempt_id, "no-answer", "", "CA" + "f" * 32, MIDDAY)
+    assert written == WRITTEN
+    assert redis.hget(keys.case_dialing(attempt.case_id), "unanswered") == str(now + 1)
+    assert dialer.attempts.get(attempt.attempt_id).state == "final"
