@@ -6,10 +6,11 @@ auth token; every error has Twilio's JSON shape so the unmodified SDK raises `Tw
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from werkzeug.wrappers import Request, Response
 
@@ -64,6 +65,34 @@ def _bool(value: str | None) -> bool:
     return (value or "").lower() == "true"
 
 
+class _FormRequest(Request):
+    """Werkzeug's Request, reading a url-encoded body (what the twilio SDK sends) straight from its declared length
+    with urllib's parser (Werkzeug's own call) instead of its stream wrapper and form-parser objects."""
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        environ = self.environ
+        length = environ.get("CONTENT_LENGTH") or ""
+        kind = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+        size = int(length) if length.isdigit() else -1
+        limit = self.max_form_memory_size
+        if (
+            kind != "application/x-www-form-urlencoded"
+            or size < 0
+            or (limit is not None and size > limit)
+            or getattr(self, "_cached_data", None) is not None
+        ):
+            return super()._load_form_data()  # and its refusals
+        body = environ["wsgi.input"].read(size) if size else b""
+        try:
+            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+        except ValueError:  # e.g. not UTF-8: Werkzeug's parser is silent too, and the form is empty
+            items = []
+        self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items))
+        self.__dict__["files"] = self.parameter_storage_class()
+
+
 class RestApi(rest_more.MoreEndpoints):
     """WSGI callable; one instance per emulator, safe to call from many threads."""
 
@@ -71,7 +100,7 @@ class RestApi(rest_more.MoreEndpoints):
         self.emu = emu
 
     def __call__(self, environ, start_response):
-        request = Request(environ)
+        request = _FormRequest(environ)
         try:
             response = self.dispatch(request)
         except TwilioError as exc:
