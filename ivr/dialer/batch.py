@@ -29,6 +29,7 @@ from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.persons import CallCounts, Reservation, read_refs
 from ivr.dialer.placing import CallPlacer, CallRequest, Failure, PlacementError
 from ivr.dialer.policy import Outcome, Policy, next_step
+from ivr.dialer.prefetch import ClaimPrefetch
 from ivr.dialer.rate import CallRate
 from ivr.keys import KeySchema
 
@@ -124,9 +125,8 @@ class Dialer:
         self._pool_lock = threading.Lock()
         #: ivr.dialer.reconcile.Reconciler: asks Twilio about attempts with no final callback (else: reap).
         self.reconciler = None
-        #: The cases first in line when the last batch was recorded: the next claim reads their records in its
-        #: own round trip (facts.load's first round), as they are most likely the ones it takes.
-        self._due_hint: list[str] = []
+        #: Reads ahead for the next claim (ivr.dialer.prefetch): its round trip also reads facts.load's first two.
+        self.prefetch = ClaimPrefetch(keys)
 
     # --- entry points ----------------------------------------------------------------------------------------
     def tick(
@@ -147,22 +147,15 @@ class Dialer:
             self.reap(now)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
-        claimed, case_rows = self._claim(now, limit, token)
-        if on_claimed is not None:
-            on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
-        return self._process(claimed, token, now, on_placed, case_rows)
-
-    def _claim(self, now: float, limit: int, token: str) -> tuple[list[str], dict[str, tuple] | None]:
-        """Claim the due cases; with a hint, the hinted cases' records are read after the claim, in its round trip
-        (facts.load uses them when they cover every case claimed, else reads as usual)."""
-        hint, self._due_hint = self._due_hint, []
-        if not hint:
-            return self.attempts.claim(now, limit, self.settings.lease_seconds, token), None
         pipe = self.redis.pipeline(transaction=False)
         self.attempts.claim(now, limit, self.settings.lease_seconds, token, pipe=pipe)
-        facts.queue_case_rows(pipe, self.keys, hint)
+        queued = self.prefetch.queue_with_claim(pipe, now, limit)
         replies = pipe.execute()
-        return replies[0], facts.case_rows_from(hint, replies[1:])
+        claimed = replies[0]
+        read_ahead = self.prefetch.read_claim(queued, replies[1:])
+        if on_claimed is not None:
+            on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
+        return self._process(claimed, token, now, on_placed, read_ahead)
 
     def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
         """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock)."""
@@ -286,11 +279,11 @@ class Dialer:
         return first[0][1] if first else None
 
     # --- the batch -------------------------------------------------------------------------------------------
-    def _process(self, claimed: list[str], token: str, now: float, on_placed=None, case_rows=None) -> TickReport:
+    def _process(self, claimed: list[str], token: str, now: float, on_placed=None, read_ahead=None) -> TickReport:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
-            plans, first_slot, case_facts, granted = self._plan(claimed, token, now, report, case_rows)
+            plans, first_slot, case_facts, granted = self._plan(claimed, token, now, report, read_ahead)
             if plans:
                 known = self._place(plans, now, first_slot, report, case_facts, on_placed, granted)
         if not known:
@@ -298,11 +291,14 @@ class Dialer:
         return report
 
     def _plan(
-        self, case_ids: list[str], token: str, now: float, report: TickReport, case_rows=None
+        self, case_ids: list[str], token: str, now: float, report: TickReport, read_ahead=None
     ) -> tuple[list[Attempt], float, dict[str, compliance.Facts], str | None]:
         """Gather the facts in four pipelined round trips, ask the compliance engine per case, open attempts in one.
         A batch of one call also asks for its CPS slot there (the token, if granted: see _place)."""
-        loaded, unreadable = facts.load(self.redis, self.keys, case_ids, now, case_rows=case_rows)
+        case_rows, person_rows = read_ahead or (None, None)
+        loaded, unreadable = facts.load(
+            self.redis, self.keys, case_ids, now, case_rows=case_rows, person_rows=person_rows
+        )
         report.dropped.update(unreadable)
         to_call: list[tuple[str, str, str, str, str]] = []  # case_id, contact, kind, name, phone
         deferrals: list[tuple[str, float, str, str]] = []  # case_id, due, why, failed rules
@@ -480,10 +476,11 @@ class Dialer:
         self.attempts.placed_many(report.placed, pipe=pipe)
         if on_placed is not None and report.placed:
             on_placed(pipe, report.placed)
-        # The next due time, in the same round trip, and the cases first in line: the next claim's hint.
-        pipe.zrange(self.keys.cases_due(), 0, len(attempts) - 1, withscores=True)
-        first = pipe.execute()[-1]
-        self._due_hint = [case_id for case_id, _due in first]
+        ahead = self.prefetch.queue_cases(pipe)  # whose records the next claim reads too
+        pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
+        replies = pipe.execute()
+        self.prefetch.read_cases(replies[len(replies) - 1 - ahead : -1])
+        first = replies[-1]
         for attempt in late:
             decision = compliance.evaluate(case_facts[attempt.case_id], at, rules)
             report.deferred[attempt.case_id] = self._defer_unplaced(

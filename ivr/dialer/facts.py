@@ -49,6 +49,18 @@ def queue_case_rows(pipe: redis.client.Pipeline, keys: KeySchema, case_ids: Sequ
         pipe.hgetall(keys.case_stated_times(case_id))
 
 
+def queue_person_rows(pipe: redis.client.Pipeline, keys: KeySchema, refs: list[str], phone: str, since: float) -> int:
+    """Queue facts.load's second round for one case (its person's references and number); returns how many."""
+    for ref in refs:
+        pipe.smembers(keys.taxpayer_authorizations(ref))  # one taxpayer's authorizations: a handful
+        pipe.hget(keys.dnc_persons(), ref)
+        pipe.hgetall(keys.taxpayer_wrong_numbers(ref))
+        pipe.hgetall(keys.taxpayer_conversations(ref))
+        pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, "+inf", withscores=True)
+    pipe.hget(keys.dnc_numbers(), phone)
+    return 5 * len(refs) + 1
+
+
 def case_rows_from(case_ids: Sequence[str], replies: Sequence) -> dict[str, tuple]:
     """queue_case_rows' replies, by case id: what load's `case_rows` takes."""
     return {case_id: tuple(replies[i * 3 : i * 3 + 3]) for i, case_id in enumerate(case_ids)}
@@ -61,11 +73,14 @@ def load(
     now: float,
     exclude: Collection[str] = (),
     case_rows: dict[str, tuple] | None = None,
+    person_rows: dict[str, tuple] | None = None,
 ) -> tuple[dict[str, Loaded], dict[str, str]]:
     """(facts by case id, why each unloadable case could not be read). Closed cases load (the engine says no).
 
     `exclude`: attempt ids not to count (an attempt being re-checked is not a call made before it).
     `case_rows`: the first round already read (case_rows_from), used when it holds every case asked for.
+    `person_rows`: case id → (references, phone, replies) of the second round already read (ivr.dialer.prefetch),
+    used for a case whose record names that very person and number.
     """
     errors: dict[str, str] = {}
     if case_rows is None or any(case_id not in case_rows for case_id in case_ids):
@@ -87,26 +102,29 @@ def load(
 
     since = now - LOOKBACK_SECONDS
     refs = {case_id: read_refs(case.tin) for case_id, (case, _d, _s) in cases.items()}  # two during a rotation
-    pipe = client.pipeline(transaction=False)
-    for case_id, (case, _d, _s) in cases.items():
-        for ref in refs[case_id]:
-            pipe.smembers(keys.taxpayer_authorizations(ref))  # one taxpayer's authorizations: a handful
-            pipe.hget(keys.dnc_persons(), ref)
-            pipe.hgetall(keys.taxpayer_wrong_numbers(ref))
-            pipe.hgetall(keys.taxpayer_conversations(ref))
-            pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, "+inf", withscores=True)
-        pipe.hget(keys.dnc_numbers(), case.taxpayer_phone)
-    rows = iter(pipe.execute())
+    read_ahead = {
+        case_id: iter(found[2])
+        for case_id, (case, _d, _s) in cases.items()
+        if (found := (person_rows or {}).get(case_id)) and found[0] == refs[case_id] and found[1] == case.taxpayer_phone
+    }
+    to_read = [case_id for case_id in cases if case_id not in read_ahead]
+    rows = iter(())
+    if to_read:
+        pipe = client.pipeline(transaction=False)
+        for case_id in to_read:
+            queue_person_rows(pipe, keys, refs[case_id], cases[case_id][0].taxpayer_phone, since)
+        rows = iter(pipe.execute())
     per_person: dict[str, tuple] = {}
     for case_id in cases:
-        read = [[next(rows) for _ in range(5)] for _ref in refs[case_id]]
+        rows_here = read_ahead.get(case_id, rows)
+        read = [[next(rows_here) for _ in range(5)] for _ref in refs[case_id]]
         per_person[case_id] = (
             set().union(*(r[0] for r in read)),
             first_record(r[1] for r in read),
             merge_records(r[2] for r in read),
             merge_latest(r[3] for r in read),
             merge_calls(r[4] for r in read),
-            next(rows),
+            next(rows_here),
         )
 
     every_auth = sorted({a for row in per_person.values() for a in row[0]})
