@@ -197,6 +197,14 @@ class Floor:
     def get(self, username: str) -> EmployeeState:
         return _employee_from_hash(username, self.redis.hgetall(self.keys.floor_employee(username)))
 
+    def get_counting(self, username: str, sorted_set: str) -> tuple[EmployeeState, int]:
+        """`get`, and how many wait in a sorted set (a queue), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(self.keys.floor_employee(username))
+        pipe.zcard(sorted_set)
+        row, count = pipe.execute()
+        return _employee_from_hash(username, row), int(count)
+
     def everyone(self) -> dict[str, str]:
         """username → state of every employee the floor has seen (bounded by the staff list)."""
         return self.redis.hgetall(self.keys.floor_states())

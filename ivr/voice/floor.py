@@ -54,15 +54,12 @@ def _rendered(document, *args) -> str:
     return str(document(*args))
 
 
-def _wait_for_next(employee: EmployeeState, state: State) -> str:
-    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first.
-    One round trip: the inbound queue's length is read in the same pipeline as the state is written."""
+def _wait_for_next(employee: EmployeeState, state: State, inbound: int) -> str:
+    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first
+    (`inbound` of them wait, as read with the employee). One round trip, none for a renewal (already ready)."""
     svc = services()
-    pipe = svc.redis.pipeline(transaction=False)
     if state is not State.READY:
-        floor().apply_to(employee, Event.READY, clock.now(), pipe=pipe)
-    pipe.zcard(svc.keys.queue_waiting(svc.config.queue_name))
-    inbound = int(pipe.execute()[-1])
+        floor().apply_to(employee, Event.READY, clock.now())
     return _rendered(twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
 
 
@@ -75,32 +72,37 @@ def _renew_seconds() -> int:
     return _renew_cache(tuple(sorted(services().config.extra.items())))
 
 
-def _owner() -> tuple[EmployeeState | None, State]:
-    """The employee whose phone leg this is, and their state (a ringing phone after Ready counts as ready)."""
+def _owner() -> tuple[EmployeeState | None, State, int]:
+    """The employee whose phone leg this is, their state (a ringing phone after Ready counts as ready), and how many
+    inbound callers wait (read in the same round trip: _wait_for_next needs it)."""
     sid = call_sid()
-    employee = floor().line_employee(sid) if sid else None
-    if employee is None or employee.line != sid:
-        return None, State.AWAY  # not a floor leg, or an old leg: the employee has rung a newer one
+    username = floor().line_owner(sid) if sid else None
+    if username is None:
+        return None, State.AWAY, 0
+    svc = services()
+    employee, inbound = floor().get_counting(username, svc.keys.queue_waiting(svc.config.queue_name))
+    if employee.line != sid:
+        return None, State.AWAY, 0  # an old leg: the employee has rung a newer one
     if employee.state is State.AWAY and employee.joining:
-        return employee, State.WRAP_UP  # not ready yet: _wait_for_next marks them ready
-    return employee, employee.state
+        return employee, State.WRAP_UP, inbound  # not ready yet: _wait_for_next marks them ready
+    return employee, employee.state, inbound
 
 
 @voice.post("/floor/agent")
 @validate_twilio_request
 def floor_agent():
     """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
-    employee, state = _owner()
+    employee, state, inbound = _owner()
     if employee is None or state is State.AWAY:
         return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
-    return twiml_response(_wait_for_next(employee, state))
+    return twiml_response(_wait_for_next(employee, state, inbound))
 
 
 @voice.post("/floor/agent-next")
 @validate_twilio_request
 def floor_agent_next():
     """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
-    employee, state = _owner()
+    employee, state, inbound = _owner()
     if employee is None or state is State.AWAY:
         return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
@@ -115,7 +117,7 @@ def floor_agent_next():
         return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
         return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), 5))
-    return twiml_response(_wait_for_next(employee, state))
+    return twiml_response(_wait_for_next(employee, state, inbound))
 
 
 def _ended(before: EmployeeState, after: EmployeeState) -> EmployeeState:
