@@ -479,7 +479,7 @@ class Dialer:
         ahead = self.prefetch.queue_cases(pipe)  # whose records the next claim reads too
         pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip
         replies = pipe.execute()
-        self.prefetch.read_cases(replies[len(replies) - 1 - ahead : -1])
+        self.prefetch.read_cases(ahead, replies[len(replies) - 1 - len(ahead) : -1])
         first = replies[-1]
         for attempt in late:
             decision = compliance.evaluate(case_facts[attempt.case_id], at, rules)

@@ -49,14 +49,16 @@ class ClaimPrefetch:
         self._next = list(next(rows))
         return case_rows, person_rows
 
-    def queue_cases(self, pipe: redis.client.Pipeline) -> int:
-        """On the batch's last pipeline: the case records of those first in line (whose person to read next)."""
-        for case_id in self._next:
+    def queue_cases(self, pipe: redis.client.Pipeline) -> list[str]:
+        """On the batch's last pipeline: the case records of those first in line (whose person to read next).
+        Returns the ids queued, for read_cases."""
+        ids = list(self._next)
+        for case_id in ids:
             pipe.hgetall(self.keys.case(case_id))
-        return len(self._next)
+        return ids
 
-    def read_cases(self, replies: list) -> None:
-        for case_id, row in zip(self._next, replies, strict=True):
+    def read_cases(self, ids: list[str], replies: list) -> None:
+        for case_id, row in zip(ids, replies, strict=True):
             try:
                 case = case_from_hash(case_id, row)
             except Exception:  # noqa: BLE001 - unreadable: load reads (and reports) it as usual
