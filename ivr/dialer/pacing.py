@@ -41,6 +41,10 @@ class Estimates:
     human_ring_sd: float = 3.0
     talk_mean: float = 180.0
     wrap_mean: float = 30.0
+    p_machine: float = 0.20
+    # Seconds from the callee picking up to the verdict "human" (0: not measured, e.g. no `answered` events).
+    verdict_mean: float = 0.0
+    verdict_sd: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class FloorSnapshot:
     estimates: Estimates = field(default_factory=Estimates)
     humans_30d: int = 0
     abandoned_30d: int = 0
+    picked_up: Sequence[float | None] = ()  # per in-flight call: when its callee picked up (None: still ringing)
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,16 @@ class PredictivePacer(Pacer):
         # Per answer moment: the chance each committed call is a person answering before it (first come, first
         # served: only those take the employees this call's person would need).
         sd = max(est.human_ring_sd, MIN_RING_SD)
+        picked = floor.picked_up or [None] * len(floor.in_flight)
+        calls = [
+            (floor.now - placed, None if up is None else floor.now - up)
+            for placed, up in zip(floor.in_flight, picked, strict=True)
+        ]
         dists = []
         for r, free in zip(points, supply, strict=True):
             dist = [1.0] + [0.0] * max(free, 0)
-            for placed in floor.in_flight:
-                dist = add_capped(dist, answers_within(floor.now - placed, r, est, sd))
+            for age, picked_age in calls:
+                dist = add_capped(dist, answers_within(age, r, est, sd, picked_age))
             dists.append(dist)
         n = 0
         while n < limits.max_calls:
@@ -140,6 +150,9 @@ class PredictivePacer(Pacer):
 #: A person's ring time, as five equally likely moments (normal quantiles 10 %, 30 %, …, 90 %).
 ANSWER_QUANTILES = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)
 MIN_RING_SD = 0.75
+MIN_VERDICT_SD = 0.25
+#: Pickups measured before the pacer trusts the pickup-to-verdict time.
+MIN_PICKUPS = 5
 
 
 def answer_points(est: Estimates) -> list[float]:
@@ -148,13 +161,27 @@ def answer_points(est: Estimates) -> list[float]:
     return [max(0.5, est.human_ring_mean + z * sd) for z in ANSWER_QUANTILES]
 
 
-def answers_within(age: float, within: float, est: Estimates, sd: float) -> float:
-    """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds)."""
-    survive = _survival((age - est.human_ring_mean) / sd)
+def answers_within(age: float, within: float, est: Estimates, sd: float, picked_age: float | None = None) -> float:
+    """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds).
+
+    Where pickups are reported (`answered` events, `est.verdict_mean` > 0), a call picked up `picked_age` seconds
+    ago is heard (if a person) about `verdict_mean` after its pickup, and a call still ringing cannot be heard
+    before its pickup plus that: both narrow the guess about when, and whether, a person will be heard."""
+    verdict = est.verdict_mean
+    if picked_age is not None and verdict > 0:
+        vsd = max(est.verdict_sd, MIN_VERDICT_SD)
+        pending = _survival((picked_age - verdict) / vsd)
+        if pending <= 1e-9:
+            return 0.0  # no verdict long after the pickup: a machine's greeting
+        share = est.p_human / max(est.p_human + est.p_machine, 1e-9)
+        person = share * pending / (share * pending + 1.0 - share)
+        return person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending
+    known = age + verdict  # still ringing: no person is heard before this age
+    survive = _survival((known - est.human_ring_mean) / sd)
     if survive <= 1e-9:
         return 0.0
     later = _survival((age + within - est.human_ring_mean) / sd)
-    return human_probability(age, est) * (survive - later) / survive
+    return human_probability(known, est) * max(survive - later, 0.0) / survive
 
 
 def add_capped(dist: list[float], p: float) -> list[float]:
@@ -243,10 +270,16 @@ def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None =
     mean = total.get("ring_human", 0.0) / human if human else d.human_ring_mean
     var = total.get("ring_human_sq", 0.0) / human - mean * mean if human > 1 else d.human_ring_sd**2
     talks, wraps = total.get("talks", 0.0), total.get("wraps", 0.0)
+    picked = total.get("picked_human", 0.0)
+    verdict = total.get("verdict_human", 0.0) / picked if picked >= MIN_PICKUPS else 0.0
+    verdict_var = total.get("verdict_human_sq", 0.0) / picked - verdict * verdict if picked >= MIN_PICKUPS else 0.25
     return Estimates(
         resolved=int(resolved),
         p_human=human / resolved,
         p_fast=total.get("busy", 0.0) / resolved,
+        p_machine=total.get("machine", 0.0) / resolved,
+        verdict_mean=verdict,
+        verdict_sd=math.sqrt(max(verdict_var, 0.0)),
         human_ring_mean=mean,
         human_ring_sd=math.sqrt(max(var, 0.0)),
         talk_mean=total.get("talk_seconds", 0.0) / talks if talks >= 5 else d.talk_mean,
