@@ -152,11 +152,16 @@ if ARGV[3] == 'human' then
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human', ring)
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human_sq', ring * ring)
   if picked then
-    redis.call('HINCRBY', KEYS[2], 'picked_human', 1)
     local verdict = tonumber(ARGV[2]) - tonumber(picked)
     redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human', verdict)
     redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human_sq', verdict * verdict)
   end
+end
+if picked and (ARGV[3] == 'human' or ARGV[3] == 'machine') then
+  local pickup = tonumber(picked) - tonumber(placed)
+  redis.call('HINCRBY', KEYS[2], 'picked_' .. ARGV[3], 1)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3], pickup)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3] .. '_sq', pickup * pickup)
 end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return tostring(ring)

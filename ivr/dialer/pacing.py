@@ -12,7 +12,10 @@ the calls placed before it this tick) is at most `lam`. Since each call is human
 average of those probabilities over placed calls is the expected abandonment rate, so a threshold over it bounds
 the rate. `lam` moves with the 30-day budget: lower when the campaign is behind (has abandoned more than its
 share), higher when it has room, and small for a campaign with no history (which also dials progressively until
-it has measured enough calls).
+it has measured enough calls). A call may carry more risk while an employee is already waiting than when the
+employees it is for are still wrapping up (see URGENCY). Where Twilio reports pickups (the `answered` event), a call
+picked up is expected to be heard a measured few seconds later (and is more likely a person the sooner it was picked
+up), and a call still ringing cannot be heard before its pickup plus those seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ MODES = ("preview", "progressive", "predictive", "message")
 MIN_SAMPLES = 60
 #: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
 SAFETY = 0.9
+#: A call while an employee is already waiting may carry URGENCY times the risk, one placed only for employees about
+#: to be free 1/URGENCY times (the budget's feedback keeps the average where it belongs). The waiting employee's
+#: idle time is already running; a wrap-up's end can be covered a second later, with more calls resolved by then.
+URGENCY = 1.5
 #: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
 MIN_HUMANS = 50
 
@@ -45,6 +52,9 @@ class Estimates:
     # Seconds from the callee picking up to the verdict "human" (0: not measured, e.g. no `answered` events).
     verdict_mean: float = 0.0
     verdict_sd: float = 0.5
+    # Seconds from placing to the pickup, for people and for machines (mean, sd; 0: not measured).
+    pickup_human: tuple[float, float] = (0.0, 0.0)
+    pickup_machine: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ class PredictivePacer(Pacer):
         est = floor.estimates
         if est.resolved < MIN_SAMPLES:
             return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
-        lam = threshold(floor, limits)
+        lam = call_threshold(floor, limits)
         points = answer_points(est)
         # Employees free when a person answering a call placed now would be heard (ready now, wrap-ups that end by
         # then, talkers done with talk and wrap-up), at each likely answer moment.
@@ -161,6 +171,21 @@ def answer_points(est: Estimates) -> list[float]:
     return [max(0.5, est.human_ring_mean + z * sd) for z in ANSWER_QUANTILES]
 
 
+def person_share(pickup: float, est: Estimates) -> float:
+    """P(a call picked up `pickup` seconds after it was placed is a person): people and machines pick up at
+    different times (a machine after its rings, a person sooner), so the moment says much; unmeasured, the mix."""
+    (hm, hs), (mm, ms) = est.pickup_human, est.pickup_machine
+    human, machine = est.p_human, est.p_machine
+    if hm > 0 and mm > 0:
+        human *= _density((pickup - hm) / max(hs, MIN_RING_SD)) / max(hs, MIN_RING_SD)
+        machine *= _density((pickup - mm) / max(ms, MIN_RING_SD)) / max(ms, MIN_RING_SD)
+    return human / (human + machine) if human + machine > 0 else 0.0
+
+
+def _density(z: float) -> float:
+    return math.exp(-0.5 * min(z * z, 700.0))
+
+
 def answers_within(age: float, within: float, est: Estimates, sd: float, picked_age: float | None = None) -> float:
     """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds).
 
@@ -173,7 +198,7 @@ def answers_within(age: float, within: float, est: Estimates, sd: float, picked_
         pending = _survival((picked_age - verdict) / vsd)
         if pending <= 1e-9:
             return 0.0  # no verdict long after the pickup: a machine's greeting
-        share = est.p_human / max(est.p_human + est.p_machine, 1e-9)
+        share = person_share(age - picked_age, est)
         person = share * pending / (share * pending + 1.0 - share)
         return person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending
     known = age + verdict  # still ringing: no person is heard before this age
@@ -233,6 +258,13 @@ def human_probability(age: float, est: Estimates) -> float:
     return still_human / (still_human + rest)
 
 
+def call_threshold(floor: FloorSnapshot, limits: Limits) -> float:
+    """The risk the next call may carry now: the budget's threshold, raised while an employee is already waiting
+    (their idle time is running) and lowered while the calls would only be for employees about to be free."""
+    lam = threshold(floor, limits)
+    return lam * URGENCY if floor.ready - floor.waiting_live - floor.waiting_inbound > 0 else lam / URGENCY
+
+
 def threshold(floor: FloorSnapshot, limits: Limits) -> float:
     """The marginal abandonment risk a call may carry, from the 30-day budget.
 
@@ -279,9 +311,19 @@ def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None =
         p_fast=total.get("busy", 0.0) / resolved,
         p_machine=total.get("machine", 0.0) / resolved,
         verdict_mean=verdict,
+        pickup_human=_mean_sd(total, "pickup_human", total.get("picked_human", 0.0)),
+        pickup_machine=_mean_sd(total, "pickup_machine", total.get("picked_machine", 0.0)),
         verdict_sd=math.sqrt(max(verdict_var, 0.0)),
         human_ring_mean=mean,
         human_ring_sd=math.sqrt(max(var, 0.0)),
         talk_mean=total.get("talk_seconds", 0.0) / talks if talks >= 5 else d.talk_mean,
         wrap_mean=total.get("wrap_seconds", 0.0) / wraps if wraps >= 5 else d.wrap_mean,
     )
+
+
+def _mean_sd(total: dict[str, float], name: str, count: float) -> tuple[float, float]:
+    """Mean and standard deviation from a sum and a sum of squares (0, 0 below MIN_PICKUPS samples)."""
+    if count < MIN_PICKUPS:
+        return (0.0, 0.0)
+    mean = total.get(name, 0.0) / count
+    return (mean, math.sqrt(max(total.get(name + "_sq", 0.0) / count - mean * mean, 0.0)))

@@ -56,6 +56,7 @@ def test_a_pickup_is_noted_while_in_flight_and_its_verdict_time_measured(redis, 
     assert not floor.picked_up("AT1", 107.0)  # a late `answered` event after the verdict changes nothing
     hour = redis.hgetall(keys.floor_hour("default", 0))
     assert hour["picked_human"] == "1" and float(hour["verdict_human"]) == 2.5 and float(hour["ring_human"]) == 6.5
+    assert float(hour["pickup_human"]) == 4.0 and hour["picked_machine"] == "1" and float(hour["pickup_machine"]) == 5.0
 
 
 def test_settings_refuse_nonsense():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ivr.dialer.pacing import (
+    URGENCY,
     Estimates,
     FloorSnapshot,
     Limits,
@@ -10,9 +11,11 @@ from ivr.dialer.pacing import (
     ProgressivePacer,
     answers_within,
     available_at,
+    call_threshold,
     estimates_from,
     human_probability,
     pacer_for,
+    person_share,
     threshold,
 )
 
@@ -111,5 +114,28 @@ def test_estimates_measure_the_pickup_to_verdict_time_only_from_enough_pickups()
     few = estimates_from([{"resolved": "80", "human": "20", "picked_human": "3", "verdict_human": "7.5"}])
     assert few.verdict_mean == 0.0
     bucket = {"resolved": "80", "human": "20", "machine": "16", "picked_human": "10", "verdict_human": "25"}
-    est = estimates_from([bucket | {"verdict_human_sq": "65"}])
+    bucket |= {"verdict_human_sq": "65", "pickup_human": "60", "pickup_human_sq": "360", "picked_machine": "4"}
+    est = estimates_from([bucket])
     assert est.verdict_mean == 2.5 and est.p_machine == 0.2 and abs(est.verdict_sd - 0.5) < 1e-9
+    assert est.pickup_human == (6.0, 0.0) and est.pickup_machine == (0.0, 0.0)  # 4 machine pickups: too few
+
+
+def test_an_early_pickup_is_a_person_and_a_late_one_a_machine_once_pickup_times_are_measured():
+    timed = Estimates(**{**PICKUPS.__dict__, "pickup_human": (6.0, 1.7), "pickup_machine": (13.5, 4.3)})
+    assert person_share(5.0, timed) > 0.9 and person_share(12.0, timed) < 0.3
+    assert abs(person_share(5.0, PICKUPS) - 0.6) < 1e-9  # unmeasured: the mix, 0.3 / (0.3 + 0.2)
+
+
+def test_a_call_may_carry_more_risk_while_an_employee_is_already_waiting():
+    waiting, ending = snap(ready=1), snap(ready=0, wrap_ends=[1000.5])  # the same employee free at every answer
+    assert abs(call_threshold(waiting, LIMITS) - URGENCY**2 * call_threshold(ending, LIMITS)) < 1e-12
+    placed = []
+    for tenths in range(60, 130):  # one in-flight call, older and older: less and less likely a person
+        old = [1000.0 - tenths / 10]
+        placed.append(
+            (
+                PredictivePacer().calls(snap(ready=1, in_flight=old), LIMITS),
+                PredictivePacer().calls(snap(ready=0, wrap_ends=[1000.5], in_flight=old), LIMITS),
+            )
+        )
+    assert all(now >= later for now, later in placed) and any(now > later for now, later in placed)
