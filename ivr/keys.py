@@ -260,6 +260,11 @@ class KeySchema:
         """acs:floor:{campaign}:in-flight — sorted set: attempt id → epoch seconds placed, until answered/ended."""
         return self._key("floor", campaign, "in-flight")
 
+    def floor_picked_up(self, campaign: str) -> str:
+        """acs:floor:{campaign}:picked-up — sorted set: attempt id → epoch seconds the callee picked up (Twilio's
+        `answered` status event), for in-flight calls whose answering-machine verdict has not come yet."""
+        return self._key("floor", campaign, "picked-up")
+
     def floor_day(self, campaign: str, day: str) -> str:
         """acs:floor:{campaign}:day:{YYYY-MM-DD} — hash, TTL 40 days: placed, human, machine, abandoned, connected,
         amd_false_positive, talk_seconds, wait_seconds … counters for one campaign day."""

@@ -143,15 +143,35 @@ _RESOLVE = """
 local placed = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not placed then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
+local picked = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if picked then redis.call('ZREM', KEYS[3], ARGV[1]) end
 local ring = tonumber(ARGV[2]) - tonumber(placed)
 redis.call('HINCRBY', KEYS[2], 'resolved', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 if ARGV[3] == 'human' then
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human', ring)
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human_sq', ring * ring)
+  if picked then
+    local verdict = tonumber(ARGV[2]) - tonumber(picked)
+    redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human', verdict)
+    redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human_sq', verdict * verdict)
+  end
+end
+if picked and (ARGV[3] == 'human' or ARGV[3] == 'machine') then
+  local pickup = tonumber(picked) - tonumber(placed)
+  redis.call('HINCRBY', KEYS[2], 'picked_' .. ARGV[3], 1)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3], pickup)
+  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3] .. '_sq', pickup * pickup)
 end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return tostring(ring)
+"""
+
+# The callee picked up (Twilio's `answered` event, before the answering-machine verdict): note when, while the
+# call is still in flight (an event arriving after the verdict changes nothing).
+_PICKED_UP = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+return redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 """
 
 # A live answer is connected: count it and its wait, keep the day's longest wait.
@@ -188,6 +208,7 @@ class Floor:
         self.wrap_seconds = wrap_seconds
         self.campaign = campaign or DEFAULT_CAMPAIGN
         self._resolve = client.register_script(_RESOLVE)
+        self._picked_up = client.register_script(_PICKED_UP)
         self._connected = client.register_script(_CONNECTED)
         self._abandoned = client.register_script(_ABANDONED)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
@@ -305,11 +326,18 @@ class Floor:
         With `pipe`, the script is queued there (the webhook's other reads share its round trip): see ring_time."""
         hour = self.keys.floor_hour(self.campaign, int(now // 3600))
         ring = self._resolve(
-            keys=[self.keys.floor_in_flight(self.campaign), hour],
+            keys=[self.keys.floor_in_flight(self.campaign), hour, self.keys.floor_picked_up(self.campaign)],
             args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS],
             client=pipe,
         )
         return None if pipe is not None else ring_time(ring)
+
+    def picked_up(self, attempt_id: str, now: float) -> bool:
+        """The callee of an in-flight call picked up; the verdict (person or machine) follows in a few seconds.
+        The pacer then knows when a person, if it is one, will be heard, and that calls still ringing are less
+        likely to be people. False: the call was not in flight (resolved already, or not paced)."""
+        keys = [self.keys.floor_in_flight(self.campaign), self.keys.floor_picked_up(self.campaign)]
+        return bool(self._picked_up(keys=keys, args=[attempt_id, f"{now:.3f}"]))
 
     def live_answer(
         self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None = None, wait: float = 1.0

@@ -26,6 +26,7 @@ SETTLE_EVERY_SECONDS = 5.0
 # queue, today, this hour. ARGV: in-flight calls placed before this are forgotten (their callbacks were lost).
 _SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', ARGV[1])
 return {
   redis.call('HGET', KEYS[1], 'mode'),
   redis.call('ZCARD', KEYS[2]),
@@ -36,6 +37,7 @@ return {
   redis.call('ZCARD', KEYS[7]),
   redis.call('HGETALL', KEYS[8]),
   redis.call('HGETALL', KEYS[9]),
+  redis.call('ZRANGE', KEYS[10], 0, -1, 'WITHSCORES'),
 }
 """
 
@@ -78,6 +80,7 @@ class PacedDialer:
             keys.queue_waiting(self.inbound_queue),
             keys.floor_day(campaign, today),
             keys.floor_hour(campaign, hour),
+            keys.floor_picked_up(campaign),
         ]
         self._read(keys=live_keys, args=[f"{now - STALE_IN_FLIGHT_SECONDS:.3f}"], client=pipe)
         older_hours = [hour - 1, hour - 2] + [hour - 24 * d for d in range(1, EARLIER_DAYS + 1)]
@@ -88,14 +91,14 @@ class PacedDialer:
             for day in days_back(now, ROLLING_DAYS)[1:]:
                 pipe.hgetall(keys.floor_day(campaign, day))
         rows = pipe.execute()
-        mode, ready, wraps, talks, in_flight, waiting_live, waiting_inbound, day, this_hour = rows[0]
+        mode, ready, wraps, talks, in_flight, waiting_live, waiting_inbound, day, this_hour, picked = rows[0]
         rest = rows[1:]
         if self._older is None or self._older[0] != hour:
             self._older = (hour, rest[: len(older_hours)])
             rest = rest[len(older_hours) :]
         if self._past is None or self._past[0] != today:
             self._past = (today, sum(_int(d, "human") for d in rest), sum(_int(d, "abandoned") for d in rest))
-        day, this_hour = _pairs(day), _pairs(this_hour)
+        day, this_hour, picked = _pairs(day), _pairs(this_hour), _pairs(picked)
         snapshot = FloorSnapshot(
             now=now,
             signed_in=int(ready) + len(wraps) // 2 + len(talks) // 2,
@@ -103,6 +106,7 @@ class PacedDialer:
             wrap_ends=[float(score) for score in wraps[1::2]],
             talk_starts=[float(score) for score in talks[1::2]],
             in_flight=[float(score) for score in in_flight[1::2]],
+            picked_up=[_float_or_none(picked.get(member)) for member in in_flight[0::2]],
             waiting_live=int(waiting_live),
             waiting_inbound=int(waiting_inbound),
             estimates=estimates_from([this_hour, *self._older[1]], Estimates(wrap_mean=self.settings.wrap_seconds)),
@@ -156,3 +160,7 @@ def _int(row: dict, name: str) -> int:
         return int(float(row.get(name) or 0))
     except ValueError:
         return 0
+
+
+def _float_or_none(value: str | None) -> float | None:
+    return None if value is None else float(value)

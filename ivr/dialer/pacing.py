@@ -12,7 +12,10 @@ the calls placed before it this tick) is at most `lam`. Since each call is human
 average of those probabilities over placed calls is the expected abandonment rate, so a threshold over it bounds
 the rate. `lam` moves with the 30-day budget: lower when the campaign is behind (has abandoned more than its
 share), higher when it has room, and small for a campaign with no history (which also dials progressively until
-it has measured enough calls).
+it has measured enough calls). A call may carry more risk while an employee is already waiting than when the
+employees it is for are still wrapping up (see URGENCY). Where Twilio reports pickups (the `answered` event), a call
+picked up is expected to be heard a measured few seconds later (and is more likely a person the sooner it was picked
+up), and a call still ringing cannot be heard before its pickup plus those seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ MODES = ("preview", "progressive", "predictive", "message")
 MIN_SAMPLES = 60
 #: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
 SAFETY = 0.9
+#: A call while an employee is already waiting may carry URGENCY times the risk, one placed only for employees about
+#: to be free 1/URGENCY times (the budget's feedback keeps the average where it belongs). The waiting employee's
+#: idle time is already running; a wrap-up's end can be covered a second later, with more calls resolved by then.
+URGENCY = 1.5
 #: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
 MIN_HUMANS = 50
 
@@ -41,6 +48,13 @@ class Estimates:
     human_ring_sd: float = 3.0
     talk_mean: float = 180.0
     wrap_mean: float = 30.0
+    p_machine: float = 0.20
+    # Seconds from the callee picking up to the verdict "human" (0: not measured, e.g. no `answered` events).
+    verdict_mean: float = 0.0
+    verdict_sd: float = 0.5
+    # Seconds from placing to the pickup, for people and for machines (mean, sd; 0: not measured).
+    pickup_human: tuple[float, float] = (0.0, 0.0)
+    pickup_machine: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class FloorSnapshot:
     estimates: Estimates = field(default_factory=Estimates)
     humans_30d: int = 0
     abandoned_30d: int = 0
+    picked_up: Sequence[float | None] = ()  # per in-flight call: when its callee picked up (None: still ringing)
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,7 @@ class PredictivePacer(Pacer):
         est = floor.estimates
         if est.resolved < MIN_SAMPLES:
             return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
-        lam = threshold(floor, limits)
+        lam = call_threshold(floor, limits)
         points = answer_points(est)
         # Employees free when a person answering a call placed now would be heard (ready now, wrap-ups that end by
         # then, talkers done with talk and wrap-up), at each likely answer moment.
@@ -117,11 +132,16 @@ class PredictivePacer(Pacer):
         # Per answer moment: the chance each committed call is a person answering before it (first come, first
         # served: only those take the employees this call's person would need).
         sd = max(est.human_ring_sd, MIN_RING_SD)
+        picked = floor.picked_up or [None] * len(floor.in_flight)
+        calls = [
+            (floor.now - placed, None if up is None else floor.now - up)
+            for placed, up in zip(floor.in_flight, picked, strict=True)
+        ]
         dists = []
         for r, free in zip(points, supply, strict=True):
             dist = [1.0] + [0.0] * max(free, 0)
-            for placed in floor.in_flight:
-                dist = add_capped(dist, answers_within(floor.now - placed, r, est, sd))
+            for age, picked_age in calls:
+                dist = add_capped(dist, answers_within(age, r, est, sd, picked_age))
             dists.append(dist)
         n = 0
         while n < limits.max_calls:
@@ -140,6 +160,9 @@ class PredictivePacer(Pacer):
 #: A person's ring time, as five equally likely moments (normal quantiles 10 %, 30 %, …, 90 %).
 ANSWER_QUANTILES = (-1.2816, -0.5244, 0.0, 0.5244, 1.2816)
 MIN_RING_SD = 0.75
+MIN_VERDICT_SD = 0.25
+#: Pickups measured before the pacer trusts the pickup-to-verdict time.
+MIN_PICKUPS = 5
 
 
 def answer_points(est: Estimates) -> list[float]:
@@ -148,13 +171,42 @@ def answer_points(est: Estimates) -> list[float]:
     return [max(0.5, est.human_ring_mean + z * sd) for z in ANSWER_QUANTILES]
 
 
-def answers_within(age: float, within: float, est: Estimates, sd: float) -> float:
-    """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds)."""
-    survive = _survival((age - est.human_ring_mean) / sd)
+def person_share(pickup: float, est: Estimates) -> float:
+    """P(a call picked up `pickup` seconds after it was placed is a person): people and machines pick up at
+    different times (a machine after its rings, a person sooner), so the moment says much; unmeasured, the mix."""
+    (hm, hs), (mm, ms) = est.pickup_human, est.pickup_machine
+    human, machine = est.p_human, est.p_machine
+    if hm > 0 and mm > 0:
+        human *= _density((pickup - hm) / max(hs, MIN_RING_SD)) / max(hs, MIN_RING_SD)
+        machine *= _density((pickup - mm) / max(ms, MIN_RING_SD)) / max(ms, MIN_RING_SD)
+    return human / (human + machine) if human + machine > 0 else 0.0
+
+
+def _density(z: float) -> float:
+    return math.exp(-0.5 * min(z * z, 700.0))
+
+
+def answers_within(age: float, within: float, est: Estimates, sd: float, picked_age: float | None = None) -> float:
+    """P(a call unresolved after `age` seconds is a person who answers in the next `within` seconds).
+
+    Where pickups are reported (`answered` events, `est.verdict_mean` > 0), a call picked up `picked_age` seconds
+    ago is heard (if a person) about `verdict_mean` after its pickup, and a call still ringing cannot be heard
+    before its pickup plus that: both narrow the guess about when, and whether, a person will be heard."""
+    verdict = est.verdict_mean
+    if picked_age is not None and verdict > 0:
+        vsd = max(est.verdict_sd, MIN_VERDICT_SD)
+        pending = _survival((picked_age - verdict) / vsd)
+        if pending <= 1e-9:
+            return 0.0  # no verdict long after the pickup: a machine's greeting
+        share = person_share(age - picked_age, est)
+        person = share * pending / (share * pending + 1.0 - share)
+        return person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending
+    known = age + verdict  # still ringing: no person is heard before this age
+    survive = _survival((known - est.human_ring_mean) / sd)
     if survive <= 1e-9:
         return 0.0
     later = _survival((age + within - est.human_ring_mean) / sd)
-    return human_probability(age, est) * (survive - later) / survive
+    return human_probability(known, est) * max(survive - later, 0.0) / survive
 
 
 def add_capped(dist: list[float], p: float) -> list[float]:
@@ -206,6 +258,13 @@ def human_probability(age: float, est: Estimates) -> float:
     return still_human / (still_human + rest)
 
 
+def call_threshold(floor: FloorSnapshot, limits: Limits) -> float:
+    """The risk the next call may carry now: the budget's threshold, raised while an employee is already waiting
+    (their idle time is running) and lowered while the calls would only be for employees about to be free."""
+    lam = threshold(floor, limits)
+    return lam * URGENCY if floor.ready - floor.waiting_live - floor.waiting_inbound > 0 else lam / URGENCY
+
+
 def threshold(floor: FloorSnapshot, limits: Limits) -> float:
     """The marginal abandonment risk a call may carry, from the 30-day budget.
 
@@ -243,12 +302,28 @@ def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None =
     mean = total.get("ring_human", 0.0) / human if human else d.human_ring_mean
     var = total.get("ring_human_sq", 0.0) / human - mean * mean if human > 1 else d.human_ring_sd**2
     talks, wraps = total.get("talks", 0.0), total.get("wraps", 0.0)
+    picked = total.get("picked_human", 0.0)
+    verdict = total.get("verdict_human", 0.0) / picked if picked >= MIN_PICKUPS else 0.0
+    verdict_var = total.get("verdict_human_sq", 0.0) / picked - verdict * verdict if picked >= MIN_PICKUPS else 0.25
     return Estimates(
         resolved=int(resolved),
         p_human=human / resolved,
         p_fast=total.get("busy", 0.0) / resolved,
+        p_machine=total.get("machine", 0.0) / resolved,
+        verdict_mean=verdict,
+        pickup_human=_mean_sd(total, "pickup_human", total.get("picked_human", 0.0)),
+        pickup_machine=_mean_sd(total, "pickup_machine", total.get("picked_machine", 0.0)),
+        verdict_sd=math.sqrt(max(verdict_var, 0.0)),
         human_ring_mean=mean,
         human_ring_sd=math.sqrt(max(var, 0.0)),
         talk_mean=total.get("talk_seconds", 0.0) / talks if talks >= 5 else d.talk_mean,
         wrap_mean=total.get("wrap_seconds", 0.0) / wraps if wraps >= 5 else d.wrap_mean,
     )
+
+
+def _mean_sd(total: dict[str, float], name: str, count: float) -> tuple[float, float]:
+    """Mean and standard deviation from a sum and a sum of squares (0, 0 below MIN_PICKUPS samples)."""
+    if count < MIN_PICKUPS:
+        return (0.0, 0.0)
+    mean = total.get(name, 0.0) / count
+    return (mean, math.sqrt(max(total.get(name + "_sq", 0.0) / count - mean * mean, 0.0)))

@@ -20,9 +20,11 @@ from twilio.rest import Client
 from ivr.config import Config
 
 MIN_RING_SECONDS = 15
-#: `initiated` names the CallSid early (reconciliation finds the call if the REST answer was lost); `completed` is
-#: the outcome. `ringing` and `answered` would only repeat the first: two webhooks per call for nothing.
-STATUS_EVENTS = ["initiated", "completed"]
+#: `initiated` names the CallSid early (reconciliation finds the call if the REST answer was lost); `answered` tells
+#: the pacer the callee picked up, a few seconds before the answering-machine verdict (it then knows when a person,
+#: if it is one, will be heard, and that calls still ringing are less likely to be people); `completed` is the
+#: outcome. `ringing` would only repeat `initiated`.
+STATUS_EVENTS = ["initiated", "answered", "completed"]
 ANSWER_PATH = "/voice/outbound/answer"
 STATUS_PATH = "/voice/outbound/status"
 PRESS_PATH = "/voice/outbound/press"

@@ -137,6 +137,9 @@ def outbound_status():
     if attempt_id is not None:
         status = request.form.get("CallStatus", "")[:32]
         attempt = UNREAD
+        if status == "in-progress":  # the `answered` event: picked up, the verdict comes with the answer webhook
+            floor.floor().picked_up(attempt_id, clock.now())
+            return twiml_response(twiml.empty())
         if status in FINAL_CALL_STATUSES:
             # One round trip: the in-flight call resolved, and the attempt read for record_call_end.
             kind = "none" if status in ("completed", "no-answer") else "busy"

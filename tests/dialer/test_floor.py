@@ -44,6 +44,21 @@ def test_abandonment_and_connection_are_counted_once_per_call(redis, keys):
     assert day["human"] == "1" and day["abandoned"] == "1"
 
 
+def test_a_pickup_is_noted_while_in_flight_and_its_verdict_time_measured(redis, keys):
+    floor = Floor(redis, keys)
+    floor.placed({"AT1": 100.0, "AT2": 100.0}, 100.0)
+    assert floor.picked_up("AT1", 104.0) and floor.picked_up("AT2", 105.0)
+    assert not floor.picked_up("AT3", 105.0)  # never in flight (or resolved already): nothing is written
+    assert redis.zrange(keys.floor_picked_up("default"), 0, -1, withscores=True) == [("AT1", 104.0), ("AT2", 105.0)]
+    floor.resolved("AT1", 106.5, "human")
+    floor.resolved("AT2", 115.0, "machine")
+    assert redis.zcard(keys.floor_picked_up("default")) == 0
+    assert not floor.picked_up("AT1", 107.0)  # a late `answered` event after the verdict changes nothing
+    hour = redis.hgetall(keys.floor_hour("default", 0))
+    assert hour["picked_human"] == "1" and float(hour["verdict_human"]) == 2.5 and float(hour["ring_human"]) == 6.5
+    assert float(hour["pickup_human"]) == 4.0 and hour["picked_machine"] == "1" and float(hour["pickup_machine"]) == 5.0
+
+
 def test_settings_refuse_nonsense():
     assert FloorSettings.from_env({"ACS_MAX_ABANDON_PERCENT": "2.5"}).max_abandon_percent == 2.5
     with pytest.raises(ValueError):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from ivr.dialer.pacing import (
+    URGENCY,
     Estimates,
     FloorSnapshot,
     Limits,
     PredictivePacer,
     ProgressivePacer,
+    answers_within,
     available_at,
+    call_threshold,
     estimates_from,
     human_probability,
     pacer_for,
+    person_share,
     threshold,
 )
 
@@ -76,3 +80,62 @@ def test_talkers_count_only_when_the_horizon_covers_their_wrap_up():
 def test_estimates_blend_the_hour_buckets():
     est = estimates_from([{"resolved": "80", "human": "20", "ring_human": "140", "busy": "8"}, {"resolved": "20"}])
     assert est.resolved == 100 and est.p_human == 0.2 and est.human_ring_mean == 7.0 and est.p_fast == 0.08
+
+
+PICKUPS = Estimates(
+    resolved=500, p_human=0.3, p_fast=0.1, p_machine=0.2, human_ring_mean=8.0, human_ring_sd=1.7, verdict_mean=2.5
+)
+
+
+def test_a_picked_up_call_is_likely_a_person_heard_at_its_verdict_time():
+    sd = PICKUPS.human_ring_sd
+    assert answers_within(4.0, 0.5, PICKUPS, sd, picked_age=0.5) < 0.01  # heard ~2 s from now, not within 0.5 s
+    heard = answers_within(4.0, 3.0, PICKUPS, sd, picked_age=1.0)
+    assert 0.55 < heard <= 0.6  # 0.3 / (0.3 + 0.2) of pickups are people
+    assert answers_within(12.0, 5.0, PICKUPS, sd, picked_age=6.0) == 0.0  # no verdict long after: a machine
+
+
+def test_a_call_still_ringing_cannot_be_heard_before_its_pickup_plus_the_verdict_time():
+    sd = PICKUPS.human_ring_sd
+    assert answers_within(0.0, 2.0, PICKUPS, sd) == 0.0
+    # Past the usual pickup time and still ringing: much less likely a person than without pickup events.
+    blind = Estimates(**{**PICKUPS.__dict__, "verdict_mean": 0.0})
+    assert answers_within(7.0, 5.0, PICKUPS, sd) < 0.5 * answers_within(7.0, 5.0, blind, sd)
+
+
+def test_pickups_let_predictive_place_more_once_the_calls_ringing_are_known_not_to_be_people():
+    ringing = dict(ready=2, in_flight=[993.0, 993.0, 993.0], estimates=PICKUPS)
+    blind = snap(**{**ringing, "estimates": Estimates(**{**PICKUPS.__dict__, "verdict_mean": 0.0})})
+    known = snap(**ringing, picked_up=[None, None, None])
+    assert PredictivePacer().calls(known, LIMITS) > PredictivePacer().calls(blind, LIMITS)
+
+
+def test_estimates_measure_the_pickup_to_verdict_time_only_from_enough_pickups():
+    few = estimates_from([{"resolved": "80", "human": "20", "picked_human": "3", "verdict_human": "7.5"}])
+    assert few.verdict_mean == 0.0
+    bucket = {"resolved": "80", "human": "20", "machine": "16", "picked_human": "10", "verdict_human": "25"}
+    bucket |= {"verdict_human_sq": "65", "pickup_human": "60", "pickup_human_sq": "360", "picked_machine": "4"}
+    est = estimates_from([bucket])
+    assert est.verdict_mean == 2.5 and est.p_machine == 0.2 and abs(est.verdict_sd - 0.5) < 1e-9
+    assert est.pickup_human == (6.0, 0.0) and est.pickup_machine == (0.0, 0.0)  # 4 machine pickups: too few
+
+
+def test_an_early_pickup_is_a_person_and_a_late_one_a_machine_once_pickup_times_are_measured():
+    timed = Estimates(**{**PICKUPS.__dict__, "pickup_human": (6.0, 1.7), "pickup_machine": (13.5, 4.3)})
+    assert person_share(5.0, timed) > 0.9 and person_share(12.0, timed) < 0.3
+    assert abs(person_share(5.0, PICKUPS) - 0.6) < 1e-9  # unmeasured: the mix, 0.3 / (0.3 + 0.2)
+
+
+def test_a_call_may_carry_more_risk_while_an_employee_is_already_waiting():
+    waiting, ending = snap(ready=1), snap(ready=0, wrap_ends=[1000.5])  # the same employee free at every answer
+    assert abs(call_threshold(waiting, LIMITS) - URGENCY**2 * call_threshold(ending, LIMITS)) < 1e-12
+    placed = []
+    for tenths in range(60, 130):  # one in-flight call, older and older: less and less likely a person
+        old = [1000.0 - tenths / 10]
+        placed.append(
+            (
+                PredictivePacer().calls(snap(ready=1, in_flight=old), LIMITS),
+                PredictivePacer().calls(snap(ready=0, wrap_ends=[1000.5], in_flight=old), LIMITS),
+            )
+        )
+    assert all(now >= later for now, later in placed) and any(now > later for now, later in placed)

@@ -268,3 +268,16 @@ def test_a_practitioner_who_pressed_1_keeps_todays_hold_messages(twilio, attempt
     hold = {"CallSid": sid, "QueuePosition": "1", "AvgQueueTime": "0", "CurrentQueueSize": "1"}
     assert "collection employee" in _follow(twilio, enqueue.get("waitUrl"), hold)
     assert "collection employee" in said(root)
+
+
+def test_the_answered_event_tells_the_pacer_the_callee_picked_up(twilio, attempts, redis, keys, app):
+    """Twilio's `answered` status event (CallStatus in-progress) arrives when the callee picks up, before the
+    answering-machine verdict: https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent."""
+    attempt = open_attempt(attempts, redis, keys)
+    app.extensions["acs"].floor.placed({attempt.attempt_id: NOW - 5}, NOW - 5)
+    response = status(twilio, attempt.attempt_id, "in-progress")
+    assert response.status_code == 200 and ET.fromstring(response.data).tag == "Response"
+    assert redis.zscore(keys.floor_picked_up("default"), attempt.attempt_id) == NOW
+    assert attempts.get(attempt.attempt_id).state != "final"  # not an outcome
+    status(twilio, "AT" + "9" * 20, "in-progress")  # not in flight: nothing written
+    assert redis.zcard(keys.floor_picked_up("default")) == 1
