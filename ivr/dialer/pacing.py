@@ -303,17 +303,16 @@ def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None =
     var = total.get("ring_human_sq", 0.0) / human - mean * mean if human > 1 else d.human_ring_sd**2
     talks, wraps = total.get("talks", 0.0), total.get("wraps", 0.0)
     picked = total.get("picked_human", 0.0)
-    verdict = total.get("verdict_human", 0.0) / picked if picked >= MIN_PICKUPS else 0.0
-    verdict_var = total.get("verdict_human_sq", 0.0) / picked - verdict * verdict if picked >= MIN_PICKUPS else 0.25
+    verdict, verdict_sd = _mean_sd(total, "verdict_human", picked)
     return Estimates(
         resolved=int(resolved),
         p_human=human / resolved,
         p_fast=total.get("busy", 0.0) / resolved,
         p_machine=total.get("machine", 0.0) / resolved,
         verdict_mean=verdict,
-        pickup_human=_mean_sd(total, "pickup_human", total.get("picked_human", 0.0)),
+        verdict_sd=verdict_sd,
+        pickup_human=_mean_sd(total, "pickup_human", picked),
         pickup_machine=_mean_sd(total, "pickup_machine", total.get("picked_machine", 0.0)),
-        verdict_sd=math.sqrt(max(verdict_var, 0.0)),
         human_ring_mean=mean,
         human_ring_sd=math.sqrt(max(var, 0.0)),
         talk_mean=total.get("talk_seconds", 0.0) / talks if talks >= 5 else d.talk_mean,
