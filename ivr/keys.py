@@ -262,7 +262,9 @@ class KeySchema:
 
     def floor_picked_up(self, campaign: str) -> str:
         """acs:floor:{campaign}:picked-up — sorted set: attempt id → epoch seconds the callee picked up (Twilio's
-        `answered` status event), for in-flight calls whose answering-machine verdict has not come yet."""
+        `answered` status event), for in-flight calls whose answering-machine verdict has not come yet. No TTL: an
+        entry is written only while its call is in flight, removed when the call resolves, and trimmed by the
+        pacer's snapshot STALE_IN_FLIGHT_SECONDS after the pickup if its callbacks were lost."""
         return self._key("floor", campaign, "picked-up")
 
     def floor_day(self, campaign: str, day: str) -> str:

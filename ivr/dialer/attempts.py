@@ -324,10 +324,12 @@ class Attempts:
         args = [ATTEMPT_TTL_SECONDS, *(value for pair in call_sids.items() for value in pair)]
         self._placed(keys=keys, args=args, client=pipe)
 
-    def note_call_sid(self, attempt_id: str, call_sid: str) -> bool:
-        """Keep the CallSid an early status callback names (False: unknown or already final attempt)."""
+    def note_call_sid(self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None) -> bool:
+        """Keep the CallSid an early status callback names (False: unknown or already final attempt; with `pipe`,
+        queued there and False)."""
         keys = [self.keys.attempt(attempt_id), self.keys.call_attempt(call_sid)]
-        return bool(self._note_sid(keys=keys, args=[attempt_id, call_sid, ATTEMPT_TTL_SECONDS]))
+        noted = self._note_sid(keys=keys, args=[attempt_id, call_sid, ATTEMPT_TTL_SECONDS], client=pipe)
+        return bool(noted) and pipe is None
 
     def owner_of(self, call_sids: Sequence[str]) -> dict[str, str]:
         """The attempt that placed each call, where known (CallSid → attempt id)."""

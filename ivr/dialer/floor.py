@@ -138,20 +138,22 @@ def days_back(epoch: float, count: int) -> list[str]:
     return [day_of(epoch - n * 86_400) for n in range(count)]
 
 
-# First resolution of an in-flight call: count it (and its ring time) in the hour bucket exactly once.
+# First resolution of an in-flight call: count it (and its ring time) in the hour bucket exactly once; with a
+# pickup noted, also its pickup time and (ARGV[5] = '1': AMD said human, not "unknown" after its timeout) the
+# pickup-to-verdict time.
 _RESOLVE = """
+local picked = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if picked then redis.call('ZREM', KEYS[3], ARGV[1]) end
 local placed = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not placed then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-local picked = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if picked then redis.call('ZREM', KEYS[3], ARGV[1]) end
 local ring = tonumber(ARGV[2]) - tonumber(placed)
 redis.call('HINCRBY', KEYS[2], 'resolved', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 if ARGV[3] == 'human' then
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human', ring)
   redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human_sq', ring * ring)
-  if picked then
+  if picked and ARGV[5] == '1' then
     local verdict = tonumber(ARGV[2]) - tonumber(picked)
     redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human', verdict)
     redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human_sq', verdict * verdict)
@@ -171,7 +173,7 @@ return tostring(ring)
 # call is still in flight (an event arriving after the verdict changes nothing).
 _PICKED_UP = """
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-return redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
 """
 
 # A live answer is connected: count it and its wait, keep the day's longest wait.
@@ -320,24 +322,32 @@ class Floor:
 
     # --- live answers --------------------------------------------------------------------------------------
     def resolved(
-        self, attempt_id: str, now: float, kind: str, pipe: redis.client.Pipeline | None = None
+        self,
+        attempt_id: str,
+        now: float,
+        kind: str,
+        pipe: redis.client.Pipeline | None = None,
+        verdict_sample: bool = True,
     ) -> float | None:
         """An in-flight call resolved (human, machine, busy, none); its ring time, or None if counted already.
-        With `pipe`, the script is queued there (the webhook's other reads share its round trip): see ring_time."""
+        With `pipe`, the script is queued there (the webhook's other reads share its round trip): see ring_time.
+        `verdict_sample=False`: a person's verdict that is no measure of AMD's usual delay (AnsweredBy "unknown"
+        after the detection timeout)."""
         hour = self.keys.floor_hour(self.campaign, int(now // 3600))
         ring = self._resolve(
             keys=[self.keys.floor_in_flight(self.campaign), hour, self.keys.floor_picked_up(self.campaign)],
-            args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS],
+            args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS, "1" if verdict_sample else "0"],
             client=pipe,
         )
         return None if pipe is not None else ring_time(ring)
 
-    def picked_up(self, attempt_id: str, now: float) -> bool:
+    def picked_up(self, attempt_id: str, now: float, pipe: redis.client.Pipeline | None = None) -> bool:
         """The callee of an in-flight call picked up; the verdict (person or machine) follows in a few seconds.
         The pacer then knows when a person, if it is one, will be heard, and that calls still ringing are less
-        likely to be people. False: the call was not in flight (resolved already, or not paced)."""
+        likely to be people. False: the call was not in flight (resolved already, or not paced), or its pickup
+        was noted already (the first one counts). With `pipe`, queued there (returns False)."""
         keys = [self.keys.floor_in_flight(self.campaign), self.keys.floor_picked_up(self.campaign)]
-        return bool(self._picked_up(keys=keys, args=[attempt_id, f"{now:.3f}"]))
+        return bool(self._picked_up(keys=keys, args=[attempt_id, f"{now:.3f}"], client=pipe)) and pipe is None
 
     def live_answer(
         self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None = None, wait: float = 1.0

@@ -23,7 +23,8 @@ STALE_IN_FLIGHT_SECONDS = 180
 SETTLE_EVERY_SECONDS = 5.0
 
 # What a tick reads of the floor. KEYS: campaign, ready, wrap, talking, in-flight, waiting live answers, inbound
-# queue, today, this hour. ARGV: in-flight calls placed before this are forgotten (their callbacks were lost).
+# queue, today, this hour, picked-up. ARGV: in-flight calls placed (and pickups noted) before this are forgotten
+# (their callbacks were lost).
 _SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', ARGV[1])

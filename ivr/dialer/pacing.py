@@ -29,9 +29,10 @@ MODES = ("preview", "progressive", "predictive", "message")
 MIN_SAMPLES = 60
 #: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
 SAFETY = 0.9
-#: A call while an employee is already waiting may carry URGENCY times the risk, one placed only for employees about
-#: to be free 1/URGENCY times (the budget's feedback keeps the average where it belongs). The waiting employee's
-#: idle time is already running; a wrap-up's end can be covered a second later, with more calls resolved by then.
+#: While an employee is already waiting, the tick's calls may carry URGENCY times the risk; while nobody is (the
+#: calls are for employees about to be free), 1/URGENCY times (the budget's feedback keeps the average where it
+#: belongs). The waiting employee's idle time is already running; a wrap-up's end can be covered a second later,
+#: with more calls resolved by then.
 URGENCY = 1.5
 #: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
 MIN_HUMANS = 50

@@ -59,7 +59,8 @@ def outbound_answer():
         # which is never in flight).
         pipe = services().redis.pipeline(transaction=False)
         services().attempts.answered(attempt_id, answered_by, message_played=True, pipe=pipe)
-        floor.floor().resolved(attempt_id, clock.now(), "machine" if machine else "human", pipe=pipe)
+        kind = "machine" if machine else "human"
+        floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe, verdict_sample=answered_by == "human")
         noted, ring = pipe.execute()
         attempt, paced = noted_attempt(attempt_id, noted), ring_time(ring) is not None
     if attempt is None:
@@ -138,7 +139,12 @@ def outbound_status():
         status = request.form.get("CallStatus", "")[:32]
         attempt = UNREAD
         if status == "in-progress":  # the `answered` event: picked up, the verdict comes with the answer webhook
-            floor.floor().picked_up(attempt_id, clock.now())
+            # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation (as `initiated`).
+            pipe = services().redis.pipeline(transaction=False)
+            floor.floor().picked_up(attempt_id, clock.now(), pipe=pipe)
+            if call_sid():
+                services().attempts.note_call_sid(attempt_id, call_sid(), pipe=pipe)
+            pipe.execute()
             return twiml_response(twiml.empty())
         if status in FINAL_CALL_STATUSES:
             # One round trip: the in-flight call resolved, and the attempt read for record_call_end.

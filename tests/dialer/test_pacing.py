@@ -139,3 +139,12 @@ def test_a_call_may_carry_more_risk_while_an_employee_is_already_waiting():
             )
         )
     assert all(now >= later for now, later in placed) and any(now > later for now, later in placed)
+
+
+def test_a_pickup_whose_verdict_is_overdue_is_less_and_less_likely_a_person():
+    sd = PICKUPS.human_ring_sd
+    fresh = answers_within(5.0, 5.0, PICKUPS, sd, picked_age=1.0)
+    overdue = answers_within(7.0, 5.0, PICKUPS, sd, picked_age=3.0)  # people are heard 2.5 ± 0.5 s after pickup
+    assert overdue < 0.5 * fresh
+    wide = Estimates(**{**PICKUPS.__dict__, "verdict_sd": 2.0})
+    assert answers_within(7.0, 5.0, wide, sd, picked_age=3.0) > 1.5 * overdue  # a wide spread: 3 s is not late

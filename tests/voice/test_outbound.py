@@ -270,14 +270,20 @@ def test_a_practitioner_who_pressed_1_keeps_todays_hold_messages(twilio, attempt
     assert "collection employee" in said(root)
 
 
-def test_the_answered_event_tells_the_pacer_the_callee_picked_up(twilio, attempts, redis, keys, app):
-    """Twilio's `answered` status event (CallStatus in-progress) arrives when the callee picks up, before the
-    answering-machine verdict: https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent."""
+def test_the_answered_event_tells_the_pacer_the_callee_picked_up(twilio, attempts, redis, keys, app, frozen_clock):
+    """Twilio's `answered` status event comes as CallStatus in-progress
+    (https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent); that it comes at pickup, before the
+    synchronous AMD verdict, is our assumption (README "The floor"), which the emulator follows. It also notes the
+    CallSid, as `initiated` does, in the same round trip."""
     attempt = open_attempt(attempts, redis, keys)
     app.extensions["acs"].floor.placed({attempt.attempt_id: NOW - 5}, NOW - 5)
     response = status(twilio, attempt.attempt_id, "in-progress")
     assert response.status_code == 200 and ET.fromstring(response.data).tag == "Response"
     assert redis.zscore(keys.floor_picked_up("default"), attempt.attempt_id) == NOW
     assert attempts.get(attempt.attempt_id).state != "final"  # not an outcome
+    assert redis.get(keys.call_attempt("CA" + "1" * 32)) == attempt.attempt_id
+    frozen_clock.set(NOW + 1)
+    status(twilio, attempt.attempt_id, "in-progress")  # a repeated event keeps the first pickup
+    assert redis.zscore(keys.floor_picked_up("default"), attempt.attempt_id) == NOW
     status(twilio, "AT" + "9" * 20, "in-progress")  # not in flight: nothing written
     assert redis.zcard(keys.floor_picked_up("default")) == 1

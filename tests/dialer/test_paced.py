@@ -1,0 +1,21 @@
+"""The paced dialer's view of the floor: one read per tick, pickups lined up with the calls in flight."""
+
+from __future__ import annotations
+
+from ivr.dialer.floor import Floor, FloorSettings
+from ivr.dialer.paced import STALE_IN_FLIGHT_SECONDS, PacedDialer
+
+NOW = 1_795_701_600.0
+
+
+def test_the_snapshot_lines_pickups_up_with_the_calls_in_flight_and_forgets_stale_ones(redis, keys):
+    floor = Floor(redis, keys)
+    paced = PacedDialer(None, floor, FloorSettings())  # the snapshot needs no dialer
+    floor.placed({"AT1": NOW - 9, "AT2": NOW - 8, "AT3": NOW - 7}, NOW - 7)
+    assert floor.picked_up("AT2", NOW - 3)
+    _, snapshot = paced.snapshot(NOW)
+    assert snapshot.in_flight == [NOW - 9, NOW - 8, NOW - 7] and snapshot.picked_up == [None, NOW - 3, None]
+    later = NOW - 3 + STALE_IN_FLIGHT_SECONDS + 1  # the callbacks were lost: call and pickup both forgotten
+    _, snapshot = paced.snapshot(later)
+    assert snapshot.in_flight == [] and snapshot.picked_up == []
+    assert redis.zcard(keys.floor_picked_up("default")) == 0
