@@ -315,11 +315,6 @@ class Floor:
                 self._owners[agent_call_sid] = owner
         return owner
 
-    def line_employee(self, agent_call_sid: str) -> EmployeeState | None:
-        """The employee whose phone leg this is (None: not a floor leg)."""
-        username = self.line_owner(agent_call_sid)
-        return None if username is None else self.get(username)
-
     # --- live answers --------------------------------------------------------------------------------------
     def resolved(
         self,

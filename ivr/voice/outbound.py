@@ -142,8 +142,8 @@ def outbound_status():
             # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation (as `initiated`).
             pipe = services().redis.pipeline(transaction=False)
             floor.floor().picked_up(attempt_id, clock.now(), pipe=pipe)
-            if call_sid():
-                services().attempts.note_call_sid(attempt_id, call_sid(), pipe=pipe)
+            if sid := call_sid():
+                services().attempts.note_call_sid(attempt_id, sid, pipe=pipe)
             pipe.execute()
             return twiml_response(twiml.empty())
         if status in FINAL_CALL_STATUSES:
