@@ -9,7 +9,7 @@ from __future__ import annotations
 from ivr.cases.tin import redact
 from ivr.console.audit import AuditLog
 from ivr.dialer.floor import Floor
-from ivr.dialer.pacing import MODES
+from ivr.dialer.pacing import MODES, pacer_for
 
 DEFAULT_MODE = "predictive"
 #: What each mode does, for the console's form and the CLI's help (in the order offered).
@@ -30,8 +30,9 @@ def current_mode(floor: Floor) -> str:
 
 
 def in_effect(mode: str, signed_in: int) -> str:
-    """The mode the next tick paces by: the chosen one, or message when nobody is signed in."""
-    return mode if signed_in > 0 else "message"
+    """The mode the next tick paces by (the pacer's own choice: the chosen one, or message when nobody is signed
+    in)."""
+    return pacer_for(mode, signed_in).name
 
 
 def change_mode(floor: Floor, audit: AuditLog, who: str, mode: str) -> tuple[str, str]:
