@@ -47,20 +47,15 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
-@lru_cache(maxsize=64)
-def _rendered(document, *args) -> str:
-    """A TwiML document that depends only on its (few, hashable) arguments, rendered once: the floor's legs ask
-    for the same handful again and again."""
-    return str(document(*args))
-
-
 def _wait_for_next(employee: EmployeeState, state: State, inbound: int) -> str:
     """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first
     (`inbound` of them wait, as read with the employee). One round trip, none for a renewal (already ready)."""
     svc = services()
     if state is not State.READY:
         floor().apply_to(employee, Event.READY, clock.now())
-    return _rendered(twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds())
+    return twiml.rendered(
+        twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +89,7 @@ def floor_agent():
     """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
     employee, state, inbound = _owner()
     if employee is None or state is State.AWAY:
-        return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
+        return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     return twiml_response(_wait_for_next(employee, state, inbound))
 
 
@@ -104,7 +99,7 @@ def floor_agent_next():
     """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
     employee, state, inbound = _owner()
     if employee is None or state is State.AWAY:
-        return twiml_response(_rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
+        return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
         now = clock.now()
         if employee.away_after:
@@ -114,9 +109,9 @@ def floor_agent_next():
             pipe.execute()
             return twiml_response(twiml.hang_up("You are away. Goodbye."))
         floor().apply_to(employee, Event.CALL_ENDED, now)
-        return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
+        return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
-        return twiml_response(_rendered(twiml.employee_wraps_up, floor_urls(), 5))
+        return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), 5))
     return twiml_response(_wait_for_next(employee, state, inbound))
 
 
@@ -163,7 +158,7 @@ def floor_connect():
 @validate_twilio_request
 def floor_wait():
     """The live answer's waitUrl: at most one silent second, then leave the queue for the message."""
-    return twiml_response(_rendered(twiml.live_answer_wait, min(form_int("QueueTime"), 1)))
+    return twiml_response(twiml.rendered(twiml.live_answer_wait, min(form_int("QueueTime"), 1)))
 
 
 @voice.post("/floor/left")
@@ -173,7 +168,7 @@ def floor_left():
     sid = call_sid()
     result = request.form.get("QueueResult", "")[:32]
     if sid is None or result == "bridged":
-        return twiml_response(_rendered(twiml.hang_up))
+        return twiml_response(twiml.rendered(twiml.hang_up))
     return twiml_response(abandon(sid))
 
 
@@ -192,7 +187,7 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
     if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0) > 0:
-        return _rendered(twiml.live_answer_enqueue, floor_urls())
+        return twiml.rendered(twiml.live_answer_enqueue, floor_urls())
     floor().abandoned(sid, now)
     return _abandonment_message(attempt)
 

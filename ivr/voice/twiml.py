@@ -354,7 +354,13 @@ def employee_wraps_up(urls: FloorUrls, seconds: int) -> VoiceResponse:
     return response
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=64)
+def rendered(document, *args) -> str:
+    """A TwiML document that depends only on its (few, hashable) arguments, rendered once: the floor's legs and
+    the status callbacks ask for the same handful again and again."""
+    return str(document(*args))
+
+
 def empty() -> str:
-    """`<Response />`, what a status callback answers: rendered once, not on every callback."""
-    return str(VoiceResponse())
+    """`<Response />`, what a status callback answers."""
+    return rendered(VoiceResponse)
