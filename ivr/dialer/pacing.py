@@ -138,12 +138,16 @@ class PredictivePacer(Pacer):
             (floor.now - placed, None if up is None else floor.now - up)
             for placed, up in zip(floor.in_flight, picked, strict=True)
         ]
-        dists = []
-        for r, free in zip(points, supply, strict=True):
-            dist = [1.0] + [0.0] * max(free, 0)
-            for age, picked_age in calls:
-                dist = add_capped(dist, answers_within(age, r, est, sd, picked_age))
-            dists.append(dist)
+        # A moment with nobody free counts as taken whatever its distribution, so only the others' are kept up, and
+        # adding a call that cannot be a person there (p == 0) leaves a distribution as it was, bit for bit.
+        dists = [[1.0] + [0.0] * max(free, 0) for free in supply]
+        live = [j for j, free in enumerate(supply) if free > 0]
+        for age, picked_age in calls:
+            chances = answers_at(age, points, est, sd, picked_age)
+            for j in live:
+                if chances[j]:
+                    dists[j] = add_capped(dists[j], chances[j])
+        placed = [est.p_human * _cdf((r - est.human_ring_mean) / sd) for r in points]
         n = 0
         while n < limits.max_calls:
             # P(every employee free at the answer is taken by earlier answers), averaged over the answer moments.
@@ -151,10 +155,8 @@ class PredictivePacer(Pacer):
             if risk > lam:
                 break
             n += 1
-            dists = [
-                add_capped(d, est.p_human * _cdf((r - est.human_ring_mean) / sd))
-                for d, r in zip(dists, points, strict=True)
-            ]
+            for j in live:
+                dists[j] = add_capped(dists[j], placed[j])
         return self.capped(n, floor, limits)
 
 
@@ -193,21 +195,30 @@ def answers_within(age: float, within: float, est: Estimates, sd: float, picked_
     Where pickups are reported (`answered` events, `est.verdict_mean` > 0), a call picked up `picked_age` seconds
     ago is heard (if a person) about `verdict_mean` after its pickup, and a call still ringing cannot be heard
     before its pickup plus that: both narrow the guess about when, and whether, a person will be heard."""
+    return answers_at(age, (within,), est, sd, picked_age)[0]
+
+
+def answers_at(
+    age: float, moments: Sequence[float], est: Estimates, sd: float, picked_age: float | None = None
+) -> list[float]:
+    """answers_within for each of `moments` (the pacer's answer points), sharing what does not depend on them."""
     verdict = est.verdict_mean
     if picked_age is not None and verdict > 0:
         vsd = max(est.verdict_sd, MIN_VERDICT_SD)
         pending = _survival((picked_age - verdict) / vsd)
         if pending <= 1e-9:
-            return 0.0  # no verdict long after the pickup: a machine's greeting
+            return [0.0] * len(moments)  # no verdict long after the pickup: a machine's greeting
         share = person_share(age - picked_age, est)
         person = share * pending / (share * pending + 1.0 - share)
-        return person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending
+        return [person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending for within in moments]
     known = age + verdict  # still ringing: no person is heard before this age
     survive = _survival((known - est.human_ring_mean) / sd)
     if survive <= 1e-9:
-        return 0.0
-    later = _survival((age + within - est.human_ring_mean) / sd)
-    return human_probability(known, est) * max(survive - later, 0.0) / survive
+        return [0.0] * len(moments)
+    human = human_probability(known, est)
+    return [
+        human * max(survive - _survival((age + within - est.human_ring_mean) / sd), 0.0) / survive for within in moments
+    ]
 
 
 def add_capped(dist: list[float], p: float) -> list[float]:
