@@ -126,8 +126,13 @@ class Rule:
     def check(self, ctx: Context, t: float) -> tuple[bool, str]:
         raise NotImplementedError
 
+    def ok(self, ctx: Context, t: float) -> bool:
+        """`check`'s verdict alone; rules whose detail costs more than the verdict (local times, counts) say it
+        without writing the detail (the dialer's last check before each call, and first_allowed's stepping)."""
+        return self.check(ctx, t)[0]
+
     def next_ok(self, ctx: Context, t: float) -> float | None:
-        return t if self.check(ctx, t)[0] else None  # rules that do not depend on time: now or never
+        return t if self.ok(ctx, t) else None  # rules that do not depend on time: now or never
 
 
 class CaseOpen(Rule):
@@ -192,6 +197,9 @@ class CallingHours(Rule):
             return True, f"{local} is inside {span}"
         return False, f"{local} is outside {span}"
 
+    def ok(self, ctx, t):
+        return self.window(ctx).allows(ctx.contact.phone, aware(t))
+
     def next_ok(self, ctx, t):
         window = self.window(ctx)
         return first_opening(ctx.zones, t, [window.start], lambda when: window.allows(ctx.contact.phone, when))
@@ -207,6 +215,10 @@ class OfficeDays(Rule):
             if why:
                 return False, f"{why} ({zone.key})"
         return True, f"{when.astimezone(ctx.zones[0]):%A %Y-%m-%d} is an office day"
+
+    def ok(self, ctx, t):
+        when, calendar = aware(t), ctx.settings.calendar
+        return all(calendar.why_closed(when.astimezone(zone).date()) is None for zone in ctx.zones)
 
     def next_ok(self, ctx, t):
         calendar = ctx.settings.calendar
@@ -236,6 +248,9 @@ class StatedTimesRule(Rule):
         why = self.why(ctx, aware(t))
         return (False, why) if why else (True, f"respects what they said: {stated.describe()}")
 
+    def ok(self, ctx, t):
+        return not self.stated(ctx) or self.why(ctx, aware(t)) is None
+
     def next_ok(self, ctx, t):
         return first_opening(ctx.zones, t, self.stated(ctx).openings(), lambda when: self.why(ctx, when) is None)
 
@@ -262,6 +277,10 @@ class Frequency(Rule):
             return False, f"{why} to {who}; limit {limit.describe()} ({limit.source})"
         counted = len(frequency.in_window(limit, calls, t))
         return True, f"{counted} call(s) to {who} in the last {limit.days:g} days; limit {limit.describe()}"
+
+    def ok(self, ctx, t):
+        limit = self.limit(ctx)
+        return limit is None or frequency.why_not(limit, *self.inputs(ctx), t) is None
 
     def next_ok(self, ctx, t):
         limit = self.limit(ctx)
@@ -336,7 +355,7 @@ def evaluate(facts: Facts, at: float, settings: ComplianceSettings | None = None
 def allows(facts: Facts, at: float, settings: ComplianceSettings | None = None) -> bool:
     """The verdict alone (the dialer's last check just before it sends a call)."""
     ctx = context(facts, at, settings)
-    return all(rule.check(ctx, at)[0] for rule in RULES)
+    return all(rule.ok(ctx, at) for rule in RULES)
 
 
 def first_allowed(ctx: Context, at: float) -> float | None:
@@ -346,7 +365,7 @@ def first_allowed(ctx: Context, at: float) -> float | None:
     while t <= horizon:
         moved = False
         for rule in RULES:
-            if rule.check(ctx, t)[0]:
+            if rule.ok(ctx, t):
                 continue
             found = rule.next_ok(ctx, t)
             if found is None or found <= t:  # never (or a rule that disagrees with itself: refuse, do not loop)

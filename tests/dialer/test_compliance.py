@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr.cases.poa import Authorization
-from ivr.dialer.compliance import Facts, PractitionerFacts, allows, evaluate
+from ivr.dialer.compliance import RULES, Facts, PractitionerFacts, allows, context, evaluate
 from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.frequency import DAY
 from ivr.dialer.office_days import OfficeCalendar
@@ -179,3 +179,12 @@ def test_next_allowed_is_the_first_instant_the_engine_allows(case, rng):
         :300
     ]
     assert not any(allows(facts, t, config) for t in probes if t < found), "an earlier instant was allowed"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(facts_and_time(), st.sampled_from([0, HOUR / 2, 7 * HOUR, 2 * DAY]))
+def test_each_rules_verdict_alone_is_its_check_verdict(case, later):
+    facts, at, config = case
+    ctx = context(facts, at, config)
+    for rule in RULES:
+        assert rule.ok(ctx, at + later) == rule.check(ctx, at + later)[0], rule.name
