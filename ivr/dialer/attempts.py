@@ -421,9 +421,12 @@ class Attempts:
     def dialing_state(self, case_id: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.case_dialing(case_id))
 
-    def stale_placing(self, older_than: float, limit: int = REAP_BATCH) -> list[str]:
-        """Up to `limit` attempts whose REST request started before `older_than` and never came back (a worker died)."""
-        return self.redis.zrangebyscore(self.keys.attempts_placing(), "-inf", older_than, 0, limit)
+    def stale_placing(
+        self, older_than: float, limit: int = REAP_BATCH, pipe: redis.client.Pipeline | None = None
+    ) -> list[str]:
+        """Up to `limit` attempts whose REST request started before `older_than` and never came back (a worker died);
+        with `pipe`, queued there."""
+        return (pipe or self.redis).zrangebyscore(self.keys.attempts_placing(), "-inf", older_than, 0, limit)
 
     def day_counts(self, day: str) -> dict[str, int]:
         """A UTC day's `opened` attempts and `outcome:{outcome}` counts: one small hash, not every case."""

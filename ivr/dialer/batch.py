@@ -135,16 +135,18 @@ class Dialer:
         on_claimed: Callable[[list[str]], None] | None = None,
         settle: bool = True,
         on_placed: Callable[[redis.client.Pipeline, Mapping[str, str]], None] | None = None,
+        settle_read: list[str] | None = None,
     ) -> TickReport:
         """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
         `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
         seconds, not each time); `on_placed(pipe, placed)` queues the caller's own record of the calls Twilio
-        accepted (attempt id → CallSid) on the pipeline that writes the dialer's, so both cost one round trip."""
+        accepted (attempt id → CallSid) on the pipeline that writes the dialer's, so both cost one round trip;
+        `settle_read`: the settle pass's first read, when the caller already made it (queue_settle_read)."""
         now = clock.now()
         if settle and self.reconciler is not None:
-            self.reconciler.run(now)
+            self.reconciler.run(now, due=settle_read)
         elif settle:
-            self.reap(now)
+            self.reap(now, stale=settle_read)
         token = new_lock_token()
         limit = limit or self.settings.tick_limit()
         pipe = self.redis.pipeline(transaction=False)
@@ -237,9 +239,19 @@ class Dialer:
         )
         return due
 
-    def reap(self, now: float) -> int:
-        """Settle attempts whose REST request never came back (a worker died mid-request) and got no callback."""
-        stale = self.attempts.stale_placing(now - self.settings.reap_after_seconds)
+    def queue_settle_read(self, pipe: redis.client.Pipeline, now: float) -> None:
+        """Queue the settle pass's first read (one reply, for tick's `settle_read`) on a round trip the caller makes
+        anyway: a paced dialer reads it with its floor snapshot, a round trip fewer each time it settles."""
+        if self.reconciler is not None:
+            self.reconciler.queue_due(pipe, now)
+        else:
+            self.attempts.stale_placing(now - self.settings.reap_after_seconds, pipe=pipe)
+
+    def reap(self, now: float, stale: list[str] | None = None) -> int:
+        """Settle attempts whose REST request never came back (a worker died mid-request) and got no callback.
+        `stale`: those attempts, when already read (queue_settle_read)."""
+        if stale is None:
+            stale = self.attempts.stale_placing(now - self.settings.reap_after_seconds)
         for attempt_id in stale:
             attempt = self.attempts.get(attempt_id)
             if attempt is None:

@@ -62,10 +62,12 @@ class PacedDialer:
         self._read = floor.redis.register_script(_SNAPSHOT)
         self._settled_at = float("-inf")
         self._older: tuple[int, list[dict]] | None = None  # (this hour, buckets of the earlier hours it blends in)
+        self._settle_read: list[str] | None = None  # the settle pass's first read, made with the snapshot when due
 
     def snapshot(self, now: float) -> tuple[str, FloorSnapshot]:
         """The floor in one round trip and one command (a read-only script: every tick pays for it).
-        Past hours' and past days' buckets no longer change: read once, then kept."""
+        Past hours' and past days' buckets no longer change: read once, then kept. When the dialer is due to settle,
+        its settle pass's first read rides along (the tick hands it on)."""
         keys, floor = self.floor.keys, self.floor
         campaign = floor.campaign
         hour = int(now // 3600)
@@ -84,6 +86,9 @@ class PacedDialer:
             keys.floor_picked_up(campaign),
         ]
         self._read(keys=live_keys, args=[f"{now - STALE_IN_FLIGHT_SECONDS:.3f}"], client=pipe)
+        settle_due = self.dialer is not None and now - self._settled_at >= SETTLE_EVERY_SECONDS
+        if settle_due:
+            self.dialer.queue_settle_read(pipe, now)
         older_hours = [hour - 1, hour - 2] + [hour - 24 * d for d in range(1, EARLIER_DAYS + 1)]
         if self._older is None or self._older[0] != hour:
             for h in older_hours:
@@ -94,6 +99,7 @@ class PacedDialer:
         rows = pipe.execute()
         mode, ready, wraps, talks, in_flight, waiting_live, waiting_inbound, day, this_hour, picked = rows[0]
         rest = rows[1:]
+        self._settle_read = rest.pop(0) if settle_due else None
         if self._older is None or self._older[0] != hour:
             self._older = (hour, rest[: len(older_hours)])
             rest = rest[len(older_hours) :]
@@ -136,7 +142,9 @@ class PacedDialer:
         pacer = self.pacer(mode, snapshot)
         calls = pacer.calls(snapshot, self.limits())
         if pacer.name == "message":
-            report = self.dialer.tick(limit=calls, on_claimed=on_claimed) if calls > 0 else None
+            report = None
+            if calls > 0:
+                report = self.dialer.tick(limit=calls, on_claimed=on_claimed, settle_read=self._settle_read)
             return PacedTick("message", calls, snapshot, report)
         if calls <= 0:
             return PacedTick(pacer.name, 0, snapshot, None)
@@ -147,6 +155,7 @@ class PacedDialer:
             limit=calls,
             on_claimed=on_claimed,
             settle=settle,
+            settle_read=self._settle_read,
             on_placed=lambda pipe, placed: self.floor.placed(dict.fromkeys(placed, now), now, pipe=pipe),
         )
         return PacedTick(pacer.name, calls, snapshot, report)

@@ -171,11 +171,19 @@ class Reconciler:
         self.settings = settings or ReconcileSettings()
         self._keep_lock = self.redis.register_script(_KEEP_LOCK)
 
-    def run(self, now: float) -> ReconcileReport:
-        """Look at the open attempts that are due a check (a bounded batch); never raises for Twilio failures."""
+    def queue_due(self, client: redis.client.Pipeline | redis.Redis, now: float):
+        """run's first read (the open attempts due a check); on the caller's pipeline, queued: its reply is run's
+        `due`."""
+        return client.zrangebyscore(
+            self.keys.attempts_open(), "-inf", now - self.settings.after_seconds, 0, self.settings.batch
+        )
+
+    def run(self, now: float, due: list[str] | None = None) -> ReconcileReport:
+        """Look at the open attempts that are due a check (a bounded batch); never raises for Twilio failures.
+        `due`: those attempts, when already read (queue_due)."""
         report = ReconcileReport()
         open_key = self.keys.attempts_open()
-        ids = self.redis.zrangebyscore(open_key, "-inf", now - self.settings.after_seconds, 0, self.settings.batch)
+        ids = self.queue_due(self.redis, now) if due is None else due
         if not ids:
             return report
         rows = read_hashes(self.redis, [self.keys.attempt(attempt_id) for attempt_id in ids])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dialer_support import MIDDAY
+
 from ivr.dialer.floor import Floor, FloorSettings
 from ivr.dialer.paced import STALE_IN_FLIGHT_SECONDS, PacedDialer
 
@@ -19,3 +21,13 @@ def test_the_snapshot_lines_pickups_up_with_the_calls_in_flight_and_forgets_stal
     _, snapshot = paced.snapshot(later)
     assert snapshot.in_flight == [] and snapshot.picked_up == []
     assert redis.zcard(keys.floor_picked_up("default")) == 0
+
+
+def test_a_paced_tick_settles_with_the_read_its_snapshot_made(app, dialer, redis, keys):
+    """The settle pass's first read rides on the snapshot's round trip; the tick still reaps what it found."""
+    svc = app.extensions["acs"]
+    paced = PacedDialer(dialer, svc.floor, FloorSettings(), svc.config.queue_name)
+    redis.zadd(keys.attempts_placing(), {"AT-LOST": MIDDAY - 7200})  # its worker died mid-request, long ago
+    ticked = paced.tick()  # nobody signed in: the agentless tick, which settles each time
+    assert ticked.mode == "message" and ticked.report is not None
+    assert redis.zscore(keys.attempts_placing(), "AT-LOST") is None
