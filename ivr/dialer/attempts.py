@@ -96,6 +96,37 @@ end
 return opened
 """
 
+# _OPEN for the attempts whose call the person's count took (persons.CallCounts.reserve, earlier on the same
+# pipeline: the attempt id is in that calls key) and whose (case, contact) has a CRN on file (Store.queue_crns,
+# also earlier: it is missing only when the number drawn was taken), written with that CRN. So a batch's counting,
+# CRNs and opening cost one round trip; the caller opens the rest itself. Returns the attempt ids opened.
+# KEYS: placing, open, day counters, then per attempt: attempt, case_attempts, calls key, case_crns.
+# ARGV: now, ttl, day ttl, then per attempt the 10 FIELDS values (the crn's is not used).
+_OPEN_RESERVED = """
+local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 10
+local opened = {}
+for i = 0, (#KEYS - 3) / 4 - 1 do
+  local a, id = 4 + i * n, ARGV[4 + i * n]
+  local key, history, calls, crns = KEYS[4 + i * 4], KEYS[5 + i * 4], KEYS[6 + i * 4], KEYS[7 + i * 4]
+  local crn = redis.call('HGET', crns, ARGV[a + 2])
+  if crn and redis.call('ZSCORE', calls, id) then
+    redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
+      'to', ARGV[a + 4], 'crn', crn, 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
+      'contact_name', ARGV[a + 8], 'unanswered_at_open', ARGV[a + 9], 'state', 'placing', 'placing_since', now)
+    redis.call('EXPIRE', key, ttl)
+    redis.call('ZADD', history, ARGV[a + 6], id)
+    redis.call('ZADD', KEYS[1], now, id)
+    redis.call('ZADD', KEYS[2], now, id)
+    opened[#opened + 1] = id
+  end
+end
+if #opened > 0 then
+  redis.call('HINCRBY', KEYS[3], 'opened', #opened)
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+return opened
+"""
+
 # Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
 # KEYS: placing, then per attempt: attempt, call_attempt. ARGV: ttl, then attempt_id, call_sid, … in the same order.
 _PLACED = """
@@ -259,6 +290,7 @@ class Attempts:
         self._take = client.register_script(_TAKE)
         self._placed = client.register_script(_PLACED)
         self._open = client.register_script(_OPEN)
+        self._open_reserved = client.register_script(_OPEN_RESERVED)
         self._pending = client.register_script(_PENDING)
         self._finish = client.register_script(_FINISH)
         self._note = client.register_script(_NOTE)
@@ -302,9 +334,22 @@ class Attempts:
         args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS, DAY_COUNTERS_TTL_SECONDS]
         for a in attempts:
             keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
-            args += [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
-            args += [a.contact_name, "" if a.unanswered_at_open is None else str(a.unanswered_at_open)]
+            args += _open_values(a)
         self._open(keys=keys, args=args, client=pipe)
+
+    def open_reserved(
+        self, pipe: redis.client.Pipeline, attempts: Sequence[Attempt], now: float, calls_keys: Sequence[str]
+    ) -> None:
+        """Queue `create_many` for those of `attempts` whose call `calls_keys` (one per attempt: where
+        CallCounts.reserve counts it) took and whose CRN was issued, both queued earlier on `pipe`; their `crn`
+        is read from the case's CRNs. Its reply: the attempt ids opened."""
+        keys = [self.keys.attempts_placing(), self.keys.attempts_open(), self.keys.dialer_day(utc_day(now))]
+        args: list[str | int] = [f"{now:.3f}", ATTEMPT_TTL_SECONDS, DAY_COUNTERS_TTL_SECONDS]
+        for a, calls_key in zip(attempts, calls_keys, strict=True):
+            keys += [self.keys.attempt(a.attempt_id), self.keys.case_attempts(a.case_id)]
+            keys += [calls_key, self.keys.case_crns(a.case_id)]
+            args += _open_values(a)
+        self._open_reserved(keys=keys, args=args, client=pipe)
 
     def take(self, attempt_id: str, now: float, from_state: str = "pending") -> bool:
         """Become the one sender of this attempt's REST request (False: someone else is or was)."""
@@ -431,6 +476,13 @@ class Attempts:
     def day_counts(self, day: str) -> dict[str, int]:
         """A UTC day's `opened` attempts and `outcome:{outcome}` counts: one small hash, not every case."""
         return {name: int(value) for name, value in self.redis.hgetall(self.keys.dialer_day(day)).items()}
+
+
+def _open_values(a: Attempt) -> list[str]:
+    """An attempt's 10 values in the order _OPEN and _OPEN_RESERVED read them."""
+    unanswered = "" if a.unanswered_at_open is None else str(a.unanswered_at_open)
+    first = [a.attempt_id, a.case_id, a.contact, a.contact_kind, a.to, a.crn, f"{a.created_at:.3f}", a.lock]
+    return [*first, a.contact_name, unanswered]
 
 
 def noted_attempt(attempt_id: str, flat: list[str]) -> Attempt | None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import redis
@@ -305,7 +305,8 @@ class Dialer:
     def _plan(
         self, case_ids: list[str], token: str, now: float, report: TickReport, read_ahead=None
     ) -> tuple[list[Attempt], float, dict[str, compliance.Facts], str | None]:
-        """Gather the facts in four pipelined round trips, ask the compliance engine per case, open attempts in one.
+        """Gather the facts in four pipelined round trips (the claim's read most of them ahead), ask the compliance
+        engine per case, then count the calls, issue their CRNs, open the attempts and write the deferrals in one.
         A batch of one call also asks for its CPS slot there (the token, if granted: see _place)."""
         case_rows, person_rows = read_ahead or (None, None)
         loaded, unreadable = facts.load(
@@ -328,32 +329,25 @@ class Dialer:
                 deferrals.append((case_id, decision.next_allowed, why, ",".join(decision.failed)))
         facts_by_case = {case_id: planned.add_to(item, skip_case=case_id) for case_id, item in loaded.items()}
 
-        to_call, attempt_ids, crns = self._reserve(to_call, loaded, now, deferrals)
-        plans = [
+        drafts = [
             Attempt(
-                attempt_id=attempt_id,
+                attempt_id=new_attempt_id(),
                 case_id=case_id,
                 contact=contact,
                 contact_kind=kind,
                 to=phone,
-                crn=crn,
+                crn="",  # issued on the same round trip (see _reserve)
                 state="placing",
                 created_at=now,
                 lock=token,
                 contact_name=name,
                 unanswered_at_open=streak_of(loaded[case_id].dialing.get("unanswered") or "0"),
             )
-            for (case_id, contact, kind, name, phone), crn, attempt_id in zip(to_call, crns, attempt_ids, strict=True)
+            for case_id, contact, kind, name, phone in to_call
         ]
-
         pipe = self.redis.pipeline(transaction=False)
-        self.attempts.create_many(pipe, plans, now)
-        for case_id, due, why, failed in deferrals:
-            report.deferred[case_id] = due
-            pipe.zadd(self.keys.cases_due(), {case_id: due})
-            pipe.hdel(self.keys.dialer_locks(), case_id)
-            if facts.first_skip_today(pipe, self.keys, loaded[case_id].dialing, case_id, failed, now):
-                self.history.append(case_id, "call_deferred", f"Call deferred: {why}", pipe=pipe, at=now, due_at=due)
+        self._reserve(pipe, drafts, loaded, now)
+        self._queue_deferrals(pipe, deferrals, loaded, report, now)
         for case_id, why in report.dropped.items():
             pipe.zrem(self.keys.cases_due(), case_id)
             pipe.hdel(self.keys.dialer_locks(), case_id)
@@ -364,47 +358,83 @@ class Dialer:
                     self.history.append(case_id, "call_skipped", f"Dialer stopped: {why}", pipe=pipe, at=now)
                 if why != "case closed":
                     pipe.hset(self.keys.dialer_flagged(), case_id, why)
-        granted = self.rate.new_token() if len(plans) == 1 else None
+        granted = self.rate.new_token() if len(drafts) == 1 else None
         if granted is not None:
             self.rate.try_acquire(granted, pipe=pipe)
-        if plans:
-            self.attempts.reserve_slots(now, len(plans), self.settings.max_cps, pipe=pipe)
+        if drafts:
+            self.attempts.reserve_slots(now, len(drafts), self.settings.max_cps, pipe=pipe)
         results = pipe.execute()
         if granted is not None and float(results[-2]) > 0:
             granted = None  # no slot free yet: _place waits for one as usual
+        plans: list[Attempt] = []
+        if drafts:
+            plans, granted = self._reserved(drafts, results[: len(drafts) + 2], loaded, now, report, granted)
         return plans, float(results[-1]) if plans else now, facts_by_case, granted
 
-    def _reserve(self, to_call: list, loaded: Mapping[str, facts.Loaded], now: float, deferrals: list):
-        """Count the calls against their persons atomically (ivr.dialer.persons): a call that another worker's call
-        to the same person made unlawful meanwhile is not placed; its case is due again now, for the engine to judge.
-        Returns the calls kept, their attempt ids and CRNs. The CRNs are drawn in the same round trip for every
-        call: a (case, contact) keeps its CRN, so a refused call's case gets the same one when it is called."""
-        if not to_call:
-            return [], [], []
-        ids = [new_attempt_id() for _ in to_call]
-        pairs = [(case_id, contact) for case_id, contact, *_ in to_call]
-        pipe = self.redis.pipeline(transaction=False)
-        self.call_counts.reserve(
-            [
-                Reservation(read_refs(item.case.tin), contact, attempt_id, now, len(item.facts.calls.get(contact, ())))
-                for (case_id, contact, *_), attempt_id in zip(to_call, ids, strict=True)
-                for item in (loaded[case_id],)
-            ],
-            now,
-            pipe=pipe,
-        )
-        self.store.queue_crns(pipe, pairs)
-        results = pipe.execute()
-        refused, crns = set(results[0]), self.store.crns_from(results[1:], pairs)
-        kept = [
-            (call, attempt_id, crn)
-            for call, attempt_id, crn in zip(to_call, ids, crns, strict=True)
-            if attempt_id not in refused
+    def _reserve(
+        self, pipe: redis.client.Pipeline, drafts: list[Attempt], loaded: Mapping[str, facts.Loaded], now: float
+    ) -> None:
+        """Queue, on the plan's one write round trip: the calls counted against their persons atomically
+        (ivr.dialer.persons: a call that another worker's call to the same person made unlawful meanwhile is
+        refused), a CRN drawn for every call (a (case, contact) keeps its CRN, so a refused call's case gets the
+        same one when it is called), then the attempts opened for the calls counted, with their CRNs (see
+        Attempts.open_reserved). `_reserved` reads the replies."""
+        if not drafts:
+            return
+        reservations = [
+            Reservation(read_refs(loaded[a.case_id].case.tin), a.contact, a.attempt_id, now, len(calls))
+            for a in drafts
+            for calls in (loaded[a.case_id].facts.calls.get(a.contact, ()),)
         ]
-        for call, attempt_id in zip(to_call, ids, strict=True):
-            if attempt_id in refused:
-                deferrals.append((call[0], now, "another worker called the same person meanwhile", "concurrent"))
-        return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
+        self.call_counts.reserve(reservations, now, pipe=pipe)
+        self.store.queue_crns(pipe, [(a.case_id, a.contact) for a in drafts])
+        self.attempts.open_reserved(pipe, drafts, now, [self.call_counts.calls_key(r) for r in reservations])
+
+    def _reserved(
+        self,
+        drafts: list[Attempt],
+        replies: list,
+        loaded: Mapping[str, facts.Loaded],
+        now: float,
+        report: TickReport,
+        granted: str | None,
+    ) -> tuple[list[Attempt], str | None]:
+        """The attempts _reserve's round trip opened (or that must be opened still: their CRN draw hit a number
+        taken, drawn again here), with their CRNs; a refused call's case is due again now, for the engine to
+        judge. Only in those rare cases is there another round trip. Returns the plans and the CPS slot token
+        still held for a batch of one."""
+        refused, opened = set(replies[0]), set(replies[-1])
+        pairs = [(a.case_id, a.contact) for a in drafts]
+        crns = self.store.crns_from(replies[1:-1], pairs)
+        plans = [replace(a, crn=crn) for a, crn in zip(drafts, crns, strict=True) if a.attempt_id not in refused]
+        unopened = [a for a in plans if a.attempt_id not in opened]
+        why = "another worker called the same person meanwhile"
+        late = [(a.case_id, now, why, "concurrent") for a in drafts if a.attempt_id in refused]
+        if unopened or late:
+            pipe = self.redis.pipeline(transaction=False)
+            self.attempts.create_many(pipe, unopened, now)
+            self._queue_deferrals(pipe, late, loaded, report, now)
+            if granted is not None and not plans:
+                self.rate.release(granted, pipe=pipe)  # its one call was refused: the slot goes back at once
+                granted = None
+            pipe.execute()
+        return plans, granted
+
+    def _queue_deferrals(
+        self,
+        pipe: redis.client.Pipeline,
+        deferrals: list[tuple[str, float, str, str]],
+        loaded: Mapping[str, facts.Loaded],
+        report: TickReport,
+        now: float,
+    ) -> None:
+        """Put each deferred case back in line at its due time (its history says why, once a day per reason)."""
+        for case_id, due, why, failed in deferrals:
+            report.deferred[case_id] = due
+            pipe.zadd(self.keys.cases_due(), {case_id: due})
+            pipe.hdel(self.keys.dialer_locks(), case_id)
+            if facts.first_skip_today(pipe, self.keys, loaded[case_id].dialing, case_id, failed, now):
+                self.history.append(case_id, "call_deferred", f"Call deferred: {why}", pipe=pipe, at=now, due_at=due)
 
     def _place(
         self,

@@ -121,6 +121,10 @@ class CallCounts:
         self.keys = keys
         self._reserve = client.register_script(_RESERVE)
 
+    def calls_key(self, call: Reservation) -> str:
+        """Where `reserve` adds the call (its attempt id is a member there once the call is counted)."""
+        return self.keys.contact_calls(call.refs[-1], call.contact)
+
     def reserve(
         self, calls: Sequence[Reservation], now: float, pipe: redis.client.Pipeline | None = None
     ) -> set[str] | None:
@@ -133,7 +137,7 @@ class CallCounts:
         args: list[str | int] = [f"{now - LOOKBACK_SECONDS:.3f}", f"{now - CALLS_TTL_SECONDS:.3f}", CALLS_TTL_SECONDS]
         for call in calls:
             current, previous = call.refs[-1], call.refs[0]
-            key = self.keys.contact_calls(current, call.contact)
+            key = self.calls_key(call)
             keys += [key, self.keys.taxpayer_called(current), self.keys.contact_calls(previous, call.contact)]
             args += [call.attempt_id, f"{call.at:.3f}", call.counted, call.contact]
         if pipe is not None:

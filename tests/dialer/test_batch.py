@@ -390,3 +390,22 @@ def test_an_unanswered_call_counts_on_the_streak_the_case_has_when_it_ends(app, 
     assert written == WRITTEN
     assert redis.hget(keys.case_dialing(attempt.case_id), "unanswered") == str(now + 1)
     assert dialer.attempts.get(attempt.attempt_id).state == "final"
+
+
+def test_a_crn_draw_that_hits_a_number_taken_still_opens_the_attempt_with_a_fresh_one(
+    app, emu, dialer, redis, keys, monkeypatch
+):
+    """The batch's one write round trip opens attempts whose CRN was issued; one whose draw hit a number already
+    taken is drawn again and opened after, with that CRN (the rare path)."""
+    from ivr.cases import crn as crn_rules
+    from ivr.dialer.attempts import utc_day
+
+    taken = app.extensions["acs"].store.issue_crn("ACS-000999", "taxpayer")
+    draws = iter([taken, crn_rules.new_crn()])
+    monkeypatch.setattr(crn_rules, "new_crn", lambda: next(draws))
+    report = dialer.dial_cases(["ACS-000103"])
+    ((attempt_id, _sid),) = report.placed.items()
+    attempt = dialer.attempts.get(attempt_id)
+    issued = redis.hgetall(keys.case_crns("ACS-000103"))
+    assert attempt.crn != taken and list(issued.values()) == [attempt.crn]
+    assert attempt.state in ("placed", "final") and dialer.attempts.day_counts(utc_day(MIDDAY))["opened"] == 1
