@@ -15,7 +15,9 @@ CRN_LENGTH = 10
 
 
 def new_crn() -> str:
-    body = str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(CRN_LENGTH - 2))
+    # One draw, uniform over the bodies whose first digit is non-zero (as nine draws of a digit each would be).
+    first = 10 ** (CRN_LENGTH - 2)
+    body = str(first + secrets.randbelow(9 * first))
     return body + luhn.calc_check_digit(body)
 
 

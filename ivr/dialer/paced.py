@@ -110,10 +110,10 @@ class PacedDialer:
             now=now,
             signed_in=int(ready) + len(wraps) // 2 + len(talks) // 2,
             ready=int(ready),
-            wrap_ends=[float(score) for score in wraps[1::2]],
-            talk_starts=[float(score) for score in talks[1::2]],
-            in_flight=[float(score) for score in in_flight[1::2]],
-            picked_up=[_float_or_none(picked.get(member)) for member in in_flight[0::2]],
+            wrap_ends=list(map(float, wraps[1::2])),
+            talk_starts=list(map(float, talks[1::2])),
+            in_flight=list(map(float, in_flight[1::2])),
+            picked_up=[None if (up := picked.get(member)) is None else float(up) for member in in_flight[0::2]],
             waiting_live=int(waiting_live),
             waiting_inbound=int(waiting_inbound),
             estimates=estimates_from([this_hour, *self._older[1]], Estimates(wrap_mean=self.settings.wrap_seconds)),
@@ -170,7 +170,3 @@ def _int(row: dict, name: str) -> int:
         return int(float(row.get(name) or 0))
     except ValueError:
         return 0
-
-
-def _float_or_none(value: str | None) -> float | None:
-    return None if value is None else float(value)
