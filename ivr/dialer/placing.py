@@ -20,11 +20,12 @@ from twilio.rest import Client
 from ivr.config import Config
 
 MIN_RING_SECONDS = 15
-#: `initiated` names the CallSid early (reconciliation finds the call if the REST answer was lost); `answered` tells
-#: the pacer the callee picked up, a few seconds before the answering-machine verdict (it then knows when a person,
-#: if it is one, will be heard, and that calls still ringing are less likely to be people); `completed` is the
-#: outcome. `ringing` would only repeat `initiated`.
-STATUS_EVENTS = ["initiated", "answered", "completed"]
+#: `answered` tells the pacer the callee picked up, a few seconds before the answering-machine verdict (it then knows
+#: when a person, if it is one, will be heard, and that calls still ringing are less likely to be people), and names
+#: the CallSid early; `completed` is the outcome. `initiated` (and `ringing`) would add a webhook to every call only
+#: to name the CallSid the REST answer already names: when that answer is lost, reconciliation finds the call in
+#: Twilio's call list (ivr/dialer/reconcile.py).
+STATUS_EVENTS = ["answered", "completed"]
 ANSWER_PATH = "/voice/outbound/answer"
 STATUS_PATH = "/voice/outbound/status"
 PRESS_PATH = "/voice/outbound/press"

@@ -139,7 +139,7 @@ def outbound_status():
         status = request.form.get("CallStatus", "")[:32]
         attempt = UNREAD
         if status == "in-progress":  # the `answered` event: picked up, the verdict comes with the answer webhook
-            # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation (as `initiated`).
+            # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation.
             pipe = services().redis.pipeline(transaction=False)
             floor.floor().picked_up(attempt_id, clock.now(), pipe=pipe)
             if sid := call_sid():

@@ -274,7 +274,7 @@ def test_the_answered_event_tells_the_pacer_the_callee_picked_up(twilio, attempt
     """Twilio's `answered` status event comes as CallStatus in-progress
     (https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent); that it comes at pickup, before the
     synchronous AMD verdict, is our assumption (README "The floor"), which the emulator follows. It also notes the
-    CallSid, as `initiated` does, in the same round trip."""
+    CallSid for reconciliation, in the same round trip."""
     attempt = open_attempt(attempts, redis, keys)
     app.extensions["acs"].floor.placed({attempt.attempt_id: NOW - 5}, NOW - 5)
     response = status(twilio, attempt.attempt_id, "in-progress")
