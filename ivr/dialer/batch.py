@@ -136,12 +136,14 @@ class Dialer:
         settle: bool = True,
         on_placed: Callable[[redis.client.Pipeline, Mapping[str, str]], None] | None = None,
         settle_read: list[str] | None = None,
+        hear_pickups: bool = False,
     ) -> TickReport:
         """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
         `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
         seconds, not each time); `on_placed(pipe, placed)` queues the caller's own record of the calls Twilio
         accepted (attempt id → CallSid) on the pipeline that writes the dialer's, so both cost one round trip;
-        `settle_read`: the settle pass's first read, when the caller already made it (queue_settle_read)."""
+        `settle_read`: the settle pass's first read, when the caller already made it (queue_settle_read);
+        `hear_pickups`: ask Twilio for each call's `answered` event (predictive pacing measures pickups)."""
         now = clock.now()
         if settle and self.reconciler is not None:
             self.reconciler.run(now, due=settle_read)
@@ -157,7 +159,7 @@ class Dialer:
         read_ahead = self.prefetch.read_claim(queued, replies[1:])
         if on_claimed is not None:
             on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
-        return self._process(claimed, token, now, on_placed, read_ahead)
+        return self._process(claimed, token, now, on_placed, read_ahead, hear_pickups)
 
     def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
         """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock)."""
@@ -291,13 +293,15 @@ class Dialer:
         return first[0][1] if first else None
 
     # --- the batch -------------------------------------------------------------------------------------------
-    def _process(self, claimed: list[str], token: str, now: float, on_placed=None, read_ahead=None) -> TickReport:
+    def _process(
+        self, claimed: list[str], token: str, now: float, on_placed=None, read_ahead=None, hear_pickups=False
+    ) -> TickReport:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
             plans, first_slot, case_facts, granted = self._plan(claimed, token, now, report, read_ahead)
             if plans:
-                known = self._place(plans, now, first_slot, report, case_facts, on_placed, granted)
+                known = self._place(plans, now, first_slot, report, case_facts, on_placed, granted, hear_pickups)
         if not known:
             report.next_due = self.next_due()
         return report
@@ -445,6 +449,7 @@ class Dialer:
         case_facts: Mapping[str, compliance.Facts],
         on_placed=None,
         granted: str | None = None,
+        hear_pickups: bool = False,
     ) -> bool:
         """Send the calls, record what came of them; True when report.next_due was read with the records.
 
@@ -477,7 +482,7 @@ class Dialer:
                 return attempt, None  # the paced slot came after the engine's rules closed (e.g. calling hours)
             slot = early or self.rate.acquire()
             try:
-                outcome: str | PlacementError = placer.place(CallRequest(attempt.attempt_id, attempt.to))
+                outcome: str | PlacementError = placer.place(CallRequest(attempt.attempt_id, attempt.to, hear_pickups))
             except PlacementError as error:
                 outcome = error
             except Exception as exc:  # noqa: BLE001 - a placer bug must not lose the batch's bookkeeping

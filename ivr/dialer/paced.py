@@ -157,6 +157,7 @@ class PacedDialer:
             settle=settle,
             settle_read=self._settle_read,
             on_placed=lambda pipe, placed: self.floor.placed(dict.fromkeys(placed, now), now, pipe=pipe),
+            hear_pickups=pacer.name == "predictive",
         )
         return PacedTick(pacer.name, calls, snapshot, report)
 

@@ -20,12 +20,14 @@ from twilio.rest import Client
 from ivr.config import Config
 
 MIN_RING_SECONDS = 15
-#: `answered` tells the pacer the callee picked up, a few seconds before the answering-machine verdict (it then knows
-#: when a person, if it is one, will be heard, and that calls still ringing are less likely to be people), and names
-#: the CallSid early; `completed` is the outcome. `initiated` (and `ringing`) would add a webhook to every call only
-#: to name the CallSid the REST answer already names: when that answer is lost, reconciliation finds the call in
-#: Twilio's call list (ivr/dialer/reconcile.py).
-STATUS_EVENTS = ["answered", "completed"]
+#: `completed` is the outcome. `initiated` (and `ringing`) would add a webhook to every call only to name the CallSid
+#: the REST answer already names: when that answer is lost, reconciliation finds the call in Twilio's call list
+#: (ivr/dialer/reconcile.py).
+STATUS_EVENTS = ["completed"]
+#: Predictive pacing also hears `answered`: the callee picked up, a few seconds before the answering-machine verdict
+#: (it then knows when a person, if it is one, will be heard, and that calls still ringing are less likely to be
+#: people). Other modes would get one webhook more per picked-up call for nothing.
+PICKUP_STATUS_EVENTS = ["answered", "completed"]
 ANSWER_PATH = "/voice/outbound/answer"
 STATUS_PATH = "/voice/outbound/status"
 PRESS_PATH = "/voice/outbound/press"
@@ -48,6 +50,7 @@ class PlacementError(Exception):
 class CallRequest:
     attempt_id: str
     to: str
+    hear_pickup: bool = False  # ask for the `answered` event (predictive pacing)
 
 
 class CallPlacer(Protocol):
@@ -96,7 +99,7 @@ class TwilioPlacer:
                 method="POST",
                 status_callback=self.status_url + query,
                 status_callback_method="POST",
-                status_callback_event=STATUS_EVENTS,
+                status_callback_event=PICKUP_STATUS_EVENTS if call.hear_pickup else STATUS_EVENTS,
                 timeout=self.ring_timeout,
                 machine_detection="DetectMessageEnd",
                 machine_detection_timeout=30,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from dialer_support import MIDDAY
 
-from ivr.dialer.floor import Floor, FloorSettings
+from ivr.dialer.floor import Event, Floor, FloorSettings
 from ivr.dialer.paced import STALE_IN_FLIGHT_SECONDS, PacedDialer
 
 NOW = 1_795_701_600.0
@@ -31,3 +32,19 @@ def test_a_paced_tick_settles_with_the_read_its_snapshot_made(app, dialer, redis
     ticked = paced.tick()  # nobody signed in: the agentless tick, which settles each time
     assert ticked.mode == "message" and ticked.report is not None
     assert redis.zscore(keys.attempts_placing(), "AT-LOST") is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "events"), [("predictive", {"answered", "completed"}), ("progressive", {"completed"})]
+)
+def test_only_predictive_pacing_asks_twilio_for_the_pickup(app, dialer, emu, mode, events):
+    """The `answered` event feeds the predictive pacer's pickup model; in other modes it would be a webhook per
+    picked-up call for nothing (message mode's agentless calls ask only for `completed` too: test_batch)."""
+    svc = app.extensions["acs"]
+    paced = PacedDialer(dialer, svc.floor, FloorSettings(), svc.config.queue_name)
+    svc.floor.set_mode(mode)
+    svc.floor.apply("cat", Event.READY, emu.engine.clock.datetime().timestamp())  # one employee ready
+    ticked = paced.tick()
+    assert ticked.mode == mode and len(ticked.report.placed) == 1
+    ((sid,),) = [ticked.report.placed.values()]
+    assert emu.legs[sid].callbacks.status_events == events
