@@ -29,11 +29,14 @@ MODES = ("preview", "progressive", "predictive", "message")
 MIN_SAMPLES = 60
 #: Aim below the legal limit (also less the measured rate's noise, see `threshold`).
 SAFETY = 0.9
-#: While an employee is already waiting, the tick's calls may carry URGENCY times the risk; while nobody is (the
-#: calls are for employees about to be free), 1/URGENCY times (the budget's feedback keeps the average where it
-#: belongs). The waiting employee's idle time is already running; a wrap-up's end can be covered a second later,
-#: with more calls resolved by then.
+#: A call for an employee already waiting (one per waiting employee, the first of the tick's calls) may carry
+#: URGENCY times the risk; a call for an employee about to be free, 1/URGENCY times (the budget's feedback keeps the
+#: average where it belongs). The waiting employee's idle time is already running; a wrap-up's end can be covered a
+#: second later, with more calls resolved by then.
 URGENCY = 1.5
+#: A call still ringing may be heard from its pickup plus the verdict time's low end (mean less this many standard
+#: deviations of the measured pickup-to-verdict times), not its mean: AMD takes longer for some people than others.
+VERDICT_LOW_Z = 2.0
 #: Live answers below which the 30-day rate is treated as this many (its noise term would be unbounded).
 MIN_HUMANS = 50
 
@@ -123,7 +126,6 @@ class PredictivePacer(Pacer):
         est = floor.estimates
         if est.resolved < MIN_SAMPLES:
             return ProgressivePacer().calls(floor, limits)  # a new campaign: measure before betting
-        lam = call_threshold(floor, limits)
         points = answer_points(est)
         # Employees free when a person answering a call placed now would be heard (ready now, wrap-ups that end by
         # then, talkers done with talk and wrap-up), at each likely answer moment.
@@ -152,7 +154,7 @@ class PredictivePacer(Pacer):
         while n < limits.max_calls:
             # P(every employee free at the answer is taken by earlier answers), averaged over the answer moments.
             risk = sum(dist[-1] if free > 0 else 1.0 for dist, free in zip(dists, supply, strict=True)) / len(points)
-            if risk > lam:
+            if risk > call_threshold(floor, limits, n):
                 break
             n += 1
             for j in live:
@@ -211,7 +213,8 @@ def answers_at(
         share = person_share(age - picked_age, est)
         person = share * pending / (share * pending + 1.0 - share)
         return [person * (pending - _survival((picked_age + within - verdict) / vsd)) / pending for within in moments]
-    known = age + verdict  # still ringing: no person is heard before this age
+    # Still ringing: no person is heard before this age (the verdict time's low end, see VERDICT_LOW_Z).
+    known = age + max(verdict - VERDICT_LOW_Z * est.verdict_sd, 0.0)
     survive = _survival((known - est.human_ring_mean) / sd)
     if survive <= 1e-9:
         return [0.0] * len(moments)
@@ -270,11 +273,12 @@ def human_probability(age: float, est: Estimates) -> float:
     return still_human / (still_human + rest)
 
 
-def call_threshold(floor: FloorSnapshot, limits: Limits) -> float:
-    """The risk the next call may carry now: the budget's threshold, raised while an employee is already waiting
-    (their idle time is running) and lowered while the calls would only be for employees about to be free."""
+def call_threshold(floor: FloorSnapshot, limits: Limits, placed: int = 0) -> float:
+    """The risk the tick's next call (after `placed` this tick) may carry: the budget's threshold, raised while it
+    is for an employee already waiting (their idle time is running: one call each) and lowered once the calls are
+    only for employees about to be free."""
     lam = threshold(floor, limits)
-    return lam * URGENCY if floor.ready - floor.waiting_live - floor.waiting_inbound > 0 else lam / URGENCY
+    return lam * URGENCY if floor.ready - floor.waiting_live - floor.waiting_inbound > placed else lam / URGENCY
 
 
 def threshold(floor: FloorSnapshot, limits: Limits) -> float:
