@@ -198,15 +198,9 @@ def load(
     return loaded, errors
 
 
-def note_conversation(client: redis.Redis, keys: KeySchema, case_id: str, contact: str, at: float) -> None:
-    """A telephone conversation with the contact: Reg F's seven quiet days run from here, across the person's cases."""
-    key = conversations_key(keys, case_id, client.hgetall(keys.case(case_id)))
-    if key is not None:
-        client.hset(key, contact, f"{at:.3f}")
-
-
 def conversations_key(keys: KeySchema, case_id: str, case_hash: dict[str, str]) -> str | None:
-    """Where note_conversation writes for a case, from its hash as read (None: no such case)."""
+    """Where a conversation on a case is noted (by the call outcome's script), from the case's hash as read (None: no
+    such case): Reg F's seven quiet days run from it, across the person's cases."""
     case = case_from_hash(case_id, case_hash)
     return keys.taxpayer_conversations(person_ref(case.tin)) if case is not None else None
 

@@ -52,7 +52,8 @@ def test_a_key_rotation_resets_no_count_no_quiet_week_and_no_stop_request(redis,
     for n in range(7):
         refused = calls.reserve([Reservation(read_refs(tins[counted]), "taxpayer", f"AT{n:020d}", AT - DAY - n, n)], AT)
         assert not refused
-    facts.note_conversation(redis, keys, talked, "taxpayer", AT - 2 * DAY)
+    conversations = facts.conversations_key(keys, talked, redis.hgetall(keys.case(talked)))
+    redis.hset(conversations, "taxpayer", f"{AT - 2 * DAY:.3f}")  # as the call outcome's script notes it
     DoNotCall(redis, keys).stop_person(person_ref(tins[stopped]), DncRecord("alice", "console", AT - DAY))
     old_refs = {case_id: person_ref(tin) for case_id, tin in tins.items()}
 
