@@ -129,10 +129,15 @@ def _hand_on(rt: Runtime, claimed: list[str]) -> None:
         rt.queues.schedule_tick(now, now)
 
 
-def dial_case(case_id: str) -> str:
-    """Dial one case now (`acs dial --case`)."""
+def dial_case(case_id: str, employee: str | None = None) -> str:
+    """Dial one case now (`acs dial --case`); with `employee`, a preview call whose live answer goes to them."""
     rt = runtime()
-    report = rt.dialer.dial_cases([case_id])
+    if employee:
+        from ivr.dialer.preview_calls import dial_for
+
+        report = dial_for(rt.dialer, rt.paced().floor, case_id, employee)
+    else:
+        report = rt.dialer.dial_cases([case_id])
     _follow_up(rt, report)
     return report.summary()
 

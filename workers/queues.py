@@ -58,7 +58,11 @@ class DialerQueues:
     def tick_now(self):
         return self.dialer.enqueue(TICK_JOB)
 
-    def dial_case(self, case_id: str):
+    def dial_case(self, case_id: str, employee: str | None = None):
+        """A call on one case now; `employee`: preview mode's clicker, who takes the answer (an extra argument
+        only then, so jobs queued before and `acs dial --case` keep their one-argument form)."""
+        if employee:
+            return self.dialer.enqueue(CASE_JOB, case_id, employee)
         return self.dialer.enqueue(CASE_JOB, case_id)
 
     def schedule_tick(self, at: float, now: float, grace: float = 60.0):

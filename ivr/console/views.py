@@ -214,11 +214,12 @@ def call_now(case_id: str):
     case = _load_case(case_id)
     svc = services()
     try:
-        request_call(svc, _calling(), console_services().audit, _dialer_queues(), g.employee, case, clock.now())
+        audit, queues, phone = console_services().audit, _dialer_queues(), telephony.twilio_rest()
+        request_call(svc, _calling(), audit, queues, g.employee, case, clock.now(), phone)
     except PreviewRefused as refused:
         flash(str(refused), "error")
         return _render_case(case, revealed=None, status=409)
-    flash("Call requested: the dialer places it within seconds. The first ready employee takes the answer.")
+    flash("Call requested: the dialer places it within seconds, and the answer comes to your phone.")
     return redirect(url_for("console.case_page", case_id=case.case_id, _anchor="calling"))
 
 

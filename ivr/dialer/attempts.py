@@ -234,6 +234,8 @@ class Attempt:
     placing_since: float = 0.0
     #: The case's unanswered streak when the dialer opened the attempt (None: not noted, or unreadable).
     unanswered_at_open: int | None = None
+    #: Preview mode: the employee who clicked Call now, whom the live answer goes to ("" for every other call).
+    employee: str = ""
 
     @property
     def for_practitioner(self) -> bool:
@@ -368,6 +370,12 @@ class Attempts:
             keys += [self.keys.attempt(attempt_id), self.keys.call_attempt(call_sid)]
         args = [ATTEMPT_TTL_SECONDS, *(value for pair in call_sids.items() for value in pair)]
         self._placed(keys=keys, args=args, client=pipe)
+
+    def note_employee(self, attempt_ids, username: str, pipe: redis.client.Pipeline) -> None:
+        """Preview mode: these placed attempts' live answers go to `username` (queued on the placing record's
+        pipeline, so it costs no round trip; the answer comes seconds after Twilio accepted the call)."""
+        for attempt_id in attempt_ids:
+            pipe.hset(self.keys.attempt(attempt_id), "employee", username)
 
     def note_call_sid(self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None) -> bool:
         """Keep the CallSid an early status callback names (False: unknown or already final attempt; with `pipe`,
@@ -511,6 +519,7 @@ def attempt_from_hash(attempt_id: str, data: dict[str, str]) -> Attempt | None:
         outcome=data.get("outcome") or None,
         placing_since=float(data.get("placing_since") or 0),
         unanswered_at_open=streak_of(data.get("unanswered_at_open")),
+        employee=data.get("employee", ""),
     )
 
 

@@ -161,12 +161,17 @@ class Dialer:
             on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
         return self._process(claimed, token, now, on_placed, read_ahead, hear_pickups)
 
-    def dial_cases(self, case_ids: Sequence[str]) -> TickReport:
-        """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock)."""
+    def dial_cases(
+        self,
+        case_ids: Sequence[str],
+        on_placed: Callable[[redis.client.Pipeline, Mapping[str, str]], None] | None = None,
+    ) -> TickReport:
+        """Dial these cases now whatever their due time (still inside the calling rules and the per-case lock);
+        `on_placed` as for `tick` (a preview call notes its employee there: ivr.dialer.preview_calls)."""
         now = clock.now()
         token = new_lock_token()
         claimed = self.attempts.claim(now, len(case_ids), self.settings.lease_seconds, token, case_ids=case_ids)
-        return self._process(claimed, token, now)
+        return self._process(claimed, token, now, on_placed)
 
     def resend(self, attempt_id: str) -> str:
         """Send an attempt Twilio refused for a moment; `placed`, `skipped`, `deferred`, `rejected` or `unknown`.

@@ -222,11 +222,17 @@ class Floor:
 
     def get_counting(self, username: str, sorted_set: str) -> tuple[EmployeeState, int]:
         """`get`, and how many wait in a sorted set (a queue), in one round trip."""
+        employee, count, _mode = self.get_counting_mode(username, sorted_set)
+        return employee, count
+
+    def get_counting_mode(self, username: str, sorted_set: str) -> tuple[EmployeeState, int, str | None]:
+        """`get_counting`, and the campaign's pacing mode (which queue a leg waits on), in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.floor_employee(username))
         pipe.zcard(sorted_set)
-        row, count = pipe.execute()
-        return _employee_from_hash(username, row), int(count)
+        pipe.hget(self.keys.floor_campaign(self.campaign), "mode")
+        row, count, mode = pipe.execute()
+        return _employee_from_hash(username, row), int(count), mode
 
     def everyone(self) -> dict[str, str]:
         """username → state of every employee the floor has seen (bounded by the staff list)."""
@@ -345,10 +351,17 @@ class Floor:
         return bool(self._picked_up(keys=keys, args=[attempt_id, f"{now:.3f}"], client=pipe)) and pipe is None
 
     def live_answer(
-        self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None = None, wait: float = 1.0
+        self,
+        call_sid: str,
+        attempt_id: str,
+        now: float,
+        context: Mapping[str, str] | None = None,
+        wait: float = 1.0,
+        employee: str = "",
     ) -> int:
         """A person answered (AMD said human): remember it (with the case the employee will see), count it; return
-        how many employees are ready, or will be within `wait` seconds (wrap-ups ending by then)."""
+        how many employees are ready, or will be within `wait` seconds (wrap-ups ending by then). With `employee`
+        (a preview call: only the employee who clicked may take it), 1 if that employee is, else 0."""
         key = self.keys.floor_live(call_sid)
         pipe = self.redis.pipeline(transaction=False)
         mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
@@ -356,6 +369,11 @@ class Floor:
         pipe.expire(key, LINE_TTL_SECONDS)
         pipe.zadd(self.keys.floor_waiting(), {call_sid: now})
         self._day(pipe, now, human=1)
+        if employee:
+            pipe.zscore(self.keys.floor_ready(), employee)
+            pipe.zscore(self.keys.floor_wrap(), employee)
+            ready, wrap_until = pipe.execute()[-2:]
+            return int(ready is not None or (wrap_until is not None and float(wrap_until) <= now + wait))
         pipe.zcard(self.keys.floor_ready())
         pipe.zcount(self.keys.floor_wrap(), "-inf", now + wait)
         ready, ending = pipe.execute()[-2:]

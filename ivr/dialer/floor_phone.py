@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from ivr import clock
@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 #: The outbound queue a ready employee's leg waits on (ivr.voice.twiml.FLOOR_QUEUE spells the same name).
 FLOOR_QUEUE = "acs-outbound"
+#: Preview mode: each employee's leg waits on a queue of their own, named after their username (no taxpayer data;
+#: usernames are at most 32 characters, within Twilio's 64), so the person they chose to call reaches them only.
+PREVIEW_QUEUE_PREFIX = "acs-preview-"
 AGENT_PATH = "/voice/floor/agent"
 AGENT_STATUS_PATH = "/voice/floor/agent-status"
 
@@ -37,6 +40,7 @@ def go_ready(client: Client, config: Config, floor: Floor, username: str, phone:
             floor.apply(username, Event.READY, clock.now())
             return "wrap-up ended"
         ensure_queue(client)
+        ensure_queue(client, preview_queue(username))  # the leg waits there whenever the campaign is in preview
         call = client.calls.create(
             to=phone,
             from_=config.from_number,
@@ -53,10 +57,42 @@ def go_ready(client: Client, config: Config, floor: Floor, username: str, phone:
     return "ringing your phone"
 
 
-def ensure_queue(client: Client) -> None:
-    """Twilio creates a queue on the first Enqueue, but a Dial to a queue that does not exist yet fails."""
-    if not any(q.friendly_name == FLOOR_QUEUE for q in client.queues.list(limit=100)):
-        client.queues.create(friendly_name=FLOOR_QUEUE)
+def preview_queue(username: str) -> str:
+    """The queue an employee's leg waits on in preview mode (see PREVIEW_QUEUE_PREFIX)."""
+    return PREVIEW_QUEUE_PREFIX + username
+
+
+def ensure_queue(client: Client, name: str = FLOOR_QUEUE) -> None:
+    """Twilio creates a queue on the first Enqueue, but a Dial to a queue that does not exist yet fails. Created
+    outright (one request, however many queues the account has); a 400 is the name already taken (22003)."""
+    try:
+        client.queues.create(friendly_name=name)
+    except TwilioRestException as error:
+        if error.status != 400:
+            raise
+
+
+def wait_for_own_call(client: Client, config: Config, floor: Floor, username: str) -> None:
+    """Preview mode, on Call now: the clicker's leg waits on their own queue before the person can answer.
+
+    A ready leg (maybe still waiting on the floor's shared queue) is redirected to wait again, which puts it on
+    its own queue at once; a wrap-up ends, as Ready would end it. Raises FloorPhoneError (one line) when the
+    employee has no leg that could take the answer, so no call is queued for nobody."""
+    employee = floor.get(username)
+    if employee.state is State.AWAY and employee.joining:
+        raise FloorPhoneError("your phone is still ringing: answer it, then click Call now")
+    if employee.state is State.ON_CALL:
+        raise FloorPhoneError("you are on a call: click Call now when it ends")
+    if employee.state not in (State.READY, State.WRAP_UP) or not employee.line:
+        raise FloorPhoneError("your phone is not on the floor: click Ready first, so the answer can reach you")
+    try:
+        ensure_queue(client, preview_queue(username))
+        client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")
+    except (TwilioException, OSError) as error:
+        log.warning("floor: moving %s's phone to their own queue failed: %s", username, type(error).__name__)
+        raise FloorPhoneError(f"Twilio refused to move your phone to your call ({type(error).__name__})") from None
+    if employee.state is State.WRAP_UP:
+        floor.apply(username, Event.READY, clock.now())
 
 
 def go_away(client: Client | None, floor: Floor, username: str) -> str:

@@ -40,6 +40,7 @@ _ENQUEUE = """
 if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 1 end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
 local spare = redis.call('ZCARD', KEYS[3]) - redis.call('ZCARD', KEYS[4]) - redis.call('ZCARD', KEYS[2])
+if KEYS[5] and redis.call('HGET', KEYS[5], 'mode') == 'preview' then spare = 0 end
 if spare > 0 then
   redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
   return 1
@@ -141,15 +142,20 @@ class Callers:
         pipe.hget(key, "private")
         return pipe.execute()[-1] == "1"
 
-    def enqueued_blended(self, call_sid: str, queue_name: str, caller: str = "", line: str = "") -> tuple[bool, bool]:
+    def enqueued_blended(
+        self, call_sid: str, queue_name: str, caller: str = "", line: str = "", campaign: str | None = None
+    ) -> tuple[bool, bool]:
         """`enqueued`, except that with a ready employee to spare the caller is sent to the floor's
         queue, where that employee's leg waits, instead of the inbound queue: (private, to the floor). One round
         trip; a caller sent to the floor is not on the inbound waiting list (a leg starting to wait would dial an
-        empty inbound queue) but in the floor's waiting set until the bridge or their queue result."""
+        empty inbound queue) but in the floor's waiting set until the bridge or their queue result. With
+        `campaign` in preview mode, never to the floor: each leg waits on its employee's own queue there."""
         now = time.time()
         pipe = self.redis.pipeline(transaction=False)
         key = self._queued(pipe, call_sid, caller, line, now)
         keys = [key, self.keys.queue_waiting(queue_name), self.keys.floor_ready(), self.keys.floor_waiting()]
+        if campaign is not None:
+            keys.append(self.keys.floor_campaign(campaign))
         self._enqueue(keys=keys, args=[call_sid, f"{now:.3f}"], client=pipe)
         pipe.hget(key, "private")
         *_, to_floor, private = pipe.execute()

@@ -15,12 +15,15 @@ from flask import request
 
 from ivr import clock
 from ivr.dialer.floor import EmployeeState, Event, Floor, FloorSettings, State
-from ivr.dialer.floor_phone import AGENT_PATH
+from ivr.dialer.floor_phone import AGENT_PATH, preview_queue
 from ivr.services import services
 from ivr.voice import twiml
 from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content, twiml_response, voice
 from ivr.voice.inbound import inbound_bridged
 from ivr.voice.security import validate_twilio_request
+
+#: The pacing mode in which each employee's leg waits on their own queue (ivr.dialer.pacing.MODES).
+PREVIEW = "preview"
 
 
 def floor() -> Floor:
@@ -47,14 +50,16 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
-def _wait_for_next(employee: EmployeeState, state: State, inbound: int) -> str:
+def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None) -> str:
     """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first
-    (`inbound` of them wait, as read with the employee). One round trip, none for a renewal (already ready)."""
+    (`inbound` of them wait, as read with the employee), then the outbound queue, or in preview mode (`mode`, read
+    with them) the employee's own. One round trip, none for a renewal (already ready)."""
     svc = services()
     if state is not State.READY:
         floor().apply_to(employee, Event.READY, clock.now())
+    own = preview_queue(employee.username) if mode == PREVIEW else None
     return twiml.rendered(
-        twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds()
+        twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds(), own
     )
 
 
@@ -67,37 +72,37 @@ def _renew_seconds() -> int:
     return _renew_cache(tuple(sorted(services().config.extra.items())))
 
 
-def _owner() -> tuple[EmployeeState | None, State, int]:
-    """The employee whose phone leg this is, their state (a ringing phone after Ready counts as ready), and how many
-    inbound callers wait (read in the same round trip: _wait_for_next needs it)."""
+def _owner() -> tuple[EmployeeState | None, State, int, str | None]:
+    """The employee whose phone leg this is, their state (a ringing phone after Ready counts as ready), how many
+    inbound callers wait and the pacing mode (read in the same round trip: _wait_for_next needs them)."""
     sid = call_sid()
     username = floor().line_owner(sid) if sid else None
     if username is None:
-        return None, State.AWAY, 0
+        return None, State.AWAY, 0, None
     svc = services()
-    employee, inbound = floor().get_counting(username, svc.keys.queue_waiting(svc.config.queue_name))
+    employee, inbound, mode = floor().get_counting_mode(username, svc.keys.queue_waiting(svc.config.queue_name))
     if employee.line != sid:
-        return None, State.AWAY, 0  # an old leg: the employee has rung a newer one
+        return None, State.AWAY, 0, None  # an old leg: the employee has rung a newer one
     if employee.state is State.AWAY and employee.joining:
-        return employee, State.WRAP_UP, inbound  # not ready yet: _wait_for_next marks them ready
-    return employee, employee.state, inbound
+        return employee, State.WRAP_UP, inbound, mode  # not ready yet: _wait_for_next marks them ready
+    return employee, employee.state, inbound, mode
 
 
 @voice.post("/floor/agent")
 @validate_twilio_request
 def floor_agent():
     """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
-    employee, state, inbound = _owner()
+    employee, state, inbound, mode = _owner()
     if employee is None or state is State.AWAY:
         return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
-    return twiml_response(_wait_for_next(employee, state, inbound))
+    return twiml_response(_wait_for_next(employee, state, inbound, mode))
 
 
 @voice.post("/floor/agent-next")
 @validate_twilio_request
 def floor_agent_next():
     """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
-    employee, state, inbound = _owner()
+    employee, state, inbound, mode = _owner()
     if employee is None or state is State.AWAY:
         return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
@@ -112,7 +117,7 @@ def floor_agent_next():
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), 5))
-    return twiml_response(_wait_for_next(employee, state, inbound))
+    return twiml_response(_wait_for_next(employee, state, inbound, mode))
 
 
 def _ended(before: EmployeeState, after: EmployeeState) -> EmployeeState:
@@ -182,11 +187,16 @@ def abandon(sid: str) -> twiml.VoiceResponse:
 
 
 def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
-    """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away."""
+    """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away.
+    A preview call (the attempt names the employee who clicked Call now) goes to that employee's own queue, and
+    only when they are ready (or their wrap-up ends within the second): nobody else takes it."""
     now = clock.now()
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
-    if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0) > 0:
+    employee = getattr(attempt, "employee", "")
+    if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0, employee=employee) > 0:
+        if employee:
+            return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(employee))
         return twiml.rendered(twiml.live_answer_enqueue, floor_urls())
     floor().abandoned(sid, now)
     return _abandonment_message(attempt)

@@ -119,7 +119,8 @@ def acs_queue():
     if sid is None:
         abort(400)
     # A ready employee to spare takes the caller at once: their leg waits on the floor's queue (README "The floor").
-    private, to_floor = svc.callers.enqueued_blended(sid, svc.config.queue_name, *caller_and_line())
+    campaign = svc.floor.campaign if svc.floor is not None else None
+    private, to_floor = svc.callers.enqueued_blended(sid, svc.config.queue_name, *caller_and_line(), campaign)
     office = limited_content().office if private else None
     queue = twiml.FLOOR_QUEUE if to_floor else svc.config.queue_name
     return twiml_response(twiml.enqueue(queue, acs_urls(svc.config), office))

@@ -292,10 +292,11 @@ class FloorUrls:
     inbound_connect: str
 
 
-def live_answer_enqueue(urls: FloorUrls) -> VoiceResponse:
-    """A person answered: straight into the outbound queue, where a ready employee's leg is already waiting."""
+def live_answer_enqueue(urls: FloorUrls, queue: str = FLOOR_QUEUE) -> VoiceResponse:
+    """A person answered: straight into the outbound queue, where a ready employee's leg is already waiting (a
+    preview call: the queue of the employee who clicked Call now)."""
     response = VoiceResponse()
-    response.enqueue(FLOOR_QUEUE, wait_url=urls.wait, wait_url_method="POST", action=urls.left, method="POST")
+    response.enqueue(queue, wait_url=urls.wait, wait_url_method="POST", action=urls.left, method="POST")
     return response
 
 
@@ -334,14 +335,17 @@ def outbound_to_machine_listening(message: str, press_url: str) -> VoiceResponse
     return response
 
 
-def employee_waits(urls: FloorUrls, inbound_queue: str | None, renew_seconds: int) -> VoiceResponse:
-    """The employee's phone leg waits for the next caller: inbound callers first, else the outbound queue."""
+def employee_waits(
+    urls: FloorUrls, inbound_queue: str | None, renew_seconds: int, own_queue: str | None = None
+) -> VoiceResponse:
+    """The employee's phone leg waits for the next caller: inbound callers first, else the outbound queue (in
+    preview mode `own_queue`, the employee's own, where only the calls they ask for arrive)."""
     response = VoiceResponse()
     dial = Dial(action=urls.agent_next, method="POST", timeout=renew_seconds)
     if inbound_queue:
         dial.queue(inbound_queue, url=urls.inbound_connect, method="POST")
     else:
-        dial.queue(FLOOR_QUEUE, url=urls.connect, method="POST")
+        dial.queue(own_queue or FLOOR_QUEUE, url=urls.connect, method="POST")
     response.append(dial)
     return response
 
@@ -354,7 +358,7 @@ def employee_wraps_up(urls: FloorUrls, seconds: int) -> VoiceResponse:
     return response
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)  # preview mode adds one leg document per employee (their own queue)
 def rendered(document, *args) -> str:
     """A TwiML document that depends only on its (few, hashable) arguments, rendered once: the floor's legs and
     the status callbacks ask for the same handful again and again."""
