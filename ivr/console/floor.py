@@ -11,7 +11,7 @@ from ivr.console.blueprint import console, console_services
 from ivr.console.floor_mode import MODE_HELP, UnknownMode, change_mode, current_mode, in_effect
 from ivr.console.telephony import twilio_rest
 from ivr.dialer.floor import ROLLING_DAYS, State
-from ivr.dialer.floor_phone import FloorPhoneError, go_away, go_ready
+from ivr.dialer.floor_phone import FloorPhoneError, go_away, go_ready, rewait_ready_legs
 from ivr.services import services
 
 
@@ -73,6 +73,9 @@ def floor_mode():
         )
     except UnknownMode as error:
         return render_template("console/error.html", title="Pacing mode not changed", message=str(error)), 400
+    client = twilio_rest()
+    if previous == "preview" and chosen != "preview" and client is not None:
+        rewait_ready_legs(client, services().config, floor)  # off their own queues, onto the shared one
     flash(f"Pacing mode: {chosen} (was {previous}), from the dialer's next tick.")
     return redirect(url_for("console.floor_view"))
 

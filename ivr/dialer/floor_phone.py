@@ -108,3 +108,20 @@ def go_away(client: Client | None, floor: Floor, username: str) -> str:
         except (TwilioException, OSError) as error:
             log.warning("floor: hanging up %s's phone failed: %s", username, type(error).__name__)
     return "away"
+
+
+def rewait_ready_legs(client: Client, config: Config, floor: Floor) -> int:
+    """Leaving preview mode: legs waiting on their employees' own queues would hear no paced live answer until
+    their renewal (ACS_AGENT_RENEW_SECONDS), so ready legs are redirected to wait again on the shared queue at
+    once. Reads the ready set whole (bounded by the staff list, as the floor view does); returns the legs moved."""
+    ready = floor.redis.zrange(floor.keys.floor_ready(), 0, -1)
+    moved = 0
+    for employee in floor.many(ready):
+        if employee.state is not State.READY or not employee.line:
+            continue
+        try:
+            client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")
+            moved += 1
+        except (TwilioException, OSError) as error:  # that leg renews by itself within ACS_AGENT_RENEW_SECONDS
+            log.warning("floor: moving %s's phone off preview failed: %s", employee.username, type(error).__name__)
+    return moved

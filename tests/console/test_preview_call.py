@@ -1,4 +1,5 @@
-"""Preview mode: Call now on the case page queues the `acs dial --case` job, inside the calling rules."""
+"""Preview mode: Call now on the case page queues the `acs dial --case` job for the employee who clicked (their phone
+takes the answer), inside the calling rules, and only when their phone leg is on the floor."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import pytest
 from console_support import Console
 from rq import Queue
 
+from emulator import Emulator
+from emulator.parties import Employee as EmployeePhone
 from ivr import clock
+from ivr.dialer.floor_phone import preview_queue
 from workers.queues import CASE_JOB, DIALER_QUEUE, rq_connection
 
 CASE = "ACS-000104"
@@ -42,21 +46,49 @@ def test_the_button_shows_only_in_preview_mode(app, signed_in: Console, sample_d
     preview(app)
     html = signed_in.get(f"/console/cases/{CASE}").get_data(as_text=True)
     assert 'id="call-now"' in html and f"/console/cases/{CASE}/call" in html
-    assert "first ready employee" in html
+    assert "the answer comes to your phone" in html and "first ready employee" not in html
 
 
-def test_call_now_queues_the_dial_case_job_audits_and_notes_it(app, signed_in, sample_data, redis, keys, queued):
+def _on_the_floor(console: Console, emulator: Emulator) -> None:
+    """Ready: alice's phone answers and waits on the floor (the shared queue, as the mode was predictive then)."""
+    emulator.assign("+12025550170", EmployeePhone("alice's phone"))
+    console.post("/console/floor/ready")
+    emulator.run(until=emulator.engine.now() + 10)
+
+
+def _waits_on(emulator: Emulator) -> str:
+    notes = [e.text for e in emulator.transcript.for_leg("alice's phone") if e.text.startswith("dial: waiting")]
+    return notes[-1].split("'")[1]
+
+
+def test_call_now_queues_the_dial_case_job_audits_and_notes_it(
+    app, signed_in, sample_data, redis, keys, queued, emulator: Emulator
+):
+    _on_the_floor(signed_in, emulator)
     preview(app)
     before = len(history(redis, keys))
     with clock.frozen(ALLOWED_AT):
         response = signed_in.post(f"/console/cases/{CASE}/call")
     assert response.status_code == 302 and response.location.endswith(f"/console/cases/{CASE}#calling")
-    assert queued() == [(CASE_JOB, (CASE,))]
+    assert queued() == [(CASE_JOB, (CASE, "alice"))]  # the job carries the clicker: the answer goes to her
+    emulator.run(until=emulator.engine.now() + 1)
+    assert _waits_on(emulator) == preview_queue("alice")  # her leg moved to her own queue at the click
     entry = audited(redis, keys, "preview_call")
     assert len(entry) == 1 and entry[0]["employee"] == "alice" and entry[0]["case_id"] == CASE
     added = history(redis, keys)[before:]
     assert [(e["actor"], e["summary"]) for e in added] == [("alice", "Preview call requested by alice")]
     assert "Call requested" in signed_in.get(response.location).get_data(as_text=True)
+
+
+def test_without_a_phone_on_the_floor_the_click_is_refused(app, signed_in, sample_data, redis, keys, queued):
+    preview(app)
+    before = len(history(redis, keys))
+    with clock.frozen(ALLOWED_AT):
+        response = signed_in.post(f"/console/cases/{CASE}/call")
+    assert response.status_code == 409
+    assert "Not called: your phone is not on the floor: click Ready first" in response.get_data(as_text=True)
+    assert queued() == [] and not audited(redis, keys, "preview_call")
+    assert len(history(redis, keys)) == before
 
 
 def test_outside_preview_mode_nothing_is_queued(app, signed_in, sample_data, redis, keys, queued):

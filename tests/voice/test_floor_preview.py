@@ -7,7 +7,7 @@ import pytest
 
 from emulator import Caller, Employee, Human
 from ivr.dialer.floor import State
-from ivr.dialer.floor_phone import FloorPhoneError, go_ready, preview_queue, wait_for_own_call
+from ivr.dialer.floor_phone import FloorPhoneError, go_ready, preview_queue, rewait_ready_legs, wait_for_own_call
 from ivr.dialer.preview_calls import dial_for
 from ivr.voice.twiml import FLOOR_QUEUE
 
@@ -121,3 +121,14 @@ def test_the_click_is_refused_without_a_ready_leg(floor_world, emu, how):
         go_ready(emu.sdk_client(), svc.config, svc.floor, "ann", ANN_PHONE)  # not answered yet
     with pytest.raises(FloorPhoneError, match="click Ready first" if how == "away" else "still ringing"):
         wait_for_own_call(emu.sdk_client(), svc.config, svc.floor, "ann")
+
+
+def test_leaving_preview_mode_moves_ready_legs_back_to_the_shared_queue_at_once(floor_world, emu):
+    svc, _ = floor_world
+    svc.floor.set_mode("preview")
+    _ready(emu, svc, "ann", ANN_PHONE)
+    assert _waiting_on(emu, "ann") == preview_queue("ann")
+    svc.floor.set_mode("progressive")  # what the manager's floor view does, then (ivr.console.floor):
+    assert rewait_ready_legs(emu.sdk_client(), svc.config, svc.floor) == 1
+    emu.run(until=emu.engine.now() + 1)
+    assert _waiting_on(emu, "ann") == FLOOR_QUEUE and svc.floor.get("ann").state is State.READY

@@ -110,3 +110,14 @@ def test_a_failing_tick_still_schedules_the_next_one(app, emu, served, rq_redis,
     work(rq_redis)
     assert FailedJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
     assert ScheduledJobRegistry(DIALER_QUEUE, connection=rq_redis).get_job_ids()
+
+
+def test_a_preview_call_job_notes_the_clicker_and_counts_the_call_in_flight(app, emu, served, rq_redis, redis, keys):
+    emu.assign("+12125550101", AnsweringMachine("A"))
+    DialerQueues(rq_redis, keys).dial_case("ACS-000101", "ann")  # what Call now queues (ivr.console.preview)
+    work(rq_redis)
+    (record,) = emu.store.calls.values()
+    svc = app.extensions["acs"]
+    attempt = svc.attempts.get(redis.get(keys.call_attempt(record.sid)))
+    assert attempt.employee == "ann" and attempt.case_id == "ACS-000101"
+    assert redis.zscore(keys.floor_in_flight(svc.floor.campaign), attempt.attempt_id) is not None
