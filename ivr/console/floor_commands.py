@@ -34,3 +34,18 @@ def mode(mode: str | None) -> None:
         click.echo(f"acs floor mode: {error}", err=True)
         sys.exit(1)
     click.echo(f"campaign {svc.floor.campaign}: pacing mode {chosen} (was {previous}), from the dialer's next tick")
+    if previous == "preview" and chosen != "preview":
+        _off_preview(svc)
+
+
+def _off_preview(svc) -> None:
+    """Ready legs leave their own queues for the shared one now (as the floor view does), when Twilio is set up."""
+    from ivr.dialer.floor_phone import rewait_ready_legs
+    from ivr.twilio_client import TwilioNotConfigured, rest_client
+
+    try:
+        moved = rewait_ready_legs(rest_client(svc.config), svc.config, svc.floor)
+    except TwilioNotConfigured:
+        click.echo("ready phones move to the shared queue at their next renewal (Twilio is not configured here)")
+        return
+    click.echo(f"{moved} ready phone(s) moved to the shared queue")

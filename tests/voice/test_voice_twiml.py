@@ -170,3 +170,14 @@ def test_the_taxpayer_message_is_limited_content_and_its_wording_is_checked() ->
             raise AssertionError(f"{env} was accepted")
     custom = LimitedContent.from_env({"ACS_VOICEMAIL_TEXT": "Hi, {person} here. Call {numbers}."})
     assert custom.render(["1"]) == "Hi, Jordan Lee here. Call 1."
+
+
+def test_in_preview_mode_the_leg_waits_on_its_own_queue_and_the_answer_joins_it():
+    urls = twiml.FloorUrls(*(f"https://x/{n}" for n in ("agent", "next", "connect", "wait", "left", "in")))
+    own = ET.fromstring(str(twiml.employee_waits(urls, None, 30, "acs-preview-ann"))).find("Dial/Queue")
+    assert own.text == "acs-preview-ann" and own.get("url") == "https://x/connect"
+    inbound_first = ET.fromstring(str(twiml.employee_waits(urls, "acs", 30, "acs-preview-ann"))).find("Dial/Queue")
+    assert inbound_first.text == "acs"
+    assert ET.fromstring(str(twiml.employee_waits(urls, None, 30))).find("Dial/Queue").text == twiml.FLOOR_QUEUE
+    enqueue = ET.fromstring(str(twiml.live_answer_enqueue(urls, "acs-preview-ann"))).find("Enqueue")
+    assert enqueue.text == "acs-preview-ann" and enqueue.get("waitUrl") == "https://x/wait"
