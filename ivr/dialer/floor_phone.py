@@ -63,8 +63,11 @@ def preview_queue(username: str) -> str:
 
 
 def ensure_queue(client: Client, name: str = FLOOR_QUEUE) -> None:
-    """Twilio creates a queue on the first Enqueue, but a Dial to a queue that does not exist yet fails. Created
-    outright (one request, however many queues the account has); a 400 is the name already taken (22003)."""
+    """Twilio creates a queue on the first Enqueue, but a Dial to a queue that does not exist yet fails. Looked up by
+    name over every page (with a queue per employee for preview mode, an account may hold more than one page), and
+    created when missing; a 400 on create is another process having just created it (a duplicate name)."""
+    if any(queue.friendly_name == name for queue in client.queues.stream(page_size=1000)):
+        return
     try:
         client.queues.create(friendly_name=name)
     except TwilioRestException as error:

@@ -193,7 +193,7 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     now = clock.now()
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
-    employee = getattr(attempt, "employee", "")
+    employee = attempt.employee
     if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0, employee=employee) > 0:
         if employee:
             return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(employee))
