@@ -80,15 +80,21 @@ def test_call_now_queues_the_dial_case_job_audits_and_notes_it(
     assert "Call requested" in signed_in.get(response.location).get_data(as_text=True)
 
 
-def test_without_a_phone_on_the_floor_the_click_is_refused(app, signed_in, sample_data, redis, keys, queued):
-    preview(app)
+def assert_click_refused(signed_in, redis, keys, queued, why: str) -> None:
+    """Call now answers 409 with the one-line reason, and queues, audits and notes nothing."""
     before = len(history(redis, keys))
     with clock.frozen(ALLOWED_AT):
         response = signed_in.post(f"/console/cases/{CASE}/call")
     assert response.status_code == 409
-    assert "Not called: your phone is not on the floor: click Ready first" in response.get_data(as_text=True)
+    assert why in response.get_data(as_text=True)
     assert queued() == [] and not audited(redis, keys, "preview_call")
     assert len(history(redis, keys)) == before
+
+
+def test_without_a_phone_on_the_floor_the_click_is_refused(app, signed_in, sample_data, redis, keys, queued):
+    preview(app)
+    why = "Not called: your phone is not on the floor: click Ready first"
+    assert_click_refused(signed_in, redis, keys, queued, why)
 
 
 def test_outside_preview_mode_nothing_is_queued(app, signed_in, sample_data, redis, keys, queued):
@@ -102,13 +108,7 @@ def test_outside_preview_mode_nothing_is_queued(app, signed_in, sample_data, red
 def test_a_call_the_engine_refuses_is_not_queued(app, signed_in, sample_data, redis, keys, queued):
     preview(app)
     signed_in.post(f"/console/cases/{CASE}/stop-calling", {"scope": "person", "reason": "asked"})
-    before = len(history(redis, keys))
-    with clock.frozen(ALLOWED_AT):
-        response = signed_in.post(f"/console/cases/{CASE}/call")
-    assert response.status_code == 409
-    assert "Not to be called now: do_not_call:" in response.get_data(as_text=True)
-    assert queued() == [] and not audited(redis, keys, "preview_call")
-    assert len(history(redis, keys)) == before
+    assert_click_refused(signed_in, redis, keys, queued, "Not to be called now: do_not_call:")
 
 
 def test_call_now_needs_the_form_token(app, console: Console, alice, sample_data, queued):
