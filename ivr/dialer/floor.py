@@ -105,6 +105,7 @@ class EmployeeState:
     call: Mapping[str, str] = field(default_factory=dict)  # the bridged case: case_id, crn, who, why, call_sid
     joining: bool = False  # Ready was clicked and the phone is ringing
     away_after: bool = False  # Away was clicked during a call: away when it ends
+    own_until: float | None = None  # preview mode: Call now clicked, their leg keeps to their own queue till then
 
     def seconds_in_state(self, now: float) -> int:
         """0 for an employee the floor has never seen (no `since`), not the seconds since 1970."""
@@ -220,6 +221,11 @@ class Floor:
     def get(self, username: str) -> EmployeeState:
         return _employee_from_hash(username, self.redis.hgetall(self.keys.floor_employee(username)))
 
+    def expect_own_call(self, username: str, until: float) -> None:
+        """Preview mode: the employee asked for a call; until `until` (or their next call) their leg waits on their
+        own queue even with inbound callers waiting, so the person they chose does not find them busy."""
+        self.redis.hset(self.keys.floor_employee(username), "own_until", f"{until:.3f}")
+
     def get_counting(self, username: str, sorted_set: str) -> tuple[EmployeeState, int]:
         """`get`, and how many wait in a sorted set (a queue), in one round trip."""
         employee, count, _mode = self.get_counting_mode(username, sorted_set)
@@ -292,10 +298,11 @@ class Floor:
                 self._hour(pipe, now, talks=1, talk_seconds=talk)
         elif state is State.ON_CALL:
             pipe.zadd(self.keys.floor_talking(), {username: now})
+            pipe.hdel(key, "own_until")
         if state is not State.ON_CALL and current.state is State.ON_CALL:
             pipe.hdel(key, "kind", "case_id", "crn", "who", "why", "call_sid")
         if state is State.AWAY:
-            pipe.hdel(key, "line", "wrap_until", "away_after")
+            pipe.hdel(key, "line", "wrap_until", "away_after", "own_until")
         if not queued:
             pipe.execute()
         since = now if state is not current.state else current.since
@@ -465,7 +472,7 @@ def _employee_from_hash(username: str, row: Mapping[str, str]) -> EmployeeState:
     except ValueError:
         state = State.AWAY
     call = {k: row[k] for k in ("case_id", "crn", "who", "why", "call_sid") if row.get(k)}
-    wrap = row.get("wrap_until")
+    wrap, own = row.get("wrap_until"), row.get("own_until")
     return EmployeeState(
         username,
         state,
@@ -476,4 +483,5 @@ def _employee_from_hash(username: str, row: Mapping[str, str]) -> EmployeeState:
         call,
         row.get("joining") == "1",
         bool(row.get("away_after")),
+        float(own) if own else None,
     )

@@ -18,6 +18,9 @@ FLOOR_QUEUE = "acs-outbound"
 #: Preview mode: each employee's leg waits on a queue of their own, named after their username (no taxpayer data;
 #: usernames are at most 32 characters, within Twilio's 64), so the person they chose to call reaches them only.
 PREVIEW_QUEUE_PREFIX = "acs-preview-"
+#: How long after Call now the clicker's leg keeps to their own queue (inbound callers wait for another leg): the
+#: job's start, the ring (ACS_RING_TIMEOUT) and the answering-machine verdict (at most 30 s), with room to spare.
+OWN_CALL_SECONDS = 90
 AGENT_PATH = "/voice/floor/agent"
 AGENT_STATUS_PATH = "/voice/floor/agent-status"
 
@@ -88,6 +91,7 @@ def wait_for_own_call(client: Client, config: Config, floor: Floor, username: st
         raise FloorPhoneError("you are on a call: click Call now when it ends")
     if employee.state not in (State.READY, State.WRAP_UP) or not employee.line:
         raise FloorPhoneError("your phone is not on the floor: click Ready first, so the answer can reach you")
+    floor.expect_own_call(username, clock.now() + OWN_CALL_SECONDS)  # read when the leg waits again, just below
     try:
         ensure_queue(client, preview_queue(username))
         client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")

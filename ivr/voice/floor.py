@@ -52,12 +52,15 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
 
 def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None) -> str:
     """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first
-    (`inbound` of them wait, as read with the employee), then the outbound queue, or in preview mode (`mode`, read
-    with them) the employee's own. One round trip, none for a renewal (already ready)."""
+    (`inbound` of them wait, as read with the employee; in preview mode not for a while after Call now), then the
+    outbound queue, or in preview mode (`mode`, read with them) the employee's own. One round trip, none for a
+    renewal (already ready)."""
     svc = services()
     if state is not State.READY:
         floor().apply_to(employee, Event.READY, clock.now())
     own = preview_queue(employee.username) if mode == PREVIEW else None
+    if own and employee.own_until is not None and employee.own_until > clock.now():
+        inbound = 0  # they clicked Call now: the person they chose comes first (ivr.dialer.floor_phone)
     return twiml.rendered(
         twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds(), own
     )

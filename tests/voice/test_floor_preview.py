@@ -132,3 +132,27 @@ def test_leaving_preview_mode_moves_ready_legs_back_to_the_shared_queue_at_once(
     assert rewait_ready_legs(emu.sdk_client(), svc.config, svc.floor) == 1
     emu.run(until=emu.engine.now() + 1)
     assert _waiting_on(emu, "ann") == FLOOR_QUEUE and svc.floor.get("ann").state is State.READY
+
+
+def test_a_click_with_inbound_callers_waiting_keeps_the_clickers_leg_for_the_person_they_chose(floor_world, emu):
+    """Preview mode sends inbound callers to the inbound queue (no blending), so some often wait there. The click's
+    redirect must not hand the clicker one of them: their person would then find them busy and hear the message."""
+    svc, dialer = floor_world
+    svc.floor.set_mode("preview")
+    emu.add_number(ACS_LINE, voice_url=svc.config.public_base_url + "/voice/acs")
+    svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # no renewal meanwhile: Ann's leg stays on her own queue
+    _ready(emu, svc, "ann", ANN_PHONE)
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"))
+    waiting = svc.keys.queue_waiting(svc.config.queue_name)
+    for _ in range(120):  # greeting, no digits: the inbound queue (Ann's leg waits on her own)
+        emu.run(until=emu.engine.now() + 1)
+        if svc.redis.zcard(waiting):
+            break
+    assert svc.redis.zcard(waiting) == 1
+    _click(emu, svc, dialer, "ann")
+    emu.run(until=emu.engine.now() + 15)
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.kind == "outbound" and ann.call["call_sid"] == _callee(emu)
+    day = svc.floor.day_stats(_now(emu))[0]
+    assert day["connected"] == "1" and "abandoned" not in day
+    assert leg.sid in svc.redis.zrange(svc.keys.queue_waiting(svc.config.queue_name), 0, -1)  # still waits its turn
