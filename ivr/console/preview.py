@@ -18,10 +18,9 @@ from ivr.console.calling import Calling
 from ivr.console.employees import Employee
 from ivr.console.floor_mode import DEFAULT_MODE, current_mode
 from ivr.dialer.floor_phone import FloorPhoneError, wait_for_own_call
+from ivr.dialer.pacing import PREVIEW
 from ivr.preflight import dialing_problem
 from ivr.services import Services
-
-PREVIEW = "preview"
 
 
 class PreviewRefused(Exception):

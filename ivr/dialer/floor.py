@@ -16,6 +16,7 @@ from enum import StrEnum
 import redis
 
 from ivr.config import number_setting
+from ivr.dialer.pacing import PREVIEW
 from ivr.keys import KeySchema
 
 DAY_TTL_SECONDS = 40 * 86_400
@@ -365,10 +366,13 @@ class Floor:
         context: Mapping[str, str] | None = None,
         wait: float = 1.0,
         employee: str = "",
-    ) -> int:
+    ) -> tuple[int, bool]:
         """A person answered (AMD said human): remember it (with the case the employee will see), count it; return
-        how many employees are ready, or will be within `wait` seconds (wrap-ups ending by then). With `employee`
-        (a preview call: only the employee who clicked may take it), 1 if that employee is, else 0."""
+        how many employees are ready, or will be within `wait` seconds (wrap-ups ending by then), and whether the
+        answer goes to `employee`'s own queue. With `employee` (a preview call: only the employee who clicked may
+        take it) while the campaign is still in preview mode, (1, True) if that employee is ready, else (0, True);
+        out of preview by now (the manager changed the mode while it rang: their leg waits on the shared queue
+        again), as any live answer."""
         key = self.keys.floor_live(call_sid)
         pipe = self.redis.pipeline(transaction=False)
         mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
@@ -376,15 +380,19 @@ class Floor:
         pipe.expire(key, LINE_TTL_SECONDS)
         pipe.zadd(self.keys.floor_waiting(), {call_sid: now})
         self._day(pipe, now, human=1)
-        if employee:
-            pipe.zscore(self.keys.floor_ready(), employee)
-            pipe.zscore(self.keys.floor_wrap(), employee)
-            ready, wrap_until = pipe.execute()[-2:]
-            return int(ready is not None or (wrap_until is not None and float(wrap_until) <= now + wait))
         pipe.zcard(self.keys.floor_ready())
         pipe.zcount(self.keys.floor_wrap(), "-inf", now + wait)
+        if employee:
+            pipe.hget(self.keys.floor_campaign(self.campaign), "mode")
+            pipe.zscore(self.keys.floor_ready(), employee)
+            pipe.zscore(self.keys.floor_wrap(), employee)
+            ready, ending, mode, own_ready, wrap_until = pipe.execute()[-5:]
+            if mode == PREVIEW:
+                ends = wrap_until is not None and float(wrap_until) <= now + wait
+                return int(own_ready is not None or ends), True
+            return int(ready) + int(ending), False
         ready, ending = pipe.execute()[-2:]
-        return int(ready) + int(ending)
+        return int(ready) + int(ending), False
 
     def live(self, call_sid: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.floor_live(call_sid))

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 MODES = ("preview", "progressive", "predictive", "message")
+#: The mode in which each employee's phone leg waits on a queue of their own (the calls they ask for reach them).
+PREVIEW = "preview"
 #: Resolved calls a campaign needs (in its recent hours) before predictive pacing trusts its estimates.
 MIN_SAMPLES = 60
 #: Aim below the legal limit (also less the measured rate's noise, see `threshold`).

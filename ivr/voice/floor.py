@@ -16,14 +16,12 @@ from flask import request
 from ivr import clock
 from ivr.dialer.floor import EmployeeState, Event, Floor, FloorSettings, State
 from ivr.dialer.floor_phone import AGENT_PATH, preview_queue
+from ivr.dialer.pacing import PREVIEW
 from ivr.services import services
 from ivr.voice import twiml
 from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content, twiml_response, voice
 from ivr.voice.inbound import inbound_bridged
 from ivr.voice.security import validate_twilio_request
-
-#: The pacing mode in which each employee's leg waits on their own queue (ivr.dialer.pacing.MODES).
-PREVIEW = "preview"
 
 
 def floor() -> Floor:
@@ -196,10 +194,10 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     now = clock.now()
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
-    employee = attempt.employee
-    if floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0, employee=employee) > 0:
-        if employee:
-            return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(employee))
+    free, own = floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0, employee=attempt.employee)
+    if free > 0:
+        if own:
+            return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(attempt.employee))
         return twiml.rendered(twiml.live_answer_enqueue, floor_urls())
     floor().abandoned(sid, now)
     return _abandonment_message(attempt)

@@ -156,3 +156,19 @@ def test_a_click_with_inbound_callers_waiting_keeps_the_clickers_leg_for_the_per
     day = svc.floor.day_stats(_now(emu))[0]
     assert day["connected"] == "1" and "abandoned" not in day
     assert leg.sid in svc.redis.zrange(svc.keys.queue_waiting(svc.config.queue_name), 0, -1)  # still waits its turn
+
+
+def test_out_of_preview_by_the_answer_the_person_goes_to_the_shared_queue_not_a_queue_nobody_waits_on(floor_world, emu):
+    """The manager leaves preview while Ann's call rings: her leg is back on the shared queue, so her person is a
+    live answer like any other there (and Ann, ready, takes it) instead of abandoned on Ann's own queue."""
+    svc, dialer = floor_world
+    svc.floor.set_mode("preview")
+    _ready(emu, svc, "ann", ANN_PHONE)
+    _click(emu, svc, dialer, "ann")
+    svc.floor.set_mode("progressive")  # what the manager's floor view does, then (ivr.console.floor):
+    rewait_ready_legs(emu.sdk_client(), svc.config, svc.floor)
+    emu.run(until=emu.engine.now() + 15)
+    ann = svc.floor.get("ann")
+    assert ann.state is State.ON_CALL and ann.call["call_sid"] == _callee(emu)
+    day = svc.floor.day_stats(_now(emu))[0]
+    assert day["connected"] == "1" and "abandoned" not in day
