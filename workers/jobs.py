@@ -15,6 +15,7 @@ from ivr.cases.sealing import install, seal_for
 from ivr.config import Config
 from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
 from ivr.dialer.placing import PlacementError, TwilioPlacer
+from ivr.dialer.preview_calls import dial_for
 from ivr.dialer.reconcile import reconciler_for
 from ivr.keys import KeySchema
 from ivr.redis_conn import connect, redis_url_for
@@ -132,12 +133,11 @@ def _hand_on(rt: Runtime, claimed: list[str]) -> None:
 def dial_case(case_id: str, employee: str | None = None) -> str:
     """Dial one case now (`acs dial --case`); with `employee`, a preview call whose live answer goes to them."""
     rt = runtime()
-    if employee:
-        from ivr.dialer.preview_calls import dial_for
-
-        report = dial_for(rt.dialer, rt.paced().floor, case_id, employee)
-    else:
-        report = rt.dialer.dial_cases([case_id])
+    report = (
+        dial_for(rt.dialer, rt.paced().floor, case_id, employee)  # preview: the answer goes to the clicker
+        if employee
+        else rt.dialer.dial_cases([case_id])
+    )
     _follow_up(rt, report)
     return report.summary()
 

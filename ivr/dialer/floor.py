@@ -227,13 +227,9 @@ class Floor:
         own queue even with inbound callers waiting, so the person they chose does not find them busy."""
         self.redis.hset(self.keys.floor_employee(username), "own_until", f"{until:.3f}")
 
-    def get_counting(self, username: str, sorted_set: str) -> tuple[EmployeeState, int]:
-        """`get`, and how many wait in a sorted set (a queue), in one round trip."""
-        employee, count, _mode = self.get_counting_mode(username, sorted_set)
-        return employee, count
-
     def get_counting_mode(self, username: str, sorted_set: str) -> tuple[EmployeeState, int, str | None]:
-        """`get_counting`, and the campaign's pacing mode (which queue a leg waits on), in one round trip."""
+        """`get`, how many wait in a sorted set (a queue), and the campaign's pacing mode (which queue a leg waits
+        on), in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.floor_employee(username))
         pipe.zcard(sorted_set)

@@ -39,7 +39,7 @@ def go_ready(client: Client, config: Config, floor: Floor, username: str, phone:
         return "on a call"
     try:
         if employee.state is State.WRAP_UP and employee.line:
-            client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")
+            wait_again(client, config, employee.line)
             floor.apply(username, Event.READY, clock.now())
             return "wrap-up ended"
         ensure_queue(client)
@@ -58,6 +58,12 @@ def go_ready(client: Client, config: Config, floor: Floor, username: str, phone:
         raise FloorPhoneError(f"Twilio refused the call to your phone ({type(error).__name__})") from None
     floor.bind_line(username, call.sid)
     return "ringing your phone"
+
+
+def wait_again(client: Client, config: Config, line: str) -> None:
+    """Send an employee's phone leg to wait again (/voice/floor/agent decides where: inbound callers, the shared
+    queue or, in preview mode, their own)."""
+    client.calls(line).update(url=config.public_url(AGENT_PATH), method="POST")
 
 
 def preview_queue(username: str) -> str:
@@ -94,7 +100,7 @@ def wait_for_own_call(client: Client, config: Config, floor: Floor, username: st
     floor.expect_own_call(username, clock.now() + OWN_CALL_SECONDS)  # read when the leg waits again, just below
     try:
         ensure_queue(client, preview_queue(username))
-        client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")
+        wait_again(client, config, employee.line)
     except (TwilioException, OSError) as error:
         log.warning("floor: moving %s's phone to their own queue failed: %s", username, type(error).__name__)
         raise FloorPhoneError(f"Twilio refused to move your phone to your call ({type(error).__name__})") from None
@@ -127,7 +133,7 @@ def rewait_ready_legs(client: Client, config: Config, floor: Floor) -> int:
         if employee.state is not State.READY or not employee.line:
             continue
         try:
-            client.calls(employee.line).update(url=config.public_url(AGENT_PATH), method="POST")
+            wait_again(client, config, employee.line)
             moved += 1
         except (TwilioException, OSError) as error:  # that leg renews by itself within ACS_AGENT_RENEW_SECONDS
             log.warning("floor: moving %s's phone off preview failed: %s", employee.username, type(error).__name__)

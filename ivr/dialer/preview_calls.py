@@ -17,7 +17,8 @@ def dial_for(dialer: Dialer, floor: Floor, case_id: str, username: str) -> TickR
     """Dial one case now for `username`, whose phone takes the live answer."""
 
     def note(pipe, placed) -> None:
+        now = clock.now()
         dialer.attempts.note_employee(placed, username, pipe)
-        floor.placed(dict.fromkeys(placed, clock.now()), clock.now(), pipe=pipe)
+        floor.placed(dict.fromkeys(placed, now), now, pipe=pipe)
 
     return dialer.dial_cases([case_id], on_placed=note)
