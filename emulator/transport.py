@@ -201,12 +201,26 @@ class _Values(dict):
         return [self[name]]
 
 
-def form_encode(params: dict) -> str:
-    """urlencode(params), with each name and value quoted once per process: a webhook's ~30 parameters are mostly
-    the same strings call after call (account, numbers, places, statuses)."""
-    if not all(type(k) is str and type(v) is str for k, v in params.items()):
-        return urlencode(params)
-    return "&".join(_quoted(name) + "=" + _quoted(value) for name, value in params.items())
+def form_encode(params: dict, doseq: bool = False) -> str:
+    """urlencode(params, doseq), with each name and value quoted once per process: a webhook's ~30 parameters are
+    mostly the same strings call after call (account, numbers, places, statuses), and so are a calls.create's."""
+    if not doseq:
+        if not all(type(k) is str and type(v) is str for k, v in params.items()):
+            return urlencode(params)
+        return "&".join(_quoted(name) + "=" + _quoted(value) for name, value in params.items())
+    pairs = []
+    for name, value in params.items():
+        if type(name) is not str:
+            return urlencode(params, doseq=True)
+        if type(value) is str:
+            pairs.append(_quoted(name) + "=" + _quoted(value))
+        elif type(value) is list and all(type(item) is str for item in value):
+            pairs += [_quoted(name) + "=" + _quoted(item) for item in value]
+        elif type(value) is int:  # e.g. Timeout: urlencode quotes its str()
+            pairs.append(_quoted(name) + "=" + _quoted(str(value)))
+        else:  # numbers, tuples, bytes...: urllib's own rules
+            return urlencode(params, doseq=True)
+    return "&".join(pairs)
 
 
 @lru_cache(maxsize=16384)

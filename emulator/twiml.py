@@ -11,6 +11,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: Words per second of text-to-speech; holds and ring timeouts are built on this.
 WORDS_PER_SECOND = 2.5
@@ -27,7 +28,7 @@ class TwimlError(ValueError):
         self.code = code
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verb:
     name: str
     attrs: dict[str, str]
@@ -91,9 +92,17 @@ def _verb(el: ET.Element) -> Verb:
 
 
 def parse(body: str | bytes) -> list[Verb]:
-    """Return the verbs of a TwiML document; raise `TwimlError` for anything Twilio would refuse."""
+    """Return the verbs of a TwiML document; raise `TwimlError` for anything Twilio would refuse.
+
+    Parsed once per distinct document (an app answers with the same few again and again): the `Verb`s are frozen
+    and nothing changes their attributes or children, so legs can share them; each caller gets its own list."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
+    return list(_parse(body))
+
+
+@lru_cache(maxsize=256)
+def _parse(body: str) -> tuple[Verb, ...]:
     if not body.strip():
         raise TwimlError("empty document")
     try:
@@ -102,7 +111,7 @@ def parse(body: str | bytes) -> list[Verb]:
         raise TwimlError(f"document is not XML: {exc}") from None
     if root.tag != "Response":
         raise TwimlError(f"root element is <{root.tag}>, expected <Response>")
-    return [_verb(el) for el in root]
+    return tuple(_verb(el) for el in root)
 
 
 def say_seconds(text: str, loop: int = 1) -> float:

@@ -6,9 +6,10 @@ import io
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
-from emulator.rest import _FormRequest
+from emulator.rest import _Form, _FormRequest
 
 
 def environ(body: bytes, content_type: str) -> dict:
@@ -43,3 +44,14 @@ pieces = st.sampled_from(["To", "=", "&", "%", "%2", "%41", "%ff", "+", "a", "é
 def test_same_form_as_werkzeug(body: str, content_type: str) -> None:
     data = body.encode("utf-8", "surrogateescape")
     assert read(_FormRequest, environ(data, content_type)) == read(Request, environ(data, content_type))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["To", "From", "Url", "Timeout"]), st.sampled_from(["", "20", "x"]))))
+def test_form_get_is_multidicts(items: list[tuple[str, str]]) -> None:
+    form, multi = _Form(items), MultiDict(items)
+    for name in ("To", "From", "Url", "Timeout", "Method"):
+        assert form.get(name) == multi.get(name)
+        assert form.get(name, "POST") == multi.get(name, "POST")
+        assert form.get(name, -1, type=int) == multi.get(name, -1, type=int)
+        assert form.getlist(name) == multi.getlist(name)

@@ -1,5 +1,5 @@
-"""The transport signs webhooks with the SDK's RequestValidator and form-encodes them with its own cached quoting:
-both must give what RequestValidator and urllib's urlencode give, for any names and values."""
+"""The transport signs webhooks with the SDK's RequestValidator and form-encodes them (and the SDK client its REST
+bodies) with its own cached quoting: both must give what RequestValidator and urllib's urlencode give."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def test_signature_is_request_validators(params, query):
 @given(params=params_strategy)
 def test_form_body_is_urlencodes(params):
     assert form_encode(params) == urlencode(params)
+
+
+sdk_values = st.one_of(st.text(max_size=20), st.lists(st.text(max_size=8), max_size=3), st.integers(), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.dictionaries(st.text(min_size=1, max_size=12), sdk_values, max_size=12))
+def test_sdk_body_is_urlencodes_doseq(data):
+    assert form_encode(data, doseq=True) == urlencode(data, doseq=True)
 
 
 def test_non_string_values_take_the_libraries_own_path():

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from emulator import Caller, KeyRule
+import dataclasses
+
+import pytest
+
+from emulator import Caller, KeyRule, twiml
 from emulator.legs import APPLICATION_ERROR
 
 NUMBER = "+18005550100"
@@ -154,3 +158,13 @@ def test_play_is_heard_as_its_url(emu, webapp):
     leg = call_in(emu, webapp, "<Response><Play loop='2'>/hold.mp3</Play></Response>")
     assert leg.heard == ["https://app.test/hold.mp3"]
     assert emu.engine.now() == 10.0
+
+
+def test_a_repeated_document_shares_its_frozen_verbs_in_a_fresh_list():
+    body = '<?xml version="1.0" encoding="UTF-8"?><Response><Pause length="30" /><Redirect>/next</Redirect></Response>'
+    first, again = twiml.parse(body), twiml.parse(body.encode())
+    assert first == again and first is not again
+    first.pop()
+    assert [verb.name for verb in twiml.parse(body)] == ["Pause", "Redirect"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again[0].text = "changed"
