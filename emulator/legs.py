@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -22,6 +23,13 @@ from emulator.resources import API_VERSION, CallRecord
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
+
+
+@lru_cache(maxsize=1024)
+def _join(base: str, url: str) -> str:
+    """urljoin, once per (document URL, relative URL): a leg's verbs name the same few of each."""
+    return urljoin(base, url)
+
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
@@ -139,7 +147,7 @@ class Leg:
             return None
         base = base or (self.frames[-1].url if self.frames else None) or self.callbacks.extra.get("url")
         try:
-            return urljoin(base, url) if base else url
+            return _join(base, url) if base else url
         except ValueError:  # e.g. "http://[bad": requesting it is error 11100 (Invalid URL format)
             return url
 

@@ -130,6 +130,27 @@ def _credentials(header: str | None) -> tuple[str | None, str | None] | None:
     return None if auth is None else (auth.username, auth.password)
 
 
+class JsonResponse:
+    """What werkzeug's `Response(json.dumps(payload), status, mimetype="application/json")` sends (its status line,
+    Content-Type and Content-Length; no body to a HEAD), without building its header and iterator objects."""
+
+    __slots__ = ("body", "status_code")
+
+    def __init__(self, payload, status: int = 200) -> None:
+        self.body = json.dumps(payload).encode("utf-8")
+        self.status_code = status
+
+    def __call__(self, environ, start_response):
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(self.body)))]
+        start_response(_status_line(self.status_code), headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+@lru_cache(maxsize=64)
+def _status_line(code: int) -> str:
+    return Response(status=code).status
+
+
 class RestApi(rest_more.MoreEndpoints):
     """WSGI callable; one instance per emulator, safe to call from many threads."""
 
@@ -145,8 +166,8 @@ class RestApi(rest_more.MoreEndpoints):
         return response(environ, start_response)
 
     @staticmethod
-    def json(payload: dict, status: int = 200) -> Response:
-        return Response(json.dumps(payload), status=status, mimetype="application/json")
+    def json(payload: dict, status: int = 200) -> JsonResponse:
+        return JsonResponse(payload, status)
 
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith(control.PREFIX):
@@ -165,7 +186,7 @@ class RestApi(rest_more.MoreEndpoints):
             raise fault
         handler = getattr(self, endpoint)
         result = handler(request, **args)
-        return result if isinstance(result, Response) else self.json(*result)
+        return result if isinstance(result, Response | JsonResponse) else self.json(*result)
 
     def _authenticate(self, request: Request, account: str) -> None:
         if _credentials(request.environ.get("HTTP_AUTHORIZATION")) != (self.emu.account_sid, self.emu.auth_token) or (

@@ -205,9 +205,10 @@ def form_encode(params: dict, doseq: bool = False) -> str:
     """urlencode(params, doseq), with each name and value quoted once per process: a webhook's ~30 parameters are
     mostly the same strings call after call (account, numbers, places, statuses), and so are a calls.create's."""
     if not doseq:
-        if not all(type(k) is str and type(v) is str for k, v in params.items()):
+        try:  # quote_plus refuses what is neither str nor bytes (and the cache what is unhashable)...
+            return "&".join([_quoted(name) + "=" + _quoted(value) for name, value in params.items()])
+        except TypeError:  # ...which urlencode quotes as its str()
             return urlencode(params)
-        return "&".join(_quoted(name) + "=" + _quoted(value) for name, value in params.items())
     pairs = []
     for name, value in params.items():
         if type(name) is not str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import sys
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 
@@ -17,36 +18,15 @@ def call_wsgi(
     app, method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run one request through `app`; returns (status code, response headers, body)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme or "http"
-    host = parts.netloc or "localhost"
-    hostname, _, port = host.partition(":")
-    environ = {
-        "REQUEST_METHOD": method.upper(),
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote(parts.path or "/").encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": parts.query,
-        "REQUEST_URI": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-        "SERVER_NAME": hostname,
-        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
+    environ = dict(_url_environ(url))
+    environ["REQUEST_METHOD"] = method.upper()
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
     for name, value in (headers or {}).items():
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key != "CONTENT_LENGTH":
-            environ["HTTP_" + key] = value
+        key = _environ_key(name)
+        if key is not None:
+            environ[key] = value
     started: list = []
     chunks: list[bytes] = []
 
@@ -68,3 +48,38 @@ def basic_auth(auth: tuple[str, str] | None) -> str | None:
     if not auth:
         return None
     return "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+
+
+@lru_cache(maxsize=1024)
+def _url_environ(url: str) -> dict[str, object]:
+    """The environ entries a URL decides (and the constant ones), worked out once per URL: an app's webhooks and
+    the SDK's requests go to a few URLs again and again. Callers copy it."""
+    parts = urlsplit(url)
+    scheme = parts.scheme or "http"
+    host = parts.netloc or "localhost"
+    hostname, _, port = host.partition(":")
+    return {
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(parts.path or "/").encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": parts.query,
+        "REQUEST_URI": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        "SERVER_NAME": hostname,
+        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": host,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+@lru_cache(maxsize=256)
+def _environ_key(name: str) -> str | None:
+    """The environ key of a request header (None for Content-Length, which the body decides)."""
+    key = name.upper().replace("-", "_")
+    if key == "CONTENT_LENGTH":
+        return None
+    return key if key == "CONTENT_TYPE" else "HTTP_" + key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -207,3 +209,17 @@ def test_update_without_url_twiml_or_status_leaves_the_call_alone(emu, sdk, weba
     leg = emu.leg(call.sid)
     assert webapp.paths() == ["/answer"] and leg.errors == []
     assert leg.record.duration == 31  # the Say (0.8 s) and the whole Pause, uninterrupted
+
+
+@pytest.mark.parametrize("method", ["POST", "HEAD"])
+@pytest.mark.parametrize("status", [200, 201, 404, 429])
+def test_json_responses_are_what_werkzeug_sends(method, status):
+    from werkzeug.wrappers import Response
+
+    from emulator.rest import JsonResponse
+    from emulator.wsgi_call import call_wsgi
+
+    payload = {"sid": "CA1", "to": "+14155550100", "price": None, "n": 3, "é": "ü"}
+    ours = call_wsgi(JsonResponse(payload, status), method, "http://emulator.local/x")
+    theirs = call_wsgi(Response(json.dumps(payload), status=status, mimetype="application/json"), method, "http://x/x")
+    assert ours == theirs
