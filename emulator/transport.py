@@ -217,7 +217,7 @@ def form_encode(params: dict, doseq: bool = False) -> str:
             pairs.append(_quoted(name) + "=" + _quoted(value))
         elif type(value) is list and all(type(item) is str for item in value):
             pairs += [_quoted(name) + "=" + _quoted(item) for item in value]
-        elif type(value) is int:  # e.g. Timeout: urlencode quotes its str()
+        elif type(value) in (int, bool, float):  # e.g. Timeout: urlencode quotes its str()
             pairs.append(_quoted(name) + "=" + _quoted(str(value)))
         else:  # numbers, tuples, bytes...: urllib's own rules
             return urlencode(params, doseq=True)

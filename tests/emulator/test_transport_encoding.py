@@ -29,7 +29,14 @@ def test_form_body_is_urlencodes(params):
     assert form_encode(params) == urlencode(params)
 
 
-sdk_values = st.one_of(st.text(max_size=20), st.lists(st.text(max_size=8), max_size=3), st.integers(), st.booleans())
+sdk_values = st.one_of(
+    st.text(max_size=20),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.integers(),
+    st.booleans(),
+    st.floats(),
+    st.none(),
+)
 
 
 @settings(max_examples=300, deadline=None)
