@@ -230,9 +230,9 @@ def add_capped(dist: list[float], p: float) -> list[float]:
     """Add one call to a distribution of answers whose last bucket means "that many or more"."""
     # Bucket k gets (k-1 answered, this call a person) + (k answered, not); the last also keeps its own share.
     # The same float operations as the plain loop, in the same order: results are bit-for-bit identical.
+    # zip stops at the shorter list: the pairs are (dist[k-1], dist[k]) for k ≥ 1, without slicing off the last.
     q = 1.0 - p
-    out = [dist[0] * q]
-    out += [below * p + mass * q for below, mass in zip(dist[:-1], dist[1:], strict=True)]
+    out = [dist[0] * q, *[below * p + mass * q for below, mass in zip(dist, dist[1:])]]
     out[-1] += dist[-1] * p
     return out
 
