@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 import redis
 
@@ -132,7 +133,18 @@ class EmployeeState:
 
 
 def day_of(epoch: float) -> str:
+    # A UTC day is exactly 86,400 s of epoch time, so its number names it; within a millisecond of midnight the
+    # date is formatted directly (fromtimestamp rounds to the microsecond, which may carry into the next day).
+    day = epoch // 86_400
+    if 0.001 < epoch - day * 86_400 < 86_399.999:
+        return _day_name(int(day))
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+
+
+@lru_cache(maxsize=64)
+def _day_name(day: int) -> str:
+    """The date of a UTC day number (every tick and call names today: formatted once a day, not each time)."""
+    return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def days_back(epoch: float, count: int) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ivr import clock
 from ivr.dialer.batch import Dialer, TickReport
 from ivr.dialer.floor import ROLLING_DAYS, Floor, FloorSettings, days_back
-from ivr.dialer.pacing import Estimates, FloorSnapshot, Limits, Pacer, estimates_from, pacer_for
+from ivr.dialer.pacing import Estimates, FloorSnapshot, Limits, Pacer, bucket_sums, estimates_from_read, pacer_for
 
 #: Same hour on this many earlier days, plus the last two hours, feed the rolling estimates.
 EARLIER_DAYS = 7
@@ -61,7 +61,7 @@ class PacedDialer:
         self._past: tuple[str, int, int] | None = None  # (today, humans, abandoned) of the 29 days before today
         self._read = floor.redis.register_script(_SNAPSHOT)
         self._settled_at = float("-inf")
-        self._older: tuple[int, list[dict]] | None = None  # (this hour, buckets of the earlier hours it blends in)
+        self._older: tuple[int, list] | None = None  # (this hour, bucket_sums of the earlier hours it blends in)
         self._settle_read: list[str] | None = None  # the settle pass's first read, made with the snapshot when due
 
     def snapshot(self, now: float) -> tuple[str, FloorSnapshot]:
@@ -101,7 +101,7 @@ class PacedDialer:
         rest = rows[1:]
         self._settle_read = rest.pop(0) if settle_due else None
         if self._older is None or self._older[0] != hour:
-            self._older = (hour, rest[: len(older_hours)])
+            self._older = (hour, [bucket_sums(bucket) for bucket in rest[: len(older_hours)]])
             rest = rest[len(older_hours) :]
         if self._past is None or self._past[0] != today:
             self._past = (today, sum(_int(d, "human") for d in rest), sum(_int(d, "abandoned") for d in rest))
@@ -116,7 +116,9 @@ class PacedDialer:
             picked_up=[None if (up := picked.get(member)) is None else float(up) for member in in_flight[0::2]],
             waiting_live=int(waiting_live),
             waiting_inbound=int(waiting_inbound),
-            estimates=estimates_from([this_hour, *self._older[1]], Estimates(wrap_mean=self.settings.wrap_seconds)),
+            estimates=estimates_from_read(
+                [bucket_sums(this_hour), *self._older[1]], Estimates(wrap_mean=self.settings.wrap_seconds)
+            ),
             humans_30d=self._past[1] + _int(day, "human"),
             abandoned_30d=self._past[2] + _int(day, "abandoned"),
         )
