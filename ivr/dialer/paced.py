@@ -25,8 +25,8 @@ SETTLE_EVERY_SECONDS = 5.0
 # What a tick reads of the floor. KEYS: campaign, ready, wrap, talking, in-flight, waiting live answers, inbound
 # queue, today, this hour, picked-up. Of those talking only their number: pacing takes talk as memoryless, so when
 # each call began tells it nothing, and a whole sorted set converted to a Lua table and back costs a tick more than
-# the rest of the script. ARGV: in-flight calls placed (and pickups noted) before this are forgotten
-# (their callbacks were lost).
+# the rest of the script. Of today's counters, only the two the abandonment rate needs. ARGV: in-flight calls
+# placed (and pickups noted) before this are forgotten (their callbacks were lost).
 _SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', ARGV[1])
@@ -38,7 +38,7 @@ return {
   redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES'),
   redis.call('ZCARD', KEYS[6]),
   redis.call('ZCARD', KEYS[7]),
-  redis.call('HGETALL', KEYS[8]),
+  redis.call('HMGET', KEYS[8], 'human', 'abandoned'),
   redis.call('HGETALL', KEYS[9]),
   redis.call('ZRANGE', KEYS[10], 0, -1, 'WITHSCORES'),
 }
@@ -107,7 +107,7 @@ class PacedDialer:
             rest = rest[len(older_hours) :]
         if self._past is None or self._past[0] != today:
             self._past = (today, sum(_int(d, "human") for d in rest), sum(_int(d, "abandoned") for d in rest))
-        day, this_hour, picked = _pairs(day), _pairs(this_hour), _pairs(picked)
+        day, this_hour, picked = dict(zip(("human", "abandoned"), day, strict=True)), _pairs(this_hour), _pairs(picked)
         snapshot = FloorSnapshot(
             now=now,
             signed_in=int(ready) + len(wraps) // 2 + int(talking),
