@@ -69,7 +69,7 @@ class FloorSnapshot:
     signed_in: int  # employees not away
     ready: int
     wrap_ends: Sequence[float] = ()
-    talk_starts: Sequence[float] = ()
+    talking: int = 0  # employees on a call (talk is memoryless: when each call began tells nothing more)
     in_flight: Sequence[float] = ()  # when each unresolved call was placed
     waiting_live: int = 0  # live answers waiting for an employee
     waiting_inbound: int = 0  # callers holding on the inbound line (they come first)
@@ -263,7 +263,7 @@ def available_at(floor: FloorSnapshot, at: float, wrap_seconds: float, talk_mean
     free += sum(1 for end in floor.wrap_ends if end <= at + 1.0)  # a live answer may wait up to a second
     room = at - floor.now - wrap_seconds
     if room > 0 and talk_mean > 0:
-        free += len(floor.talk_starts) * (1.0 - math.exp(-room / talk_mean))
+        free += floor.talking * (1.0 - math.exp(-room / talk_mean))
     return math.floor(free + 1e-9)
 
 
