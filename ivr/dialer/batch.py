@@ -326,7 +326,7 @@ class Dialer:
         deferrals: list[tuple[str, float, str, str]] = []  # case_id, due, why, failed rules
         planned = facts.Planned()  # this batch's own calls count too (two cases of one person in one tick)
         for case_id, item in loaded.items():
-            decision = compliance.evaluate(planned.add_to(item), now, self.settings.compliance)
+            decision = compliance.screen(planned.add_to(item), now, self.settings.compliance)
             contact = decision.contact
             if decision.allowed and contact is not None:
                 planned.note(item, contact.contact, now)

@@ -339,7 +339,23 @@ def context(facts: Facts, at: float, settings: ComplianceSettings | None = None)
 
 def evaluate(facts: Facts, at: float, settings: ComplianceSettings | None = None) -> Decision:
     """May the case be called at `at` (epoch seconds)? Every rule's verdict, and the first instant all allow."""
+    return _evaluate(context(facts, at, settings), at)
+
+
+def screen(facts: Facts, at: float, settings: ComplianceSettings | None = None) -> Decision:
+    """The dialer's plan asks this: evaluate's decision, except that an allowed case gets no per-rule details.
+
+    The plan reads only the contact of an allowed decision; writing every rule's detail (local times in each zone,
+    holiday names, counts) cost twice the verdicts themselves, on every call placed. A case not allowed gets
+    evaluate's full decision (its reasons, failed rules and next_allowed are written down)."""
     ctx = context(facts, at, settings)
+    if all(rule.ok(ctx, at) for rule in RULES):
+        return Decision(case_id=facts.case_id, at=at, allowed=True, contact=ctx.contact, next_allowed=at, rules=())
+    return _evaluate(ctx, at)
+
+
+def _evaluate(ctx: Context, at: float) -> Decision:
+    facts = ctx.facts
     results = tuple(RuleResult(rule.name, *rule.check(ctx, at)) for rule in RULES)
     allowed = all(r.ok for r in results)
     return Decision(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 import redis
 
@@ -132,7 +133,18 @@ class EmployeeState:
 
 
 def day_of(epoch: float) -> str:
+    # A UTC day is exactly 86,400 s of epoch time, so its number names it; within a millisecond of midnight the
+    # date is formatted directly (fromtimestamp rounds to the microsecond, which may carry into the next day).
+    day = epoch // 86_400
+    if 0.001 < epoch - day * 86_400 < 86_399.999:
+        return _day_name(int(day))
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
+
+
+@lru_cache(maxsize=64)
+def _day_name(day: int) -> str:
+    """The date of a UTC day number (every tick and call names today: formatted once a day, not each time)."""
+    return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
 
 def days_back(epoch: float, count: int) -> list[str]:
@@ -203,6 +215,39 @@ return 1
 """
 
 
+# An employee's state change, as Floor._write decided it, in one command (its ~12 plain commands cost the client
+# more than the script costs the server). KEYS: employee, states, ready, wrap, talking, day, hour. ARGV: username,
+# state, the sorted set the employee joins (3/4/5: a KEYS index; 0: none) and their score there, day ttl, hour ttl,
+# how many field/value pairs to set, fields to delete, day counters, hour counters; then those pairs, fields, and
+# per counter its kind ('i': HINCRBY, else HINCRBYFLOAT), name and amount.
+_WRITE = """
+local sets, dels, days, hours = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local at = 11
+redis.call('HSET', KEYS[1], unpack(ARGV, at, at + sets * 2 - 1))
+at = at + sets * 2
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[1], 'joining')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+local into = tonumber(ARGV[3])
+if into > 0 then redis.call('ZADD', KEYS[into], ARGV[4], ARGV[1]) end
+if dels > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + dels - 1)) end
+at = at + dels
+for i, count in ipairs({days, hours}) do
+  if count > 0 then
+    local key = KEYS[5 + i]
+    for _ = 1, count do
+      redis.call(ARGV[at] == 'i' and 'HINCRBY' or 'HINCRBYFLOAT', key, ARGV[at + 1], ARGV[at + 2])
+      at = at + 3
+    end
+    redis.call('EXPIRE', key, ARGV[4 + i])
+  end
+end
+return 1
+"""
+
+
 class Floor:
     """Employee state and floor counters in Redis (one campaign's figures; employees are shared)."""
 
@@ -215,6 +260,7 @@ class Floor:
         self._picked_up = client.register_script(_PICKED_UP)
         self._connected = client.register_script(_CONNECTED)
         self._abandoned = client.register_script(_ABANDONED)
+        self._write_state = client.register_script(_WRITE)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -267,41 +313,52 @@ class Floor:
         fields: dict,
         pipe: redis.client.Pipeline | None = None,
     ) -> EmployeeState:
+        """One script call (see _WRITE), as atomic as the pipeline it replaces was not: the hash, the state sets and
+        the counters change together. The commands, their order and their values are the pipeline's."""
         username = current.username
-        key = self.keys.floor_employee(username)
-        queued = pipe is not None
-        pipe = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         mapping: dict[str, str] = {"state": state.value, **fields}
         if state is not current.state:
             mapping["since"] = f"{now:.3f}"
-        pipe.hset(key, mapping=mapping)
-        pipe.hset(self.keys.floor_states(), username, state.value)
-        pipe.hdel(key, "joining")
-        pipe.zrem(self.keys.floor_ready(), username)
-        pipe.zrem(self.keys.floor_wrap(), username)
-        pipe.zrem(self.keys.floor_talking(), username)
+        into, score, deleted = 0, "", []
+        day: dict[str, float] = {}
+        hour: dict[str, float] = {}
         wrap_until = None
         if state is State.READY:
-            pipe.zadd(self.keys.floor_ready(), {username: now})
+            into, score = 3, now
             if current.state is State.WRAP_UP:
-                self._hour(pipe, now, wraps=1, wrap_seconds=now - current.since)
+                hour = {"wraps": 1, "wrap_seconds": now - current.since}
         elif state is State.WRAP_UP:
             wrap_until = now + self.wrap_seconds
-            pipe.zadd(self.keys.floor_wrap(), {username: wrap_until})
-            pipe.hset(key, "wrap_until", f"{wrap_until:.3f}")
+            into, score = 4, wrap_until
+            mapping["wrap_until"] = f"{wrap_until:.3f}"
             if current.state is State.ON_CALL:
                 talk = max(0.0, now - current.since)
-                self._day(pipe, now, talk_seconds=talk, calls_handled=1)
-                self._hour(pipe, now, talks=1, talk_seconds=talk)
+                day = {"talk_seconds": talk, "calls_handled": 1}
+                hour = {"talks": 1, "talk_seconds": talk}
         elif state is State.ON_CALL:
-            pipe.zadd(self.keys.floor_talking(), {username: now})
-            pipe.hdel(key, "own_until")
+            into, score = 5, now
+            deleted.append("own_until")
         if state is not State.ON_CALL and current.state is State.ON_CALL:
-            pipe.hdel(key, "kind", "case_id", "crn", "who", "why", "call_sid")
+            deleted += ["kind", "case_id", "crn", "who", "why", "call_sid"]
         if state is State.AWAY:
-            pipe.hdel(key, "line", "wrap_until", "away_after", "own_until")
-        if not queued:
-            pipe.execute()
+            deleted += ["line", "wrap_until", "away_after", "own_until"]
+        keys = [
+            self.keys.floor_employee(username),
+            self.keys.floor_states(),
+            self.keys.floor_ready(),
+            self.keys.floor_wrap(),
+            self.keys.floor_talking(),
+            self._day_key(now),
+            self.keys.floor_hour(self.campaign, int(now // 3600)),
+        ]
+        args: list = [username, state.value, into, score, DAY_TTL_SECONDS, HOUR_TTL_SECONDS]
+        args += [len(mapping), len(deleted), len(day), len(hour), *(x for pair in mapping.items() for x in pair)]
+        args += deleted
+        for name, amount in day.items():  # as _day sends them: an int by HINCRBY, a float by HINCRBYFLOAT
+            args += ["i" if isinstance(amount, int) else "f", name, amount]
+        for name, amount in hour.items():  # as _hour sends them: all by HINCRBYFLOAT
+            args += ["f", name, amount]
+        self._write_state(keys=keys, args=args, client=pipe)
         since = now if state is not current.state else current.since
         return EmployeeState(username, state, since, fields.get("line", current.line), wrap_until=wrap_until)
 

@@ -69,7 +69,7 @@ class FloorSnapshot:
     signed_in: int  # employees not away
     ready: int
     wrap_ends: Sequence[float] = ()
-    talk_starts: Sequence[float] = ()
+    talking: int = 0  # employees on a call (talk is memoryless: when each call began tells nothing more)
     in_flight: Sequence[float] = ()  # when each unresolved call was placed
     waiting_live: int = 0  # live answers waiting for an employee
     waiting_inbound: int = 0  # callers holding on the inbound line (they come first)
@@ -230,9 +230,9 @@ def add_capped(dist: list[float], p: float) -> list[float]:
     """Add one call to a distribution of answers whose last bucket means "that many or more"."""
     # Bucket k gets (k-1 answered, this call a person) + (k answered, not); the last also keeps its own share.
     # The same float operations as the plain loop, in the same order: results are bit-for-bit identical.
+    # zip stops at the shorter list: the pairs are (dist[k-1], dist[k]) for k ≥ 1, without slicing off the last.
     q = 1.0 - p
-    out = [dist[0] * q]
-    out += [below * p + mass * q for below, mass in zip(dist[:-1], dist[1:], strict=True)]
+    out = [dist[0] * q, *[below * p + mass * q for below, mass in zip(dist, dist[1:], strict=False)]]
     out[-1] += dist[-1] * p
     return out
 
@@ -263,7 +263,7 @@ def available_at(floor: FloorSnapshot, at: float, wrap_seconds: float, talk_mean
     free += sum(1 for end in floor.wrap_ends if end <= at + 1.0)  # a live answer may wait up to a second
     room = at - floor.now - wrap_seconds
     if room > 0 and talk_mean > 0:
-        free += len(floor.talk_starts) * (1.0 - math.exp(-room / talk_mean))
+        free += floor.talking * (1.0 - math.exp(-room / talk_mean))
     return math.floor(free + 1e-9)
 
 
@@ -305,14 +305,28 @@ def _survival(z: float) -> float:
 
 def estimates_from(hours: Sequence[dict[str, str]], defaults: Estimates | None = None) -> Estimates:
     """Blend the hour buckets' sums (recent hours and the same hour on recent days) into one set of estimates."""
+    return estimates_from_read([bucket_sums(bucket) for bucket in hours], defaults)
+
+
+def bucket_sums(bucket: dict[str, str]) -> tuple[tuple[str, float], ...]:
+    """An hour bucket's sums as numbers (fields that are not numbers left out). A past hour's bucket no longer
+    changes, so the paced dialer reads its numbers once an hour instead of on every tick."""
+    sums = []
+    for name, value in bucket.items():
+        try:
+            sums.append((name, float(value)))
+        except ValueError:
+            continue
+    return tuple(sums)
+
+
+def estimates_from_read(hours: Sequence[Sequence[tuple[str, float]]], defaults: Estimates | None = None) -> Estimates:
+    """estimates_from over buckets already read by bucket_sums (the same additions in the same order)."""
     d = defaults or Estimates()
     total: dict[str, float] = {}
     for bucket in hours:
-        for name, value in bucket.items():
-            try:
-                total[name] = total.get(name, 0.0) + float(value)
-            except ValueError:
-                continue
+        for name, value in bucket:
+            total[name] = total.get(name, 0.0) + value
     resolved = total.get("resolved", 0.0)
     human = total.get("human", 0.0)
     if resolved <= 0:

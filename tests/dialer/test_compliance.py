@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr.cases.poa import Authorization
-from ivr.dialer.compliance import RULES, Facts, PractitionerFacts, allows, context, evaluate
+from ivr.dialer.compliance import RULES, Facts, PractitionerFacts, allows, context, evaluate, screen
 from ivr.dialer.compliance_settings import ComplianceSettings
 from ivr.dialer.frequency import DAY
 from ivr.dialer.office_days import OfficeCalendar
@@ -179,6 +179,18 @@ def test_next_allowed_is_the_first_instant_the_engine_allows(case, rng):
         :300
     ]
     assert not any(allows(facts, t, config) for t in probes if t < found), "an earlier instant was allowed"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(facts_and_time())
+def test_the_plans_screen_is_evaluate_less_an_allowed_cases_details(case):
+    facts, at, config = case
+    full, screened = evaluate(facts, at, config), screen(facts, at, config)
+    if full.allowed:
+        assert screened.allowed and screened.rules == ()
+        assert (screened.contact, screened.next_allowed, screened.case_id) == (full.contact, at, facts.case_id)
+    else:
+        assert screened == full
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ivr.dialer.floor import Event, Floor, FloorSettings, State, next_state
@@ -32,6 +34,38 @@ def test_repository_keeps_state_time_in_it_and_the_pacing_sets(redis, keys):
     assert float(floor.day_stats(170.0)[0]["talk_seconds"]) == 60.0
     floor.apply("ann", Event.AWAY, 180.0)
     assert floor.everyone() == {"ann": "away"} and redis.zcard(keys.floor_wrap()) == 0
+
+
+def test_a_state_change_writes_the_hash_the_sets_and_the_counters_in_one_script(redis, keys):
+    floor = Floor(redis, keys, wrap_seconds=30, campaign="c1")
+    floor.bind_line("bob", "CA" + "2" * 32)  # ringing: joining, line bound
+    redis.hset(keys.floor_employee("bob"), "own_until", "999.000")
+    floor.apply("bob", Event.READY, 3600.0)
+    assert redis.hget(keys.floor_employee("bob"), "joining") is None
+    floor.apply("bob", Event.BRIDGED, 3610.0, kind="inbound", case_id="C9")
+    row = redis.hgetall(keys.floor_employee("bob"))
+    assert row["state"] == "on-call" and row["since"] == "3610.000" and "own_until" not in row
+    assert redis.zrange(keys.floor_talking(), 0, -1, withscores=True) == [("bob", 3610.0)]
+    floor.apply("bob", Event.CALL_ENDED, 3640.5)
+    pipe = redis.pipeline(transaction=False)  # two changes queued on one round trip (a wrap-up, then away)
+    wrapping = floor.get("bob")
+    after = floor.apply_to(wrapping, Event.READY, 3660.0, pipe=pipe)
+    floor.apply_to(replace(wrapping, state=after.state, since=after.since), Event.AWAY, 3661.0, pipe=pipe)
+    pipe.execute()
+    hour = redis.hgetall(keys.floor_hour("c1", 1))
+    assert {k: float(v) for k, v in hour.items()} == {
+        "talks": 1.0,
+        "talk_seconds": 30.5,
+        "wraps": 1.0,
+        "wrap_seconds": 19.5,
+    }
+    day = floor.day_stats(3661.0)[0]
+    assert day["calls_handled"] == "1" and float(day["talk_seconds"]) == 30.5
+    assert redis.ttl(keys.floor_hour("c1", 1)) > 0 and redis.ttl(keys.floor_day("c1", "1970-01-01")) > 0
+    row = redis.hgetall(keys.floor_employee("bob"))
+    assert row["state"] == "away" and not {"line", "wrap_until", "kind", "case_id"} & set(row)
+    assert floor.everyone() == {"bob": "away"}
+    assert sum(redis.zcard(k) for k in (keys.floor_ready(), keys.floor_wrap(), keys.floor_talking())) == 0
 
 
 def test_abandonment_and_connection_are_counted_once_per_call(redis, keys):

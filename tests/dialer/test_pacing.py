@@ -41,7 +41,7 @@ def test_progressive_places_one_call_per_ready_employee_not_already_covered():
 
 
 def test_predictive_places_nothing_when_nobody_is_or_will_be_free():
-    assert PredictivePacer().calls(snap(ready=0, wrap_ends=[1100.0], talk_starts=[990.0] * 9), LIMITS) == 0
+    assert PredictivePacer().calls(snap(ready=0, wrap_ends=[1100.0], talking=9), LIMITS) == 0
 
 
 def test_predictive_overdials_for_a_pool_but_stays_within_the_ceilings():
@@ -72,7 +72,7 @@ def test_an_unanswered_call_past_the_usual_ring_time_is_no_longer_a_likely_perso
 
 
 def test_talkers_count_only_when_the_horizon_covers_their_wrap_up():
-    floor = snap(ready=0, talk_starts=[900.0] * 10)
+    floor = snap(ready=0, talking=10)
     assert available_at(floor, 1010.0, 30.0, 180.0) == 0
     assert available_at(floor, 1200.0, 30.0, 180.0) >= 5
 
