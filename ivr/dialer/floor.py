@@ -215,6 +215,50 @@ return 1
 """
 
 
+# A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer, the
+# employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
+# `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
+# ARGV: call_sid, now, day ttl, username, now as the talking score. Returns the live answer's record ({}: none).
+_BRIDGE = """
+local live = redis.call('HGET', KEYS[1], 'answered_at')
+if live and redis.call('HSETNX', KEYS[1], 'outcome', 'connected') == 1 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  local wait = tonumber(ARGV[2]) - tonumber(live)
+  if wait < 0 then wait = 0 end
+  redis.call('HINCRBY', KEYS[3], 'connected', 1)
+  redis.call('HINCRBYFLOAT', KEYS[3], 'wait_seconds', wait)
+  local longest = tonumber(redis.call('HGET', KEYS[3], 'wait_max') or '0')
+  if wait > longest then redis.call('HSET', KEYS[3], 'wait_max', tostring(wait)) end
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+local record = redis.call('HGETALL', KEYS[1])
+if #record == 0 then return record end
+local fields = {'state', 'on-call', 'kind', 'outbound', 'call_sid', ARGV[1]}
+local found = {}
+for i = 1, #record, 2 do found[record[i]] = record[i + 1] end
+for _, name in ipairs({'case_id', 'crn', 'who', 'why'}) do
+  local value = found[name]
+  if value and value ~= '' then
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+  end
+end
+if redis.call('HGET', KEYS[4], 'state') ~= 'on-call' then
+  fields[#fields + 1] = 'since'
+  fields[#fields + 1] = string.format('%.3f', tonumber(ARGV[2]))
+end
+redis.call('HSET', KEYS[4], unpack(fields))
+redis.call('HSET', KEYS[5], ARGV[4], 'on-call')
+redis.call('HDEL', KEYS[4], 'joining')
+redis.call('ZREM', KEYS[6], ARGV[4])
+redis.call('ZREM', KEYS[7], ARGV[4])
+redis.call('ZREM', KEYS[8], ARGV[4])
+redis.call('ZADD', KEYS[8], ARGV[5], ARGV[4])
+redis.call('HDEL', KEYS[4], 'own_until')
+return record
+"""
+
+
 # An employee's state change, as Floor._write decided it, in one command (its ~12 plain commands cost the client
 # more than the script costs the server). KEYS: employee, states, ready, wrap, talking, day, hour. ARGV: username,
 # state, the sorted set the employee joins (3/4/5: a KEYS index; 0: none) and their score there, day ttl, hour ttl,
@@ -261,6 +305,7 @@ class Floor:
         self._connected = client.register_script(_CONNECTED)
         self._abandoned = client.register_script(_ABANDONED)
         self._write_state = client.register_script(_WRITE)
+        self._bridge = client.register_script(_BRIDGE)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -456,15 +501,15 @@ class Floor:
         wait = self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS])
         return None if wait in (-1, None) else float(wait)
 
-    def bridged(self, call_sid: str, username: str, now: float) -> tuple[dict[str, str], EmployeeState]:
-        """At the bridge, in one round trip: count the live answer connected, read its record and the employee."""
-        pipe = self.redis.pipeline(transaction=False)
+    def bridged(self, call_sid: str, username: str, now: float) -> dict[str, str]:
+        """At the bridge, in one script call (_BRIDGE): count the live answer connected and, when there is one, put
+        `username` on the call with its case (Event.BRIDGED, kind outbound); its record ({}: an inbound caller, and
+        nothing was written)."""
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
-        self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS], client=pipe)
-        pipe.hgetall(self.keys.floor_live(call_sid))
-        pipe.hgetall(self.keys.floor_employee(username))
-        _, live, row = pipe.execute()
-        return live, _employee_from_hash(username, row)
+        keys += [self.keys.floor_employee(username), self.keys.floor_states(), self.keys.floor_ready()]
+        keys += [self.keys.floor_wrap(), self.keys.floor_talking()]
+        flat = self._bridge(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS, username, now])
+        return dict(zip(flat[::2], flat[1::2], strict=True))
 
     def abandoned(self, call_sid: str, now: float) -> bool:
         """Count a live answer that heard the abandonment message instead of an employee (once per call)."""

@@ -142,7 +142,7 @@ def floor_agent_status():
 @validate_twilio_request
 def floor_connect():
     """The Queue noun's url, run on the live answer just before the bridge: count it, show the case (the live
-    answer's record carries it, written at answer): two round trips. An inbound caller sent to the floor's queue
+    answer's record carries it, written at answer): one script call. An inbound caller sent to the floor's queue
     (blended, see acs_queue) has no live answer record: it is bridged exactly as from the inbound queue."""
     sid = call_sid()
     agent_sid = request.form.get("DequeingCallSid", "")
@@ -152,11 +152,8 @@ def floor_connect():
         if sid is not None and is_call_sid(agent_sid):
             floor().connected(sid, now)
         return twiml_response(twiml.empty())
-    live, employee = floor().bridged(sid, username, now)
-    if not live:  # no live answer record: an inbound caller (the script above counted nothing)
+    if not floor().bridged(sid, username, now):  # no live answer record: an inbound caller (nothing was written)
         return twiml_response(inbound_bridged(sid, agent_sid))
-    context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
-    floor().apply_to(employee, Event.BRIDGED, now, kind="outbound", **context)
     return twiml_response(twiml.empty())
 
 

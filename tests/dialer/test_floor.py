@@ -102,3 +102,35 @@ def test_settings_refuse_nonsense():
 def test_an_employee_never_seen_is_away_for_no_time_not_since_1970(redis, keys):
     fresh = Floor(redis, keys, wrap_seconds=30).get("newcomer")
     assert fresh.state is State.AWAY and fresh.to_json(1_796_000_000.0)["seconds"] == 0
+
+
+@pytest.mark.parametrize("before", ["ready", "wrap-up", "on-call", "away", "garbage", None])
+def test_the_bridge_script_writes_what_connected_then_a_bridged_event_wrote(redis, keys, before):
+    """Floor.bridged (one script) against the two steps it replaces: _CONNECTED, then apply_to(BRIDGED)."""
+    floor = Floor(redis, keys, wrap_seconds=30, campaign="c1")
+    sids = {"one": "CA" + "1" * 32, "two": "CA" + "2" * 32}
+    written = {}
+    for name, sid in sids.items():
+        user = "ann-" + name
+        floor.live_answer(sid, "AT" + "0" * 20, 100.0, {"case_id": "C1", "crn": "12345", "who": "", "why": "w"})
+        if before is not None:
+            redis.hset(keys.floor_employee(user), mapping={"state": before, "since": "90.000", "joining": "1"})
+            redis.hset(keys.floor_employee(user), mapping={"own_until": "99.000", "line": "CA" + "9" * 32})
+            redis.zadd(keys.floor_ready(), {user: 90.0})
+        if name == "one":
+            floor.connected(sid, 100.75)
+            live = floor.live(sid)
+            context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
+            floor.apply_to(floor.get(user), Event.BRIDGED, 100.75, kind="outbound", **context)
+        else:
+            assert floor.bridged(sid, user, 100.75)["crn"] == "12345"
+        row = redis.hgetall(keys.floor_employee(user))
+        written[name] = row | {"call_sid": "-"} if "call_sid" in row else row
+        for key in (keys.floor_ready(), keys.floor_wrap(), keys.floor_talking()):
+            assert redis.zscore(key, user) == (100.75 if key == keys.floor_talking() else None)
+        assert floor.everyone()[user] == "on-call"
+    assert written["one"] == written["two"]
+    day = floor.day_stats(101.0)[0]
+    assert day["connected"] == "2" and float(day["wait_seconds"]) == 1.5 and float(day["wait_max"]) == 0.75
+    assert redis.zcard(keys.floor_waiting()) == 0
+    assert floor.bridged("CA" + "3" * 32, "bob", 102.0) == {} and not redis.exists(keys.floor_employee("bob"))
