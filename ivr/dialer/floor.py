@@ -215,6 +215,23 @@ return 1
 """
 
 
+# A person answered a paced call: remember it (KEYS[1], for ARGV[1] seconds), wait in line, count it; then what
+# Floor.live_answer decides on: ready employees, wrap-ups ending by ARGV[5], and with an employee (ARGV[6]: a
+# preview call) the campaign's mode and that employee's ready and wrap-up scores. KEYS: live, waiting, day, ready,
+# wrap, campaign. ARGV: call_sid, now, live ttl, day ttl, wrap-ups' horizon, employee, field/value pairs….
+_LIVE = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'human', 1)
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+local ready = redis.call('ZCARD', KEYS[4])
+local ending = redis.call('ZCOUNT', KEYS[5], '-inf', ARGV[5])
+if ARGV[6] == '' then return {ready, ending} end
+local mode = redis.call('HGET', KEYS[6], 'mode')
+return {ready, ending, mode, redis.call('ZSCORE', KEYS[4], ARGV[6]), redis.call('ZSCORE', KEYS[5], ARGV[6])}
+"""
+
 # A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer, the
 # employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
 # `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
@@ -306,6 +323,7 @@ class Floor:
         self._abandoned = client.register_script(_ABANDONED)
         self._write_state = client.register_script(_WRITE)
         self._bridge = client.register_script(_BRIDGE)
+        self._live = client.register_script(_LIVE)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -471,25 +489,19 @@ class Floor:
         take it) while the campaign is still in preview mode, (1, True) if that employee is ready, else (0, True);
         out of preview by now (the manager changed the mode while it rang: their leg waits on the shared queue
         again), as any live answer."""
-        key = self.keys.floor_live(call_sid)
-        pipe = self.redis.pipeline(transaction=False)
         mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
-        pipe.hset(key, mapping=mapping | dict(context or {}))
-        pipe.expire(key, LINE_TTL_SECONDS)
-        pipe.zadd(self.keys.floor_waiting(), {call_sid: now})
-        self._day(pipe, now, human=1)
-        pipe.zcard(self.keys.floor_ready())
-        pipe.zcount(self.keys.floor_wrap(), "-inf", now + wait)
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        keys += [self.keys.floor_ready(), self.keys.floor_wrap(), self.keys.floor_campaign(self.campaign)]
+        args = [call_sid, now, LINE_TTL_SECONDS, DAY_TTL_SECONDS, now + wait, employee]
+        args += [x for pair in (mapping | dict(context or {})).items() for x in pair]
+        reply = self._live(keys=keys, args=args)  # one script call: see _LIVE
         if employee:
-            pipe.hget(self.keys.floor_campaign(self.campaign), "mode")
-            pipe.zscore(self.keys.floor_ready(), employee)
-            pipe.zscore(self.keys.floor_wrap(), employee)
-            ready, ending, mode, own_ready, wrap_until = pipe.execute()[-5:]
+            ready, ending, mode, own_ready, wrap_until = reply
             if mode == PREVIEW:
                 ends = wrap_until is not None and float(wrap_until) <= now + wait
                 return int(own_ready is not None or ends), True
             return int(ready) + int(ending), False
-        ready, ending = pipe.execute()[-2:]
+        ready, ending = reply
         return int(ready) + int(ending), False
 
     def live(self, call_sid: str) -> dict[str, str]:
