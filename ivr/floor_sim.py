@@ -8,6 +8,7 @@ callees (a person, a machine, busy, no answer, or a person AMD takes for a machi
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import json
 import math
@@ -148,25 +149,41 @@ def run_floor(p: FloorParams, redis_url: str | None = None) -> dict:
 
 @contextmanager
 def one_core() -> Iterator[None]:
-    """Run the day, and the Redis server it starts, on the core this process is on.
+    """Run the day, and the Redis server it starts (the child inherits the affinity), on one core of its own.
 
     The day is one thread waiting on Redis at every round trip (~30,000 an hour): with the server on the other
     core each wait is a cross-core wake-up, which costs more than the server's work itself (~18 % of the day
-    here). Both on one core, each round trip is a plain switch between two processes."""
+    here). Both on one core, each round trip is a plain switch between two processes. Days run side by side
+    (bench/pacing.py) each take a different core: the first whose lock file no other day holds (a lock dies with
+    its process); with every core taken, the day runs where the scheduler puts it."""
     try:
-        allowed = os.sched_getaffinity(0)
-        core = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[36])
-    except (AttributeError, OSError, ValueError, IndexError):  # not Linux: run as the scheduler likes
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        allowed = []
+    if len(allowed) < 2:
         yield
         return
-    if core not in allowed:
+    for core in allowed:
+        lock = Path(tempfile.gettempdir()) / f"acs-floor-sim-{os.getuid()}-core-{core}.lock"
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        break
+    else:
         yield
         return
-    os.sched_setaffinity(0, {core})
     try:
+        os.sched_setaffinity(0, {core})
         yield
     finally:
         os.sched_setaffinity(0, allowed)
+        os.close(fd)
 
 
 def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from ivr.floor_sim import floor_sim
+from ivr.floor_sim import floor_sim, one_core
 
 KEYS = {"mode", "agents", "hours", "placed", "human_answers", "connected", "abandoned", "abandon_percent"}
 KEYS |= {"amd_false_positives", "occupancy", "mean_wait_seconds", "max_wait_seconds", "max_calls_per_second"}
@@ -47,3 +52,24 @@ def test_a_person_taken_for_a_machine_who_presses_during_the_message_is_counted_
         FloorParams(agents=3, hours=0.2, mode="predictive", seed=1, human=0.6, machine=0.2, amd_false_positive=0.5)
     )
     assert result["amd_false_positives"] > 0
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: nothing to choose")
+def test_days_side_by_side_each_take_a_core_of_their_own_and_give_it_back():
+    allowed = os.sched_getaffinity(0)
+    other_day = "import os; from ivr.floor_sim import one_core\nwith one_core(): print(*os.sched_getaffinity(0))"
+    with one_core():
+        mine = os.sched_getaffinity(0)
+        root = Path(__file__).resolve().parent.parent
+        env = os.environ | {"PYTHONPATH": str(root)}
+        theirs = subprocess.run(
+            [sys.executable, "-c", other_day],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            preexec_fn=lambda: os.sched_setaffinity(0, allowed),  # as the bench starts it: not pinned by us
+        )
+    assert len(mine) == 1
+    assert {int(core) for core in theirs.stdout.split()}.isdisjoint(mine)
+    assert os.sched_getaffinity(0) == allowed
