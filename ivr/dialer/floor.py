@@ -190,20 +190,33 @@ if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
 """
 
+# Counting a live answer connected, once: its wait and the day's longest wait (nil when it is none or already
+# counted). A Lua function both scripts below begin with.
+_COUNT_CONNECTED = """
+local function count_connected(live_key, waiting_key, day_key, sid, now, day_ttl)
+  local live = redis.call('HGET', live_key, 'answered_at')
+  if not live or redis.call('HSETNX', live_key, 'outcome', 'connected') == 0 then return nil end
+  redis.call('ZREM', waiting_key, sid)
+  local wait = tonumber(now) - tonumber(live)
+  if wait < 0 then wait = 0 end
+  redis.call('HINCRBY', day_key, 'connected', 1)
+  redis.call('HINCRBYFLOAT', day_key, 'wait_seconds', wait)
+  local longest = tonumber(redis.call('HGET', day_key, 'wait_max') or '0')
+  if wait > longest then redis.call('HSET', day_key, 'wait_max', tostring(wait)) end
+  redis.call('EXPIRE', day_key, day_ttl)
+  return wait
+end
+"""
+
 # A live answer is connected: count it and its wait, keep the day's longest wait.
-_CONNECTED = """
-local live = redis.call('HGET', KEYS[1], 'answered_at')
-if not live or redis.call('HSETNX', KEYS[1], 'outcome', 'connected') == 0 then return -1 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-local wait = tonumber(ARGV[2]) - tonumber(live)
-if wait < 0 then wait = 0 end
-redis.call('HINCRBY', KEYS[3], 'connected', 1)
-redis.call('HINCRBYFLOAT', KEYS[3], 'wait_seconds', wait)
-local longest = tonumber(redis.call('HGET', KEYS[3], 'wait_max') or '0')
-if wait > longest then redis.call('HSET', KEYS[3], 'wait_max', tostring(wait)) end
-redis.call('EXPIRE', KEYS[3], ARGV[3])
+_CONNECTED = (
+    _COUNT_CONNECTED
+    + """
+local wait = count_connected(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+if not wait then return -1 end
 return tostring(wait)
 """
+)
 
 # A live answer leaves without an employee: abandoned, once.
 _ABANDONED = """
@@ -236,18 +249,10 @@ return {ready, ending, mode, redis.call('ZSCORE', KEYS[4], ARGV[6]), redis.call(
 # employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
 # `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
 # ARGV: call_sid, now, day ttl, username, now as the talking score. Returns the live answer's record ({}: none).
-_BRIDGE = """
-local live = redis.call('HGET', KEYS[1], 'answered_at')
-if live and redis.call('HSETNX', KEYS[1], 'outcome', 'connected') == 1 then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  local wait = tonumber(ARGV[2]) - tonumber(live)
-  if wait < 0 then wait = 0 end
-  redis.call('HINCRBY', KEYS[3], 'connected', 1)
-  redis.call('HINCRBYFLOAT', KEYS[3], 'wait_seconds', wait)
-  local longest = tonumber(redis.call('HGET', KEYS[3], 'wait_max') or '0')
-  if wait > longest then redis.call('HSET', KEYS[3], 'wait_max', tostring(wait)) end
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-end
+_BRIDGE = (
+    _COUNT_CONNECTED
+    + """
+count_connected(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 local record = redis.call('HGETALL', KEYS[1])
 if #record == 0 then return record end
 local fields = {'state', 'on-call', 'kind', 'outbound', 'call_sid', ARGV[1]}
@@ -274,6 +279,7 @@ redis.call('ZADD', KEYS[8], ARGV[5], ARGV[4])
 redis.call('HDEL', KEYS[4], 'own_until')
 return record
 """
+)
 
 
 # An employee's state change, as Floor._write decided it, in one command (its ~12 plain commands cost the client
