@@ -245,12 +245,28 @@ local mode = redis.call('HGET', KEYS[6], 'mode')
 return {ready, ending, mode, redis.call('ZSCORE', KEYS[4], ARGV[6]), redis.call('ZSCORE', KEYS[5], ARGV[6])}
 """
 
+# An employee's state change itself (both scripts below begin with it): the hash's fields (`fields`, a flat
+# field/value list that includes the state), the states hash, out of the ready/wrap/talking sets and into `into`
+# (one of them, or nil) at `score`.
+_CHANGE_STATE = """
+local function change_state(employee, states, ready, wrap, talking, username, state, fields, into, score)
+  redis.call('HSET', employee, unpack(fields))
+  redis.call('HSET', states, username, state)
+  redis.call('HDEL', employee, 'joining')
+  redis.call('ZREM', ready, username)
+  redis.call('ZREM', wrap, username)
+  redis.call('ZREM', talking, username)
+  if into then redis.call('ZADD', into, score, username) end
+end
+"""
+
 # A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer, the
 # employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
 # `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
 # ARGV: call_sid, now, day ttl, username, now as the talking score. Returns the live answer's record ({}: none).
 _BRIDGE = (
     _COUNT_CONNECTED
+    + _CHANGE_STATE
     + """
 count_connected(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 local record = redis.call('HGETALL', KEYS[1])
@@ -269,13 +285,7 @@ if redis.call('HGET', KEYS[4], 'state') ~= 'on-call' then
   fields[#fields + 1] = 'since'
   fields[#fields + 1] = string.format('%.3f', tonumber(ARGV[2]))
 end
-redis.call('HSET', KEYS[4], unpack(fields))
-redis.call('HSET', KEYS[5], ARGV[4], 'on-call')
-redis.call('HDEL', KEYS[4], 'joining')
-redis.call('ZREM', KEYS[6], ARGV[4])
-redis.call('ZREM', KEYS[7], ARGV[4])
-redis.call('ZREM', KEYS[8], ARGV[4])
-redis.call('ZADD', KEYS[8], ARGV[5], ARGV[4])
+change_state(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[4], 'on-call', fields, KEYS[8], ARGV[5])
 redis.call('HDEL', KEYS[4], 'own_until')
 return record
 """
@@ -287,18 +297,15 @@ return record
 # state, the sorted set the employee joins (3/4/5: a KEYS index; 0: none) and their score there, day ttl, hour ttl,
 # how many field/value pairs to set, fields to delete, day counters, hour counters; then those pairs, fields, and
 # per counter its kind ('i': HINCRBY, else HINCRBYFLOAT), name and amount.
-_WRITE = """
+_WRITE = (
+    _CHANGE_STATE
+    + """
 local sets, dels, days, hours = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local at = 11
-redis.call('HSET', KEYS[1], unpack(ARGV, at, at + sets * 2 - 1))
-at = at + sets * 2
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HDEL', KEYS[1], 'joining')
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
 local into = tonumber(ARGV[3])
-if into > 0 then redis.call('ZADD', KEYS[into], ARGV[4], ARGV[1]) end
+change_state(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], {unpack(ARGV, at, at + sets * 2 - 1)},
+  into > 0 and KEYS[into] or nil, ARGV[4])
+at = at + sets * 2
 if dels > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + dels - 1)) end
 at = at + dels
 for i, count in ipairs({days, hours}) do
@@ -313,6 +320,7 @@ for i, count in ipairs({days, hours}) do
 end
 return 1
 """
+)
 
 
 class Floor:
