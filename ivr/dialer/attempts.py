@@ -22,6 +22,11 @@ from ivr.redis_conn import read_hashes
 ATTEMPT_TTL_SECONDS = 30 * 86_400
 #: Attempts.finish's answer when the case's unanswered streak moved since the outcome was judged: nothing written.
 STALE_STREAK = -2
+#: Attempts.finish's answer when the attempt's answer, message or key press is no longer the one the outcome was
+#: judged on (a `Finish.seen` attempt, noted earlier): nothing written.
+STALE_ATTEMPT = -3
+#: Most attempts Attempts.seen remembers (the oldest are forgotten first; a forgotten one is read again).
+SEEN_LIMIT = 4_096
 DAY_COUNTERS_TTL_SECONDS = 40 * 86_400
 #: Most stale attempts one reap settles (the rest wait for the next tick: a tick's reads stay bounded).
 REAP_BATCH = 200
@@ -177,12 +182,18 @@ return redis.call('HGETALL', KEYS[1])
 #       conversations: noted with the outcome, so a conversation costs no round trips of its own].
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
 #       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl,
-#       the unanswered streak the outcome was judged on ('' = any: else -2 and nothing written when it moved)[,
-#       contact].
+#       the unanswered streak the outcome was judged on ('' = any: else -2 and nothing written when it moved),
+#       '1' when the outcome was judged on an attempt noted earlier (Attempts.seen: else ''), then its answered_by,
+#       message_played and pressed as judged (-3 and nothing written when one of them changed since)[, contact].
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 if state == 'final' then return 0 end
+if ARGV[18] ~= '' then
+  local seen = redis.call('HMGET', KEYS[1], 'answered_by', 'message_played', 'pressed')
+  local played = seen[2] == '1' and '1' or ''
+  if (seen[1] or '') ~= ARGV[19] or played ~= ARGV[20] or (seen[3] or '') ~= ARGV[21] then return -3 end
+end
 if ARGV[17] ~= '' then
   local streak = redis.call('HGET', KEYS[2], 'unanswered')
   if not streak or streak == '' then streak = '0' end
@@ -209,7 +220,7 @@ redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[
   'detail', ARGV[13])
 redis.call('HINCRBY', KEYS[9], 'outcome:' .. ARGV[5], 1)
 redis.call('EXPIRE', KEYS[9], ARGV[16])
-if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[18], ARGV[8]) end
+if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[22], ARGV[8]) end
 return 1
 """
 
@@ -268,6 +279,9 @@ class Finish:
     conversations_key: str = ""
     #: The case's unanswered streak `unanswered` was judged on: written only if it still is (else STALE_STREAK).
     streak_was: int | None = None
+    #: The attempt was noted earlier (Attempts.seen), not read now: written only if its answered_by, message_played
+    #: and pressed are still that attempt's (else STALE_ATTEMPT).
+    seen: Attempt | None = None
 
 
 def utc_day(epoch: float) -> str:
@@ -297,6 +311,11 @@ class Attempts:
         self._finish = client.register_script(_FINISH)
         self._note = client.register_script(_NOTE)
         self._note_sid = client.register_script(_NOTE_SID)
+        #: attempt id → the attempt as the answer or key-press webhook last noted it, so the final status callback
+        #: writes its outcome without reading it again. Safe: an attempt's id is never reused and what the outcome
+        #: is judged on never changes once it is opened, but for answered_by, message_played and pressed, which
+        #: _FINISH compares with the hash (STALE_ATTEMPT: read again). Bounded by SEEN_LIMIT, oldest out first.
+        self._seen: dict[str, Attempt] = {}
 
     # --- claiming and pacing -------------------------------------------------------------------------------
     def claim(
@@ -432,6 +451,7 @@ class Attempts:
             result.flag,
             DAY_COUNTERS_TTL_SECONDS,
             "" if result.streak_was is None else str(result.streak_was),
+            *_seen_values(result.seen),
         ]
         if result.conversations_key and result.conversation_at is not None:
             keys.append(result.conversations_key)
@@ -454,7 +474,23 @@ class Attempts:
         return self._note_fields(attempt_id, ["pressed", digits[:4]])
 
     def _note_fields(self, attempt_id: str, fields: list[str]) -> Attempt | None:
-        return noted_attempt(attempt_id, self._note(keys=[self.keys.attempt(attempt_id)], args=fields))
+        return self.noted(attempt_id, self._note(keys=[self.keys.attempt(attempt_id)], args=fields))
+
+    def noted(self, attempt_id: str, flat: list[str]) -> Attempt | None:
+        """noted_attempt, remembered for the call's final status (see `seen`)."""
+        attempt = noted_attempt(attempt_id, flat)
+        if attempt is not None:
+            seen = self._seen
+            seen.pop(attempt_id, None)
+            if len(seen) >= SEEN_LIMIT:
+                del seen[next(iter(seen))]
+            seen[attempt_id] = attempt
+        return attempt
+
+    def seen(self, attempt_id: str) -> Attempt | None:
+        """The attempt as this process last noted it (None: not here), forgotten now: a final status uses it once.
+        Its outcome goes with Finish.seen, so it is written only if the answer and key press noted are current."""
+        return self._seen.pop(attempt_id, None)
 
     # --- reads ---------------------------------------------------------------------------------------------
     def get(self, attempt_id: str) -> Attempt | None:
@@ -484,6 +520,14 @@ class Attempts:
     def day_counts(self, day: str) -> dict[str, int]:
         """A UTC day's `opened` attempts and `outcome:{outcome}` counts: one small hash, not every case."""
         return {name: int(value) for name, value in self.redis.hgetall(self.keys.dialer_day(day)).items()}
+
+
+def _seen_values(seen: Attempt | None) -> list[str]:
+    """_FINISH's check of an attempt noted earlier: its answered_by, message_played and pressed as attempt_from_hash
+    read them ('' for all four: no check)."""
+    if seen is None:
+        return ["", "", "", ""]
+    return ["1", seen.answered_by or "", "1" if seen.message_played else "", seen.pressed or ""]
 
 
 def _open_values(a: Attempt) -> list[str]:

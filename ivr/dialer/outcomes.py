@@ -10,7 +10,9 @@ import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ivr.dialer.attempts import STALE_STREAK, Attempt, Attempts, Finish
+import redis
+
+from ivr.dialer.attempts import STALE_ATTEMPT, STALE_STREAK, Attempt, Attempts, Finish
 from ivr.dialer.facts import conversations_key
 from ivr.dialer.policy import CONTACTS, FINAL_CALL_STATUSES, Action, Outcome, Policy, classify, next_step
 from ivr.dialer.window import CallingWindow
@@ -45,29 +47,47 @@ def record_call_end(
     now: float,
     window: CallingWindow | None = None,
     attempt: Attempt | None | object = UNREAD,
+    pipe: redis.client.Pipeline | None = None,
 ) -> int | None:
     """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored).
 
     With `window`, the next attempt is moved to the callee's next allowed moment right away, so the history says
     when the call will really happen and no tick wakes up only to defer it. `attempt`: the attempt as the caller
-    already read it (None: no such attempt), saving the read.
+    already read it (None: no such attempt), saving the read. `pipe`: the caller's commands, sent with the first
+    round trip here (with the outcome itself, unless a conversation's case is read first); with it, `attempt` is one
+    noted earlier (Attempts.seen), so the outcome is written only if the attempt's answer and key press are still
+    those (else it is read again and judged anew).
     """
+    pending = [pipe]
+
+    def send(queue=None):
+        """Run `queue` (a command on a pipeline, or a call without one) with the caller's commands, if unsent."""
+        pipe, pending[0] = pending[0], None
+        if pipe is None:
+            return queue(None) if queue is not None else None
+        if queue is None:
+            pipe.execute()
+            return None
+        queue(pipe)
+        return pipe.execute()[-1]
+
     if call_status not in FINAL_CALL_STATUSES:
+        send()
         if call_sid:
             attempts.note_call_sid(attempt_id, call_sid)  # lets reconciliation find the call if no final comes
         return NOT_FINAL
     if attempt is UNREAD:
         attempt = attempts.get(attempt_id)
-    if attempt is None:
-        return UNKNOWN_ATTEMPT
-    if attempt.state == "final":
-        return DUPLICATE
+    if attempt is None or attempt.state == "final":
+        send()
+        return UNKNOWN_ATTEMPT if attempt is None else DUPLICATE
     outcome = classify(call_status, answered_by or attempt.answered_by, attempt.message_played)
     conversations = ""
     if outcome is Outcome.CONVERSATION:
         # Regulation F's quiet week runs per person, across all their cases: the case (whose person it is) is read
         # here, and the conversation noted by the script that writes the outcome.
-        case_hash = attempts.redis.hgetall(attempts.keys.case(attempt.case_id))
+        case_key = attempts.keys.case(attempt.case_id)
+        case_hash = send(lambda pipe: (pipe or attempts.redis).hgetall(case_key))
         with contextlib.suppress(KeyError, ValueError):  # an unreadable case: the outcome is still written
             conversations = conversations_key(attempts.keys, attempt.case_id, case_hash) or ""
     # A contact ends the unanswered streak whatever it was. Otherwise the streak the dialer saw when it opened the
@@ -86,28 +106,29 @@ def record_call_end(
             with contextlib.suppress(ValueError):  # no common window: the tick defers or flags it when it comes due
                 at = window.next_allowed(attempt.to, datetime.fromtimestamp(step.at, UTC)).timestamp()
                 step = replace(step, at=at)
-        return attempts.finish(
-            attempt,
-            Finish(
-                call_sid=call_sid,
-                call_status=call_status,
-                outcome=outcome.value,
-                next_due=step.at,
-                unanswered=unanswered,
-                conversation_at=now if outcome is Outcome.CONVERSATION else None,
-                at=now,
-                summary=summary(attempt, outcome, step.action, step.at, step.reason),
-                stop_reason=step.reason if step.action is Action.STOP else "",
-                detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
-                conversations_key=conversations,
-                streak_was=expected,
-            ),
+        result = Finish(
+            call_sid=call_sid,
+            call_status=call_status,
+            outcome=outcome.value,
+            next_due=step.at,
+            unanswered=unanswered,
+            conversation_at=now if outcome is Outcome.CONVERSATION else None,
+            at=now,
+            summary=summary(attempt, outcome, step.action, step.at, step.reason),
+            stop_reason=step.reason if step.action is Action.STOP else "",
+            detail={"answered_by": answered_by or attempt.answered_by, "pressed": attempt.pressed},
+            conversations_key=conversations,
+            streak_was=expected,
+            seen=attempt if pipe is not None else None,
         )
+        return send(lambda pipe: attempts.finish(attempt, result, pipe))
 
     assumed = streak is not None and streak == attempt.unanswered_at_open
     written = finish(streak, streak if assumed else None)
     if written == STALE_STREAK:  # the streak moved since the attempt was opened: judge on the one written now
         written = finish(_streak(attempts, attempt.case_id), None)
+    if written == STALE_ATTEMPT:  # answered or pressed since it was noted: judge on the attempt as it is now
+        return record_call_end(attempts, policy, attempt_id, call_status, answered_by, call_sid, now, window)
     return written
 
 

@@ -8,7 +8,7 @@ from flask import current_app, request
 
 from ivr import clock
 from ivr.cases.phones import mask_phone
-from ivr.dialer.attempts import attempt_from_hash, noted_attempt
+from ivr.dialer.attempts import attempt_from_hash
 from ivr.dialer.dnc import DncRecord, DoNotCall
 from ivr.dialer.floor import ring_time
 from ivr.dialer.outcomes import UNREAD, record_call_end
@@ -62,7 +62,7 @@ def outbound_answer():
         kind = "machine" if machine else "human"
         floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe, verdict_sample=answered_by == "human")
         noted, ring = pipe.execute()
-        attempt, paced = noted_attempt(attempt_id, noted), ring_time(ring) is not None
+        attempt, paced = services().attempts.noted(attempt_id, noted), ring_time(ring) is not None
     if attempt is None:
         return twiml_response(twiml.hang_up())
     config = services().config
@@ -146,14 +146,19 @@ def outbound_status():
                 services().attempts.note_call_sid(attempt_id, sid, pipe=pipe)
             pipe.execute()
             return twiml_response(twiml.empty())
+        pipe = None
         if status in FINAL_CALL_STATUSES:
-            # One round trip: the in-flight call resolved, and the attempt read for record_call_end.
+            # The in-flight call resolved in the same round trip as the outcome, when this process noted the attempt
+            # at its answer (the outcome's script checks it is current); else with the attempt read for it.
             kind = "none" if status in ("completed", "no-answer") else "busy"
             svc = services()
             pipe = svc.redis.pipeline(transaction=False)
             floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe)
-            svc.attempts.read(attempt_id, pipe)
-            attempt = attempt_from_hash(attempt_id, pipe.execute()[-1])
+            attempt = svc.attempts.seen(attempt_id)
+            if attempt is None:
+                svc.attempts.read(attempt_id, pipe)
+                attempt = attempt_from_hash(attempt_id, pipe.execute()[-1])
+                pipe = None
         policy, window = _rules()
         record_call_end(
             services().attempts,
@@ -165,5 +170,6 @@ def outbound_status():
             clock.now(),
             window,
             attempt=attempt,
+            pipe=pipe,
         )
     return twiml_response(twiml.empty())

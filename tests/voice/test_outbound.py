@@ -167,6 +167,17 @@ def test_a_conversation_is_recorded_once_whatever_twilio_repeats(twilio, attempt
     assert redis.hget(keys.case_dialing("ACS-000101"), "last_conversation_at")
 
 
+def test_a_key_pressed_after_the_answer_is_in_the_outcome_wherever_it_was_noted(twilio, attempts, redis, keys, app):
+    """The final status judges on the attempt this process noted at its answer only if nothing was noted since."""
+    attempt = open_attempt(attempts, redis, keys)
+    answer(twilio, attempt.attempt_id, "human")
+    assert attempts.pressed(attempt.attempt_id, "1") is not None  # noted by another process (not the app's Attempts)
+    status(twilio, attempt.attempt_id, "completed")
+    (entry,) = call_outs(app)
+    assert entry.detail["pressed"] == "1" and "pressed 1" in entry.summary
+    assert entry.detail["outcome"] == "conversation"
+
+
 @pytest.mark.parametrize(
     ("call_status", "answered_by", "outcome", "delay"),
     [
