@@ -178,13 +178,15 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 # Record an attempt's outcome once and decide the case's next step, atomically.
-# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters[, the person's
-#       conversations: noted with the outcome, so a conversation costs no round trips of its own].
+# KEYS: attempt, case_dialing, cases_due, locks, case_history, placing, flagged, open, day counters, case[, the
+#       person's conversations: noted with the outcome, so a conversation costs no round trips of its own].
 # ARGV: attempt_id, case_id, call_sid, call_status, outcome, next_due ('' = stop), unanswered,
 #       last_conversation ('' = unchanged), at, kind, actor, summary, detail, stop_reason, flag ('' = none), day ttl,
 #       the unanswered streak the outcome was judged on ('' = any: else -2 and nothing written when it moved),
 #       '1' when the outcome was judged on an attempt noted earlier (Attempts.seen: else ''), then its answered_by,
-#       message_played and pressed as judged (-3 and nothing written when one of them changed since)[, contact].
+#       message_played and pressed as judged (-3 and nothing written when one of them changed since), '1' when the
+#       conversations key was worked out from the case as read earlier (else ''), then the case's tin_ref as read
+#       (-3 and nothing written when the case's person changed since)[, contact].
 _FINISH = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
@@ -194,6 +196,7 @@ if ARGV[18] ~= '' then
   local played = seen[2] == '1' and '1' or ''
   if (seen[1] or '') ~= ARGV[19] or played ~= ARGV[20] or (seen[3] or '') ~= ARGV[21] then return -3 end
 end
+if ARGV[22] ~= '' and (redis.call('HGET', KEYS[10], 'tin_ref') or '') ~= ARGV[23] then return -3 end
 if ARGV[17] ~= '' then
   local streak = redis.call('HGET', KEYS[2], 'unanswered')
   if not streak or streak == '' then streak = '0' end
@@ -220,7 +223,7 @@ redis.call('XADD', KEYS[5], '*', 'at', ARGV[9], 'kind', ARGV[10], 'actor', ARGV[
   'detail', ARGV[13])
 redis.call('HINCRBY', KEYS[9], 'outcome:' .. ARGV[5], 1)
 redis.call('EXPIRE', KEYS[9], ARGV[16])
-if KEYS[10] then redis.call('HSET', KEYS[10], ARGV[22], ARGV[8]) end
+if KEYS[11] then redis.call('HSET', KEYS[11], ARGV[24], ARGV[8]) end
 return 1
 """
 
@@ -282,6 +285,9 @@ class Finish:
     #: The attempt was noted earlier (Attempts.seen), not read now: written only if its answered_by, message_played
     #: and pressed are still that attempt's (else STALE_ATTEMPT).
     seen: Attempt | None = None
+    #: conversations_key was worked out from the case as read earlier (Attempts.seen), whose tin_ref this was ('':
+    #: none): written only if it still is (else STALE_ATTEMPT).
+    case_ref: str | None = None
 
 
 def utc_day(epoch: float) -> str:
@@ -316,6 +322,9 @@ class Attempts:
         #: is judged on never changes once it is opened, but for answered_by, message_played and pressed, which
         #: _FINISH compares with the hash (STALE_ATTEMPT: read again). Bounded by SEEN_LIMIT, oldest out first.
         self._seen: dict[str, Attempt] = {}
+        #: attempt id (one of _seen's) → its case's hash as read at the answer: whose conversation it would be.
+        #: Safe: _FINISH checks the case's tin_ref is still the one read (STALE_ATTEMPT: read again).
+        self._seen_cases: dict[str, dict[str, str]] = {}
 
     # --- claiming and pacing -------------------------------------------------------------------------------
     def claim(
@@ -429,6 +438,7 @@ class Attempts:
             self.keys.dialer_flagged(),
             self.keys.attempts_open(),
             self.keys.dialer_day(utc_day(result.at)),
+            self.keys.case(attempt.case_id),
         ]
         detail = {"attempt_id": attempt.attempt_id, "outcome": result.outcome, **(result.detail or {})}
         if result.call_sid:
@@ -452,6 +462,8 @@ class Attempts:
             DAY_COUNTERS_TTL_SECONDS,
             "" if result.streak_was is None else str(result.streak_was),
             *_seen_values(result.seen),
+            "" if result.case_ref is None else "1",
+            result.case_ref or "",
         ]
         if result.conversations_key and result.conversation_at is not None:
             keys.append(result.conversations_key)
@@ -483,14 +495,21 @@ class Attempts:
             seen = self._seen
             seen.pop(attempt_id, None)
             if len(seen) >= SEEN_LIMIT:
+                self._seen_cases.pop(next(iter(seen)), None)
                 del seen[next(iter(seen))]
             seen[attempt_id] = attempt
         return attempt
 
-    def seen(self, attempt_id: str) -> Attempt | None:
-        """The attempt as this process last noted it (None: not here), forgotten now: a final status uses it once.
-        Its outcome goes with Finish.seen, so it is written only if the answer and key press noted are current."""
-        return self._seen.pop(attempt_id, None)
+    def noted_case(self, attempt_id: str, case_hash: dict[str, str]) -> None:
+        """Remember the case of an attempt noted here, as read at its answer, for the outcome (see `seen`)."""
+        if attempt_id in self._seen:
+            self._seen_cases[attempt_id] = case_hash
+
+    def seen(self, attempt_id: str) -> tuple[Attempt | None, dict[str, str] | None]:
+        """The attempt as this process last noted it and its case's hash if read then (None: not here), forgotten
+        now: a final status uses them once. Its outcome goes with Finish.seen and Finish.case_ref, so it is written
+        only if the answer, key press and the case's person are still those."""
+        return self._seen.pop(attempt_id, None), self._seen_cases.pop(attempt_id, None)
 
     # --- reads ---------------------------------------------------------------------------------------------
     def get(self, attempt_id: str) -> Attempt | None:

@@ -503,12 +503,31 @@ class Floor:
         take it) while the campaign is still in preview mode, (1, True) if that employee is ready, else (0, True);
         out of preview by now (the manager changed the mode while it rang: their leg waits on the shared queue
         again), as any live answer."""
+        reply = self.queue_live_answer(None, call_sid, attempt_id, now, context, wait, employee)
+        return self.live_answer_reply(reply, now, wait, employee)
+
+    def queue_live_answer(
+        self,
+        pipe: redis.client.Pipeline | None,
+        call_sid: str,
+        attempt_id: str,
+        now: float,
+        context: Mapping[str, str] | None = None,
+        wait: float = 1.0,
+        employee: str = "",
+    ) -> list | redis.client.Pipeline:
+        """`live_answer`'s script queued on `pipe` (the caller's reads share its round trip; None: run now): its
+        reply goes to live_answer_reply, with the same `now`, `wait` and `employee`."""
         mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
         keys += [self.keys.floor_ready(), self.keys.floor_wrap(), self.keys.floor_campaign(self.campaign)]
         args = [call_sid, now, LINE_TTL_SECONDS, DAY_TTL_SECONDS, now + wait, employee]
         args += [x for pair in (mapping | dict(context or {})).items() for x in pair]
-        reply = self._live(keys=keys, args=args)  # one script call: see _LIVE
+        return self._live(keys=keys, args=args, client=pipe)  # one script call: see _LIVE
+
+    @staticmethod
+    def live_answer_reply(reply: list, now: float, wait: float = 1.0, employee: str = "") -> tuple[int, bool]:
+        """What `live_answer` returns, from its script's reply."""
         if employee:
             ready, ending, mode, own_ready, wrap_until = reply
             if mode == PREVIEW:

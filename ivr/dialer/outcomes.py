@@ -48,6 +48,7 @@ def record_call_end(
     window: CallingWindow | None = None,
     attempt: Attempt | None | object = UNREAD,
     pipe: redis.client.Pipeline | None = None,
+    case: dict[str, str] | None = None,
 ) -> int | None:
     """Record a final status once; returns WRITTEN, DUPLICATE, UNKNOWN_ATTEMPT, or NOT_FINAL (ignored).
 
@@ -56,7 +57,8 @@ def record_call_end(
     already read it (None: no such attempt), saving the read. `pipe`: the caller's commands, sent with the first
     round trip here (with the outcome itself, unless a conversation's case is read first); with it, `attempt` is one
     noted earlier (Attempts.seen), so the outcome is written only if the attempt's answer and key press are still
-    those (else it is read again and judged anew).
+    those (else it is read again and judged anew). `case`: with `pipe`, the case's hash as read then, so a
+    conversation's person is known without reading it now (the outcome is written only if it is still theirs).
     """
     pending = [pipe]
 
@@ -82,12 +84,15 @@ def record_call_end(
         send()
         return UNKNOWN_ATTEMPT if attempt is None else DUPLICATE
     outcome = classify(call_status, answered_by or attempt.answered_by, attempt.message_played)
-    conversations = ""
+    conversations, case_ref = "", None
     if outcome is Outcome.CONVERSATION:
         # Regulation F's quiet week runs per person, across all their cases: the case (whose person it is) is read
-        # here, and the conversation noted by the script that writes the outcome.
-        case_key = attempts.keys.case(attempt.case_id)
-        case_hash = send(lambda pipe: (pipe or attempts.redis).hgetall(case_key))
+        # here, unless it was at the answer, and the conversation noted by the script that writes the outcome.
+        if pipe is not None and case is not None:
+            case_hash, case_ref = case, case.get("tin_ref", "")
+        else:
+            case_key = attempts.keys.case(attempt.case_id)
+            case_hash = send(lambda pipe: (pipe or attempts.redis).hgetall(case_key))
         with contextlib.suppress(KeyError, ValueError):  # an unreadable case: the outcome is still written
             conversations = conversations_key(attempts.keys, attempt.case_id, case_hash) or ""
     # A contact ends the unanswered streak whatever it was. Otherwise the streak the dialer saw when it opened the
@@ -120,6 +125,7 @@ def record_call_end(
             conversations_key=conversations,
             streak_was=expected,
             seen=attempt if pipe is not None else None,
+            case_ref=case_ref,
         )
         return send(lambda pipe: attempts.finish(attempt, result, pipe))
 

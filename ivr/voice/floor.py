@@ -191,7 +191,14 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     now = clock.now()
     why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
     context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
-    free, own = floor().live_answer(sid, attempt.attempt_id, now, context, wait=1.0, employee=attempt.employee)
+    # The case is read in the same round trip: whose conversation it is, for the call's outcome (Attempts.seen).
+    svc = services()
+    pipe = svc.redis.pipeline(transaction=False)
+    pipe.hgetall(svc.keys.case(attempt.case_id))
+    floor().queue_live_answer(pipe, sid, attempt.attempt_id, now, context, wait=1.0, employee=attempt.employee)
+    case_hash, reply = pipe.execute()
+    free, own = Floor.live_answer_reply(reply, now, wait=1.0, employee=attempt.employee)
+    svc.attempts.noted_case(attempt.attempt_id, case_hash)
     if free > 0:
         if own:
             return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(attempt.employee))

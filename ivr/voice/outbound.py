@@ -146,7 +146,7 @@ def outbound_status():
                 services().attempts.note_call_sid(attempt_id, sid, pipe=pipe)
             pipe.execute()
             return twiml_response(twiml.empty())
-        pipe = None
+        pipe = case = None
         if status in FINAL_CALL_STATUSES:
             # The in-flight call resolved in the same round trip as the outcome, when this process noted the attempt
             # at its answer (the outcome's script checks it is current); else with the attempt read for it.
@@ -154,7 +154,7 @@ def outbound_status():
             svc = services()
             pipe = svc.redis.pipeline(transaction=False)
             floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe)
-            attempt = svc.attempts.seen(attempt_id)
+            attempt, case = svc.attempts.seen(attempt_id)
             if attempt is None:
                 svc.attempts.read(attempt_id, pipe)
                 attempt = attempt_from_hash(attempt_id, pipe.execute()[-1])
@@ -171,5 +171,6 @@ def outbound_status():
             window,
             attempt=attempt,
             pipe=pipe,
+            case=case if pipe is not None else None,
         )
     return twiml_response(twiml.empty())

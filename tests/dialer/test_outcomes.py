@@ -56,8 +56,8 @@ def test_an_attempt_noted_earlier_is_judged_as_it_is_when_the_call_ends(redis, k
         Attempts(redis, keys).answered(attempt.attempt_id, since, message_played=True)
     pipe = redis.pipeline(transaction=False)
     pipe.set(keys.dialer_pace(), "1")  # the caller's own command rides with the first round trip
-    noted = attempts.seen(attempt.attempt_id)
-    assert noted is not None and attempts.seen(attempt.attempt_id) is None  # used once
+    noted, case = attempts.seen(attempt.attempt_id)
+    assert noted is not None and case is None and attempts.seen(attempt.attempt_id) == (None, None)  # used once
     sid = "CA" + "1" * 32
     written = record_call_end(
         attempts, Policy(), attempt.attempt_id, "completed", "", sid, AT + 60, attempt=noted, pipe=pipe
@@ -85,5 +85,32 @@ def test_attempts_noted_are_bounded_oldest_forgotten_first(redis, keys):
     attempts = Attempts(redis, keys)
     for n in range(SEEN_LIMIT + 1):
         attempts.noted(f"AT{n:020x}", ["case_id", "ACS-000104", "state", "placed"])
-    assert attempts.seen(f"AT{0:020x}") is None
-    assert attempts.seen(f"AT{SEEN_LIMIT:020x}") is not None and attempts.seen(f"AT{1:020x}") is not None
+    attempts.noted_case(f"AT{0:020x}", {"tin_ref": "r"})
+    attempts.noted(f"AT{SEEN_LIMIT + 1:020x}", ["case_id", "ACS-000104", "state", "placed"])
+    assert attempts.seen(f"AT{0:020x}") == (None, None) and attempts.seen(f"AT{1:020x}") == (None, None)
+    assert attempts.seen(f"AT{SEEN_LIMIT:020x}")[0] is not None and attempts.seen(f"AT{2:020x}")[0] is not None
+    assert len(attempts._seen) == SEEN_LIMIT - 2 and not attempts._seen_cases
+    attempts.noted_case("AT" + "f" * 20, {"tin_ref": "r"})  # never noted here: nothing to go with
+    assert not attempts._seen_cases
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_a_conversation_goes_to_the_person_of_the_case_as_it_is_when_the_call_ends(redis, keys, sample_data, changed):
+    """The case read at the answer names whose conversation it is, unless the case's person changed since."""
+    attempts, attempt = _opened(redis, keys)
+    attempts.answered(attempt.attempt_id, "human", message_played=True)
+    case = redis.hgetall(keys.case("ACS-000104"))
+    person = keys.taxpayer_conversations(case["tin_ref"])
+    other_case = redis.hgetall(keys.case("ACS-000101"))  # another person's
+    other = keys.taxpayer_conversations(other_case["tin_ref"])
+    attempts.noted_case(attempt.attempt_id, case)
+    if changed:  # the case as noted was another person's (re-imported since): that person must not get it
+        attempts.noted_case(attempt.attempt_id, other_case)
+    noted, case_hash = attempts.seen(attempt.attempt_id)
+    pipe = redis.pipeline(transaction=False)
+    sid = "CA" + "1" * 32
+    written = record_call_end(
+        attempts, Policy(), attempt.attempt_id, "completed", "", sid, AT + 60, attempt=noted, pipe=pipe, case=case_hash
+    )
+    assert written == WRITTEN and redis.hget(keys.attempt(attempt.attempt_id), "outcome") == "conversation"
+    assert redis.hget(person, "taxpayer") == f"{AT + 60:.3f}" and not redis.exists(other)
