@@ -150,12 +150,13 @@ return (#KEYS - 1) / 2
 
 # A status callback before the final one names the call: keep its CallSid, so that an attempt whose worker died
 # before it could write the CallSid down is still reconciled with the right call. KEYS: attempt, call_attempt.
-# ARGV: attempt_id, call_sid, ttl.
+# ARGV: attempt_id, call_sid, ttl, '1' to be answered the attempt's hash (else 1) when noted ({} when not).
 _NOTE_SID = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'final' then return 0 end
+if not state or state == 'final' then return {} end
 redis.call('HSETNX', KEYS[1], 'call_sid', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+if ARGV[4] == '1' then return redis.call('HGETALL', KEYS[1]) end
 return 1
 """
 
@@ -405,11 +406,15 @@ class Attempts:
         for attempt_id in attempt_ids:
             pipe.hset(self.keys.attempt(attempt_id), "employee", username)
 
-    def note_call_sid(self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None) -> bool:
+    def note_call_sid(
+        self, attempt_id: str, call_sid: str, pipe: redis.client.Pipeline | None = None, read: bool = False
+    ) -> bool:
         """Keep the CallSid an early status callback names (False: unknown or already final attempt; with `pipe`,
-        queued there and False)."""
+        queued there and False). `read` (with `pipe`): its reply is the attempt's hash as a flat list, for `noted`
+        (empty: not noted)."""
         keys = [self.keys.attempt(attempt_id), self.keys.call_attempt(call_sid)]
-        noted = self._note_sid(keys=keys, args=[attempt_id, call_sid, ATTEMPT_TTL_SECONDS], client=pipe)
+        args = [attempt_id, call_sid, ATTEMPT_TTL_SECONDS, "1" if read else ""]
+        noted = self._note_sid(keys=keys, args=args, client=pipe)
         return bool(noted) and pipe is None
 
     def owner_of(self, call_sids: Sequence[str]) -> dict[str, str]:
@@ -504,6 +509,11 @@ class Attempts:
         """Remember the case of an attempt noted here, as read at its answer, for the outcome (see `seen`)."""
         if attempt_id in self._seen:
             self._seen_cases[attempt_id] = case_hash
+
+    def noted_before(self, attempt_id: str) -> Attempt | None:
+        """The attempt as this process last noted it, kept (see `seen`): only what never changes is to be relied on,
+        and `employee`, if checked where it is used."""
+        return self._seen.get(attempt_id)
 
     def seen(self, attempt_id: str) -> tuple[Attempt | None, dict[str, str] | None]:
         """The attempt as this process last noted it and its case's hash if read then (None: not here), forgotten

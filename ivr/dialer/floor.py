@@ -153,35 +153,45 @@ def days_back(epoch: float, count: int) -> list[str]:
 
 
 # First resolution of an in-flight call: count it (and its ring time) in the hour bucket exactly once; with a
-# pickup noted, also its pickup time and (ARGV[5] = '1': AMD said human, not "unknown" after its timeout) the
-# pickup-to-verdict time.
-_RESOLVE = """
-local picked = redis.call('ZSCORE', KEYS[3], ARGV[1])
-if picked then redis.call('ZREM', KEYS[3], ARGV[1]) end
-local placed = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not placed then return -1 end
-redis.call('ZREM', KEYS[1], ARGV[1])
-local ring = tonumber(ARGV[2]) - tonumber(placed)
-redis.call('HINCRBY', KEYS[2], 'resolved', 1)
-redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-if ARGV[3] == 'human' then
-  redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human', ring)
-  redis.call('HINCRBYFLOAT', KEYS[2], 'ring_human_sq', ring * ring)
-  if picked and ARGV[5] == '1' then
-    local verdict = tonumber(ARGV[2]) - tonumber(picked)
-    redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human', verdict)
-    redis.call('HINCRBYFLOAT', KEYS[2], 'verdict_human_sq', verdict * verdict)
+# pickup noted, also its pickup time and (verdict_sample '1': AMD said human, not "unknown" after its timeout) the
+# pickup-to-verdict time. Its ring time as a string, nil when the call was not in flight.
+_RESOLVE_CALL = """
+local function resolve(in_flight, hour, picked_up, attempt_id, now, kind, hour_ttl, verdict_sample)
+  local picked = redis.call('ZSCORE', picked_up, attempt_id)
+  if picked then redis.call('ZREM', picked_up, attempt_id) end
+  local placed = redis.call('ZSCORE', in_flight, attempt_id)
+  if not placed then return nil end
+  redis.call('ZREM', in_flight, attempt_id)
+  local ring = tonumber(now) - tonumber(placed)
+  redis.call('HINCRBY', hour, 'resolved', 1)
+  redis.call('HINCRBY', hour, kind, 1)
+  if kind == 'human' then
+    redis.call('HINCRBYFLOAT', hour, 'ring_human', ring)
+    redis.call('HINCRBYFLOAT', hour, 'ring_human_sq', ring * ring)
+    if picked and verdict_sample == '1' then
+      local verdict = tonumber(now) - tonumber(picked)
+      redis.call('HINCRBYFLOAT', hour, 'verdict_human', verdict)
+      redis.call('HINCRBYFLOAT', hour, 'verdict_human_sq', verdict * verdict)
+    end
   end
+  if picked and (kind == 'human' or kind == 'machine') then
+    local pickup = tonumber(picked) - tonumber(placed)
+    redis.call('HINCRBY', hour, 'picked_' .. kind, 1)
+    redis.call('HINCRBYFLOAT', hour, 'pickup_' .. kind, pickup)
+    redis.call('HINCRBYFLOAT', hour, 'pickup_' .. kind .. '_sq', pickup * pickup)
+  end
+  redis.call('EXPIRE', hour, hour_ttl)
+  return tostring(ring)
 end
-if picked and (ARGV[3] == 'human' or ARGV[3] == 'machine') then
-  local pickup = tonumber(picked) - tonumber(placed)
-  redis.call('HINCRBY', KEYS[2], 'picked_' .. ARGV[3], 1)
-  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3], pickup)
-  redis.call('HINCRBYFLOAT', KEYS[2], 'pickup_' .. ARGV[3] .. '_sq', pickup * pickup)
-end
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return tostring(ring)
 """
+
+# KEYS: in flight, hour, picked up. ARGV: attempt_id, now, kind, hour ttl, verdict sample ('1': yes).
+_RESOLVE = (
+    _RESOLVE_CALL
+    + """
+return resolve(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) or -1
+"""
+)
 
 # The callee picked up (Twilio's `answered` event, before the answering-machine verdict): note when, while the
 # call is still in flight (an event arriving after the verdict changes nothing).
@@ -232,18 +242,45 @@ return 1
 # Floor.live_answer decides on: ready employees, wrap-ups ending by ARGV[5], and with an employee (ARGV[6]: a
 # preview call) the campaign's mode and that employee's ready and wrap-up scores. KEYS: live, waiting, day, ready,
 # wrap, campaign. ARGV: call_sid, now, live ttl, day ttl, wrap-ups' horizon, employee, field/value pairs….
-_LIVE = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'human', 1)
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-local ready = redis.call('ZCARD', KEYS[4])
-local ending = redis.call('ZCOUNT', KEYS[5], '-inf', ARGV[5])
-if ARGV[6] == '' then return {ready, ending} end
-local mode = redis.call('HGET', KEYS[6], 'mode')
-return {ready, ending, mode, redis.call('ZSCORE', KEYS[4], ARGV[6]), redis.call('ZSCORE', KEYS[5], ARGV[6])}
+_LIVE_CALL = """
+local function live(keys, sid, now, live_ttl, day_ttl, horizon, employee, fields)
+  redis.call('HSET', keys[1], unpack(fields))
+  redis.call('EXPIRE', keys[1], live_ttl)
+  redis.call('ZADD', keys[2], now, sid)
+  redis.call('HINCRBY', keys[3], 'human', 1)
+  redis.call('EXPIRE', keys[3], day_ttl)
+  local ready = redis.call('ZCARD', keys[4])
+  local ending = redis.call('ZCOUNT', keys[5], '-inf', horizon)
+  if employee == '' then return {ready, ending} end
+  local mode = redis.call('HGET', keys[6], 'mode')
+  return {ready, ending, mode, redis.call('ZSCORE', keys[4], employee), redis.call('ZSCORE', keys[5], employee)}
+end
 """
+
+_LIVE = (
+    _LIVE_CALL
+    + """
+return live(KEYS, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], {unpack(ARGV, 7)})
+"""
+)
+
+# A paced call's answer, when the attempt was noted before it (the answered event): _RESOLVE and, if the call was
+# in flight and the attempt (KEYS[10]) still names ARGV[11] as its employee, _LIVE, as the two scripts would one
+# after the other. KEYS: _RESOLVE's, _LIVE's, attempt. ARGV: _RESOLVE's, then _LIVE's. Returns {-1} (not in
+# flight), {ring} (live answer not made: not as noted) or {ring, _LIVE's reply}.
+_RESOLVE_LIVE = (
+    _RESOLVE_CALL
+    + _LIVE_CALL
+    + """
+local ring = resolve(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if not ring then return {-1} end
+if redis.call('EXISTS', KEYS[10]) == 0 or (redis.call('HGET', KEYS[10], 'employee') or '') ~= ARGV[11] then
+  return {ring}
+end
+local keys = {KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
+return {ring, live(keys, ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], {unpack(ARGV, 12)})}
+"""
+)
 
 # An employee's state change itself (both scripts below begin with it): the hash's fields (`fields`, a flat
 # field/value list that includes the state), the states hash, out of the ready/wrap/talking sets and into `into`
@@ -338,6 +375,7 @@ class Floor:
         self._write_state = client.register_script(_WRITE)
         self._bridge = client.register_script(_BRIDGE)
         self._live = client.register_script(_LIVE)
+        self._resolve_live = client.register_script(_RESOLVE_LIVE)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -472,13 +510,39 @@ class Floor:
         With `pipe`, the script is queued there (the webhook's other reads share its round trip): see ring_time.
         `verdict_sample=False`: a person's verdict that is no measure of AMD's usual delay (AnsweredBy "unknown"
         after the detection timeout)."""
-        hour = self.keys.floor_hour(self.campaign, int(now // 3600))
-        ring = self._resolve(
-            keys=[self.keys.floor_in_flight(self.campaign), hour, self.keys.floor_picked_up(self.campaign)],
-            args=[attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS, "1" if verdict_sample else "0"],
-            client=pipe,
-        )
+        keys, args = self._resolve_call(attempt_id, now, kind, verdict_sample)
+        ring = self._resolve(keys=keys, args=args, client=pipe)
         return None if pipe is not None else ring_time(ring)
+
+    def _resolve_call(self, attempt_id: str, now: float, kind: str, verdict_sample: bool) -> tuple[list, list]:
+        hour = self.keys.floor_hour(self.campaign, int(now // 3600))
+        keys = [self.keys.floor_in_flight(self.campaign), hour, self.keys.floor_picked_up(self.campaign)]
+        return keys, [attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS, "1" if verdict_sample else "0"]
+
+    def resolved_live(
+        self,
+        pipe: redis.client.Pipeline,
+        attempt_id: str,
+        now: float,
+        verdict_sample: bool,
+        call_sid: str,
+        context: Mapping[str, str],
+        wait: float = 1.0,
+        employee: str = "",
+    ) -> None:
+        """`resolved` (a person answered) and, if the call was in flight and the attempt still names `employee`,
+        `live_answer`, in one script queued on `pipe`: its reply goes to resolved_live_reply."""
+        keys, args = self._resolve_call(attempt_id, now, "human", verdict_sample)
+        live_keys, live_args = self._live_call(call_sid, attempt_id, now, context, wait, employee)
+        keys += [*live_keys, self.keys.attempt(attempt_id)]
+        self._resolve_live(keys=keys, args=args + live_args, client=pipe)
+
+    @staticmethod
+    def resolved_live_reply(reply: list, now: float, wait: float = 1.0, employee: str = ""):
+        """`resolved_live`'s reply: the ring time (None: not in flight) and live_answer's answer (None: not made,
+        the attempt no longer names that employee)."""
+        ring = ring_time(reply[0])
+        return ring, Floor.live_answer_reply(reply[1], now, wait, employee) if len(reply) > 1 else None
 
     def picked_up(self, attempt_id: str, now: float, pipe: redis.client.Pipeline | None = None) -> bool:
         """The callee of an in-flight call picked up; the verdict (person or machine) follows in a few seconds.
@@ -518,12 +582,18 @@ class Floor:
     ) -> list | redis.client.Pipeline:
         """`live_answer`'s script queued on `pipe` (the caller's reads share its round trip; None: run now): its
         reply goes to live_answer_reply, with the same `now`, `wait` and `employee`."""
+        keys, args = self._live_call(call_sid, attempt_id, now, context, wait, employee)
+        return self._live(keys=keys, args=args, client=pipe)  # one script call: see _LIVE
+
+    def _live_call(
+        self, call_sid: str, attempt_id: str, now: float, context: Mapping[str, str] | None, wait: float, employee: str
+    ) -> tuple[list, list]:
         mapping = {"attempt_id": attempt_id, "answered_at": f"{now:.3f}", "campaign": self.campaign}
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
         keys += [self.keys.floor_ready(), self.keys.floor_wrap(), self.keys.floor_campaign(self.campaign)]
         args = [call_sid, now, LINE_TTL_SECONDS, DAY_TTL_SECONDS, now + wait, employee]
         args += [x for pair in (mapping | dict(context or {})).items() for x in pair]
-        return self._live(keys=keys, args=args, client=pipe)  # one script call: see _LIVE
+        return keys, args
 
     @staticmethod
     def live_answer_reply(reply: list, now: float, wait: float = 1.0, employee: str = "") -> tuple[int, bool]:

@@ -23,6 +23,9 @@ from ivr.voice.blueprint import call_sid, form_int, is_call_sid, limited_content
 from ivr.voice.inbound import inbound_bridged
 from ivr.voice.security import validate_twilio_request
 
+#: A live answer is bridged if an employee is ready or will be within this many seconds (a wrap-up ending).
+LIVE_WAIT_SECONDS = 1.0
+
 
 def floor() -> Floor:
     return services().floor
@@ -184,26 +187,49 @@ def abandon(sid: str) -> twiml.VoiceResponse:
     return _abandonment_message(attempt)
 
 
+def _live_context(attempt) -> dict[str, str]:
+    """The case the employee will see with a live answer (only what never changes on an attempt)."""
+    why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
+    return {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
+
+
+def queue_live_answer(pipe, sid: str, attempt, verdict_sample: bool, now: float) -> None:
+    """A person answered a call whose attempt was noted before (the answered event): the case read, then the call
+    resolved and, if it was in flight, the live answer made (Floor.resolved_live: its reply goes to
+    Floor.resolved_live_reply with LIVE_WAIT_SECONDS), queued on `pipe` after the answer's note."""
+    svc = services()
+    pipe.hgetall(svc.keys.case(attempt.case_id))
+    context = _live_context(attempt)
+    wait = LIVE_WAIT_SECONDS
+    floor().resolved_live(pipe, attempt.attempt_id, now, verdict_sample, sid, context, wait, attempt.employee)
+
+
 def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     """A person answered a paced call: bridge them to a ready employee, or abandon with the message right away.
     A preview call (the attempt names the employee who clicked Call now) goes to that employee's own queue, and
     only when they are ready (or their wrap-up ends within the second): nobody else takes it."""
     now = clock.now()
-    why = "balance due" if attempt.contact_kind == "taxpayer" else "a client's account (POA on file)"
-    context = {"case_id": attempt.case_id, "crn": attempt.crn, "who": attempt.who, "why": why}
     # The case is read in the same round trip: whose conversation it is, for the call's outcome (Attempts.seen).
     svc = services()
     pipe = svc.redis.pipeline(transaction=False)
     pipe.hgetall(svc.keys.case(attempt.case_id))
-    floor().queue_live_answer(pipe, sid, attempt.attempt_id, now, context, wait=1.0, employee=attempt.employee)
+    context = _live_context(attempt)
+    wait = LIVE_WAIT_SECONDS
+    floor().queue_live_answer(pipe, sid, attempt.attempt_id, now, context, wait=wait, employee=attempt.employee)
     case_hash, reply = pipe.execute()
-    free, own = Floor.live_answer_reply(reply, now, wait=1.0, employee=attempt.employee)
+    free, own = Floor.live_answer_reply(reply, now, wait=wait, employee=attempt.employee)
     svc.attempts.noted_case(attempt.attempt_id, case_hash)
+    return live_answer_twiml(sid, attempt, free, own, now)
+
+
+def live_answer_twiml(sid: str, attempt, free: int, own: bool, now: float | None = None) -> twiml.VoiceResponse | str:
+    """The live answer's TwiML once it is made: `free` employees (ready or nearly), `own`: the preview employee's
+    queue; with none, the abandonment (counted now)."""
     if free > 0:
         if own:
             return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(attempt.employee))
         return twiml.rendered(twiml.live_answer_enqueue, floor_urls())
-    floor().abandoned(sid, now)
+    floor().abandoned(sid, clock.now() if now is None else now)
     return _abandonment_message(attempt)
 
 

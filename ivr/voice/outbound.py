@@ -10,7 +10,7 @@ from ivr import clock
 from ivr.cases.phones import mask_phone
 from ivr.dialer.attempts import attempt_from_hash
 from ivr.dialer.dnc import DncRecord, DoNotCall
-from ivr.dialer.floor import ring_time
+from ivr.dialer.floor import Floor, ring_time
 from ivr.dialer.outcomes import UNREAD, record_call_end
 from ivr.dialer.placing import PRESS_PATH
 from ivr.dialer.policy import FINAL_CALL_STATUSES, MACHINE_ANSWERS, Policy
@@ -56,13 +56,27 @@ def outbound_answer():
     else:
         # A call the floor paced (it is in flight for a campaign with employees signed in): connect at answer.
         # One round trip: the answer noted, then the in-flight call resolved (a no-op for an unknown attempt,
-        # which is never in flight).
-        pipe = services().redis.pipeline(transaction=False)
-        services().attempts.answered(attempt_id, answered_by, message_played=True, pipe=pipe)
-        kind = "machine" if machine else "human"
-        floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe, verdict_sample=answered_by == "human")
-        noted, ring = pipe.execute()
-        attempt, paced = services().attempts.noted(attempt_id, noted), ring_time(ring) is not None
+        # which is never in flight) and, for a person whose attempt the answered event noted here, the live answer
+        # made (with the case read: whose conversation it is) if it was in flight.
+        svc = services()
+        pipe = svc.redis.pipeline(transaction=False)
+        svc.attempts.answered(attempt_id, answered_by, message_played=True, pipe=pipe)
+        early = None if machine else svc.attempts.noted_before(attempt_id)
+        if early is not None:
+            now = clock.now()
+            floor.queue_live_answer(pipe, sid, early, answered_by == "human", now)
+            noted, case_hash, reply = pipe.execute()
+            attempt = svc.attempts.noted(attempt_id, noted)
+            ring, made = Floor.resolved_live_reply(reply, now, floor.LIVE_WAIT_SECONDS, early.employee)
+            if attempt is not None and made is not None:  # else not in flight, or not made as noted: as below
+                svc.attempts.noted_case(attempt_id, case_hash)
+                return twiml_response(floor.live_answer_twiml(sid, attempt, *made, now))
+        else:
+            kind = "machine" if machine else "human"
+            floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe, verdict_sample=answered_by == "human")
+            noted, ring = pipe.execute()
+            attempt, ring = svc.attempts.noted(attempt_id, noted), ring_time(ring)
+        paced = ring is not None
     if attempt is None:
         return twiml_response(twiml.hang_up())
     config = services().config
@@ -139,12 +153,16 @@ def outbound_status():
         status = request.form.get("CallStatus", "")[:32]
         attempt = UNREAD
         if status == "in-progress":  # the `answered` event: picked up, the verdict comes with the answer webhook
-            # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation.
-            pipe = services().redis.pipeline(transaction=False)
+            # One round trip: the pickup noted for the pacer, and the CallSid for reconciliation (the attempt read
+            # with it, for the answer webhook that follows: see outbound_answer).
+            svc = services()
+            pipe = svc.redis.pipeline(transaction=False)
             floor.floor().picked_up(attempt_id, clock.now(), pipe=pipe)
             if sid := call_sid():
-                services().attempts.note_call_sid(attempt_id, sid, pipe=pipe)
-            pipe.execute()
+                svc.attempts.note_call_sid(attempt_id, sid, pipe=pipe, read=True)
+                svc.attempts.noted(attempt_id, pipe.execute()[-1])
+            else:
+                pipe.execute()
             return twiml_response(twiml.empty())
         pipe = case = None
         if status in FINAL_CALL_STATUSES:

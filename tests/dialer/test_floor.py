@@ -134,3 +134,47 @@ def test_the_bridge_script_writes_what_connected_then_a_bridged_event_wrote(redi
     assert day["connected"] == "2" and float(day["wait_seconds"]) == 1.5 and float(day["wait_max"]) == 0.75
     assert redis.zcard(keys.floor_waiting()) == 0
     assert floor.bridged("CA" + "3" * 32, "bob", 102.0) == {} and not redis.exists(keys.floor_employee("bob"))
+
+
+def _dump(redis) -> dict:
+    """Every key's type and content, to compare what two ways of writing left behind."""
+    read = {"hash": redis.hgetall, "zset": lambda k: redis.zrange(k, 0, -1, withscores=True), "string": redis.get}
+    return {key: read[redis.type(key)](key) for key in redis.keys("*")}
+
+
+@pytest.mark.parametrize("employee", ["", "ann"])
+def test_resolved_live_writes_what_resolved_then_live_answer_wrote(redis, keys, employee):
+    """The answer webhook's one script (an attempt noted at the answered event) against the two calls it replaces."""
+    sid, context = "CA" + "1" * 32, {"case_id": "C1", "crn": "12345", "who": "the taxpayer", "why": "w"}
+    left, answers = [], []
+    for together in (False, True):
+        redis.flushall()
+        floor = Floor(redis, keys, campaign="c1")
+        redis.hset(keys.floor_campaign("c1"), "mode", "preview")
+        redis.zadd(keys.floor_ready(), {"ann": 90.0, "bob": 95.0})
+        redis.hset(keys.attempt("AT1"), mapping={"case_id": "C1", "employee": employee})
+        floor.placed({"AT1": 100.0}, 100.0)
+        floor.picked_up("AT1", 103.0)
+        if together:
+            pipe = redis.pipeline(transaction=False)
+            floor.resolved_live(pipe, "AT1", 104.5, True, sid, context, 1.0, employee)
+            answers.append(Floor.resolved_live_reply(pipe.execute()[-1], 104.5, 1.0, employee))
+        else:
+            ring = floor.resolved("AT1", 104.5, "human", verdict_sample=True)
+            answers.append((ring, floor.live_answer(sid, "AT1", 104.5, context, 1.0, employee)))
+        left.append(_dump(redis))
+    assert answers[0] == answers[1] and answers[0][0] == 4.5 and left[0] == left[1]
+    assert left[1][keys.floor_live(sid)]["crn"] == "12345"
+
+
+def test_resolved_live_makes_no_live_answer_unless_in_flight_and_as_noted(redis, keys):
+    floor = Floor(redis, keys, campaign="c1")
+    sid = "CA" + "1" * 32
+    redis.hset(keys.attempt("AT1"), mapping={"case_id": "C1", "employee": "ann"})  # named after it was noted
+    floor.placed({"AT1": 100.0}, 100.0)
+    for attempt_id, ring in (("AT1", 4.5), ("AT2", None)):  # AT2: never in flight (and no attempt hash)
+        pipe = redis.pipeline(transaction=False)
+        floor.resolved_live(pipe, attempt_id, 104.5, True, sid, {"case_id": "C1"}, 1.0, "")
+        assert Floor.resolved_live_reply(pipe.execute()[-1], 104.5) == (ring, None)
+    assert not redis.exists(keys.floor_live(sid)) and redis.zcard(keys.floor_waiting()) == 0
+    assert redis.hget(keys.floor_hour("c1", 0), "human") == "1"  # the ring time counted once, as resolved does

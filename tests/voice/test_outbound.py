@@ -298,3 +298,29 @@ def test_the_answered_event_tells_the_pacer_the_callee_picked_up(twilio, attempt
     assert redis.zscore(keys.floor_picked_up("default"), attempt.attempt_id) == NOW
     status(twilio, "AT" + "9" * 20, "in-progress")  # not in flight: nothing written
     assert redis.zcard(keys.floor_picked_up("default")) == 1
+
+
+@pytest.mark.parametrize("named_late", [False, True])
+def test_a_live_answer_goes_to_the_employee_the_attempt_names_at_the_answer(
+    twilio, attempts, redis, keys, app, named_late
+):
+    """The answered event notes the attempt for the answer webhook; an employee named since still gets the call."""
+    from ivr.dialer.floor_phone import preview_queue
+
+    svc = app.extensions["acs"]
+    attempt = open_attempt(attempts, redis, keys, kind="taxpayer")
+    svc.floor.placed({attempt.attempt_id: NOW - 10}, NOW - 10)
+    redis.hset(keys.floor_campaign(svc.floor.campaign), "mode", "preview")
+    redis.zadd(keys.floor_ready(), {"ann": NOW - 60})
+    pipe = redis.pipeline()
+    if not named_late:
+        attempts.note_employee([attempt.attempt_id], "ann", pipe)
+        pipe.execute()
+    assert status(twilio, attempt.attempt_id, "in-progress").status_code == 200
+    if named_late:
+        attempts.note_employee([attempt.attempt_id], "ann", pipe)
+        pipe.execute()
+    root = xml(answer(twilio, attempt.attempt_id, "human"))
+    assert root.find("Enqueue").text == preview_queue("ann")
+    assert redis.hget(keys.floor_live("CA" + "1" * 32), "case_id") == "ACS-000101"
+    assert redis.zscore(keys.floor_in_flight(svc.floor.campaign), attempt.attempt_id) is None
