@@ -6,7 +6,7 @@ a script the server does not know (NOSCRIPT, so it did not run at all) is loaded
 place in the results. MULTI/EXEC pipelines keep redis-py's own behaviour.
 
 Its scripts (register_script) queue on a pipeline the very command redis-py's Script would, without that call's
-generic work (an import, tuple copies, two wrappers: ~5 of its ~6 µs; ~40,000 script calls an hour on the floor).
+generic work (an import, tuple copies, two wrappers: 5.3 → 2.4 µs a call; ~41,000 calls an hour on the floor).
 """
 
 from __future__ import annotations
