@@ -8,6 +8,7 @@ does nothing when the attempt is already final: duplicate and out-of-order statu
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -500,14 +501,18 @@ class Attempts:
             seen = self._seen
             seen.pop(attempt_id, None)
             if len(seen) >= SEEN_LIMIT:
-                self._seen_cases.pop(next(iter(seen)), None)
-                del seen[next(iter(seen))]
+                with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread took it first
+                    oldest = next(iter(seen))
+                    del seen[oldest]
+                    self._seen_cases.pop(oldest, None)
             seen[attempt_id] = attempt
         return attempt
 
     def noted_case(self, attempt_id: str, case_hash: dict[str, str]) -> None:
         """Remember the case of an attempt noted here, as read at its answer, for the outcome (see `seen`)."""
         if attempt_id in self._seen:
+            if len(self._seen_cases) >= SEEN_LIMIT:  # only if threads raced _seen's eviction: start over
+                self._seen_cases.clear()
             self._seen_cases[attempt_id] = case_hash
 
     def noted_before(self, attempt_id: str) -> Attempt | None:
