@@ -16,7 +16,9 @@ Both transports behave the same on the two things a plain HTTP client would get 
 
 from __future__ import annotations
 
+import binascii
 import email.message
+import hashlib
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -61,6 +63,7 @@ class Transport:
 
     def __init__(self, auth_token: str, timeout: float = WEBHOOK_TIMEOUT) -> None:
         self.validator = RequestValidator(auth_token)
+        self._hmac = _HmacSha1(self.validator.token)
         self.timeout = timeout
         self._mounts: list[tuple[str, object]] = []
         self._delays: list[tuple[str, float]] = []
@@ -80,7 +83,14 @@ class Transport:
         self._delays.append((url_prefix, seconds))
 
     def sign(self, url: str, params: dict[str, str]) -> str:
-        return self.validator.compute_signature(url, _Values(params))
+        """RequestValidator.compute_signature(url, params) for one value per name: the URL, then each name and its
+        value in name order, HMAC-SHA1 under the auth token, base64 (tests/emulator/test_transport_encoding.py
+        holds them equal). 34 → 12 µs for a webhook's ~30 parameters: the HMAC's keyed states are made once."""
+        try:
+            text = url + "".join([name + params[name] for name in sorted(params)])
+        except TypeError:  # a value that is not a string: the SDK's own error
+            return self.validator.compute_signature(url, _Values(params))
+        return binascii.b2a_base64(self._hmac.digest(text.encode("utf-8")), newline=False).decode("ascii")
 
     def fetch(self, method: str, url: str, params: dict[str, str], cookies: CookieJar | None = None) -> WebhookResult:
         """Request `url` as Twilio would, following redirects; never raises for network or app failures."""
@@ -193,6 +203,25 @@ def _requestable(url: str) -> None:
     urllib.request.Request(url)
 
 
+class _HmacSha1:
+    """hmac.new(key, message, sha1).digest() with the key's inner and outer SHA-1 states worked out once (RFC 2104):
+    each signature copies them instead of keying a new HMAC (2.9 → 1.2 µs)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # SHA-1's block size: longer keys are hashed first
+            key = hashlib.sha1(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha1(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha1(bytes(byte ^ 0x5C for byte in key))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class _Values(dict):
     """The parameters with the `getall` RequestValidator asks for first: given a plain dict, it reaches the value
     through two AttributeErrors per parameter (58 → 18 µs for a webhook's ~30); the signature is the same."""
@@ -206,7 +235,7 @@ def form_encode(params: dict, doseq: bool = False) -> str:
     mostly the same strings call after call (account, numbers, places, statuses), and so are a calls.create's."""
     if not doseq:
         try:  # quote_plus refuses what is neither str nor bytes (and the cache what is unhashable)...
-            return "&".join([_quoted(name) + "=" + _quoted(value) for name, value in params.items()])
+            return "&".join(map(_quoted_pair, params.items()))
         except TypeError:  # ...which urlencode quotes as its str()
             return urlencode(params)
     pairs = []
@@ -227,6 +256,12 @@ def form_encode(params: dict, doseq: bool = False) -> str:
 @lru_cache(maxsize=16384)
 def _quoted(text: str) -> str:
     return quote_plus(text)
+
+
+@lru_cache(maxsize=16384)
+def _quoted_pair(item: tuple[str, str]) -> str:
+    """`name=value` quoted, once per pair: most of a webhook's pairs recur call after call (4.9 → 2.6 µs a body)."""
+    return _quoted(item[0]) + "=" + _quoted(item[1])
 
 
 def _raw_headers(response: requests.Response) -> list[tuple[str, str]]:

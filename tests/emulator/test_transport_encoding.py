@@ -24,6 +24,22 @@ def test_signature_is_request_validators(params, query):
 
 
 @settings(max_examples=300, deadline=None)
+@given(params=params_strategy, token=st.text(max_size=100), url=st.text(max_size=40))
+def test_signature_is_request_validators_under_any_token(params, token, url):
+    """The HMAC's keyed states made once: keys shorter and longer than SHA-1's 64-byte block, non-ASCII too."""
+    assert Transport(token).sign(url, params) == RequestValidator(token).compute_signature(url, params)
+
+
+def test_signature_of_many_webhooks_under_one_transport():
+    transport, validator = Transport(TOKEN), RequestValidator(TOKEN)
+    for n in range(200):
+        params = {"CallSid": f"CA{n:032d}", "CallStatus": ("ringing", "completed")[n % 2], "Duration": str(n)}
+        url = f"https://acs.example.test/voice/outbound/status?attempt={n}"
+        assert transport.sign(url, params) == validator.compute_signature(url, params)
+        assert transport.sign(url, {}) == validator.compute_signature(url, {})
+
+
+@settings(max_examples=300, deadline=None)
 @given(params=params_strategy)
 def test_form_body_is_urlencodes(params):
     assert form_encode(params) == urlencode(params)
