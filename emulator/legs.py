@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 from emulator import geo, twiml
 from emulator.parties import HangUp, Party, Press, Speak
-from emulator.resources import API_VERSION, CallRecord
+from emulator.resources import API_VERSION, CallRecord, timestamp
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -214,7 +214,7 @@ class Leg:
             CallStatus=status,
             CallbackSource="call-progress-events",
             SequenceNumber=self.sequence - 1,
-            Timestamp=self.engine.clock.datetime().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            Timestamp=timestamp(self.engine.clock.datetime()),
             **extra,
         )
         self.request(self.callbacks.status_url, self.callbacks.status_method, params, "status")
