@@ -243,7 +243,7 @@ def form_encode(params: dict, doseq: bool = False) -> str:
         if type(name) is not str:
             return urlencode(params, doseq=True)
         if type(value) is str:
-            pairs.append(_quoted(name) + "=" + _quoted(value))
+            pairs.append(_quoted_pair((name, value)))
         elif type(value) is list and all(type(item) is str for item in value):
             pairs += [_quoted(name) + "=" + _quoted(item) for item in value]
         elif type(value) in (int, bool, float):  # e.g. Timeout: urlencode quotes its str()
