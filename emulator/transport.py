@@ -130,7 +130,7 @@ class Transport:
             "User-Agent": USER_AGENT,
             "Accept": "*/*",
         }
-        latency = sum(s for prefix, s in self._delays if url.startswith(prefix))
+        latency = sum(s for prefix, s in self._delays if url.startswith(prefix)) if self._delays else 0
         if latency >= self.timeout:
             return WebhookResult(url, method, 0, "", "", latency, f"timed out after {self.timeout:g}s")
         cookie_request = None
@@ -153,11 +153,17 @@ class Transport:
             return WebhookResult(url, method, 0, "", "", self.timeout, f"timed out after {self.timeout:g}s")
         except requests.RequestException as exc:
             return WebhookResult(url, method, 0, "", "", 0.0, f"connection failed: {exc}")
-        if cookies is not None and any(k.lower() in ("set-cookie", "set-cookie2") for k, _ in response_headers):
+        location, sets_cookies = None, False
+        for name, value in response_headers:  # one pass: a webhook's answer has two or three headers
+            name = name.lower()
+            if name == "location" and location is None:
+                location = value
+            elif name == "set-cookie" or name == "set-cookie2":
+                sets_cookies = True
+        if cookies is not None and sets_cookies:
             cookies.extract_cookies(_CookieResponse(response_headers), cookie_request or urllib.request.Request(url))
         elapsed = time.monotonic() - started + latency
         error = f"timed out after {self.timeout:g}s" if elapsed >= self.timeout else None
-        location = next((v for k, v in response_headers if k.lower() == "location"), None)
         return WebhookResult(url, method, status, body, ctype, elapsed, error, location=location)
 
     def _routed(self, url: str) -> str:
