@@ -298,7 +298,7 @@ return record
 # how many field/value pairs to set, fields to delete, day counters, hour counters; then those pairs, fields, and
 # per counter its kind ('i': HINCRBY, else HINCRBYFLOAT), name and amount.
 _WRITE_CHANGE = """
-local function write_change(argv)
+local function write_change(argv, elapsed)
   local sets, dels, days, hours = tonumber(argv[7]), tonumber(argv[8]), tonumber(argv[9]), tonumber(argv[10])
   local at = 11
   local into = tonumber(argv[3])
@@ -311,7 +311,9 @@ local function write_change(argv)
     if count > 0 then
       local key = KEYS[5 + i]
       for _ = 1, count do
-        redis.call(argv[at] == 'i' and 'HINCRBY' or 'HINCRBYFLOAT', key, argv[at + 1], argv[at + 2])
+        local amount = argv[at + 2]
+        if amount == '' then amount = elapsed end  -- _OWNED_CHANGE's elapsed time (a counter is never blank)
+        redis.call(argv[at] == 'i' and 'HINCRBY' or 'HINCRBYFLOAT', key, argv[at + 1], amount)
         at = at + 3
       end
       redis.call('EXPIRE', key, argv[4 + i])
@@ -327,8 +329,8 @@ _WRITE = _CHANGE_STATE + _WRITE_CHANGE + "write_change(ARGV)\nreturn 1\n"
 # worked out as Python works it out: now - since (clamped at 0 when asked, as max(0.0, ...)), written as repr()
 # writes a float (the shortest digits that read back to the same double: HINCRBYFLOAT then adds the very same
 # number). KEYS: _WRITE's, then the sorted set to count and the campaign hash. ARGV: _WRITE's (the elapsed amounts
-# left blank), then sid, expected state, '1' to require no away_after, now, clamp ('1'/'0'), the blank amounts'
-# ARGV indexes, and last how many of these follow _WRITE's. Returns {row, count, mode, 1 when changed, else 0}.
+# left blank), then sid, expected state, '1' to require no away_after, now and clamp ('1'/'0'). Returns {row,
+# count, mode, 1 when changed, else 0}.
 _OWNED_CHANGE = (
     _CHANGE_STATE
     + _WRITE_CHANGE
@@ -338,7 +340,7 @@ local count = redis.call('ZCARD', KEYS[8])
 local mode = redis.call('HGET', KEYS[9], 'mode')
 local found = {}
 for i = 1, #row, 2 do found[row[i]] = row[i + 1] end
-local base = #ARGV - tonumber(ARGV[#ARGV]) - 1
+local base = #ARGV - 5
 local sid, expected, plain, now, clamp = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], ARGV[base + 5]
 if found['state'] ~= expected or found['line'] ~= sid then return {row, count, mode, 0} end
 if plain == '1' and found['away_after'] and found['away_after'] ~= '' then return {row, count, mode, 0} end
@@ -351,10 +353,7 @@ while low < high do
   local middle = math.floor((low + high) / 2)
   if tonumber(string.format('%.' .. middle .. 'g', elapsed)) == elapsed then high = middle else low = middle + 1 end
 end
-local text = string.format('%.' .. low .. 'g', elapsed)
-local argv = {unpack(ARGV, 1, base)}
-for i = base + 6, #ARGV - 1 do argv[tonumber(ARGV[i])] = text end
-write_change(argv)
+write_change(ARGV, string.format('%.' .. low .. 'g', elapsed))
 return {row, count, mode, 1}
 """
 )
@@ -417,11 +416,11 @@ class Floor:
         `expected` state (for CALL_ENDED: and not away after it): True when it was applied. The change is the one
         _write makes from that state; only its elapsed time waits for the read (_OWNED_CHANGE)."""
         current = EmployeeState(username, expected, _UNKNOWN_SINCE)
-        keys, args, blanks = self._change(current, next_state(expected, event), now, {})
+        keys, args = self._change(current, next_state(expected, event), now, {})
         clamp = "1" if expected is State.ON_CALL else "0"
-        trailer = [sid, expected.value, "1" if event is Event.CALL_ENDED else "0", now, clamp, *blanks]
+        args += [sid, expected.value, "1" if event is Event.CALL_ENDED else "0", now, clamp]
         keys += [sorted_set, self.keys.floor_campaign(self.campaign)]
-        row, count, mode, applied = self._owned_change(keys=keys, args=[*args, *trailer, len(trailer)])
+        row, count, mode, applied = self._owned_change(keys=keys, args=args)
         row = dict(zip(row[::2], row[1::2], strict=True))
         return _employee_from_hash(username, row), int(count), mode, applied == 1
 
@@ -436,7 +435,7 @@ class Floor:
     ) -> EmployeeState:
         """One script call (see _WRITE), as atomic as the pipeline it replaces was not: the hash, the state sets and
         the counters change together. The commands, their order and their values are the pipeline's."""
-        keys, args, _ = self._change(current, state, now, fields)
+        keys, args = self._change(current, state, now, fields)
         self._write_state(keys=keys, args=args, client=pipe)
         since = now if state is not current.state else current.since
         return EmployeeState(
@@ -446,9 +445,9 @@ class Floor:
     def _wrap_until(self, state: State, now: float) -> float | None:
         return now + self.wrap_seconds if state is State.WRAP_UP else None
 
-    def _change(self, current: EmployeeState, state: State, now: float, fields: dict) -> tuple[list, list, list]:
-        """_WRITE's keys and arguments for the change from `current` to `state`, and the indexes (ARGV, from 1) of
-        the amounts that depend on how long `current` lasted, left blank when its `since` is _UNKNOWN_SINCE."""
+    def _change(self, current: EmployeeState, state: State, now: float, fields: dict) -> tuple[list, list]:
+        """_WRITE's keys and arguments for the change from `current` to `state`; the amounts that depend on how
+        long `current` lasted are left blank ("") when its `since` is _UNKNOWN_SINCE."""
         username = current.username
         known = current.since is not _UNKNOWN_SINCE
         mapping: dict[str, str] = {"state": state.value, **fields}
@@ -492,10 +491,9 @@ class Floor:
             args += ["i" if isinstance(amount, int) else "f", name, amount]
         for name, amount in hour.items():  # as _hour sends them: all by HINCRBYFLOAT
             args += ["f", name, amount]
-        blanks = [i + 1 for i, amount in enumerate(args) if amount is _BLANK] if not known else []
-        if blanks:
+        if not known:
             args = ["" if amount is _BLANK else amount for amount in args]
-        return keys, args, blanks
+        return keys, args
 
     def bind_line(self, username: str, agent_call_sid: str, joining: bool = True) -> None:
         """The employee's phone is being rung: webhooks on that leg now know whose it is (ready once it answers)."""
