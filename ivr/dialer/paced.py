@@ -65,6 +65,9 @@ class PacedDialer:
         self._settled_at = float("-inf")
         self._older: tuple[int, list] | None = None  # (this hour, bucket_sums of the earlier hours it blends in)
         self._settle_read: list[str] | None = None  # the settle pass's first read, made with the snapshot when due
+        # The snapshot's key names, built once an hour: they are a function of what the cache is keyed on (the key
+        # prefix, the campaign, the inbound queue, today and this hour).
+        self._live_keys: tuple[tuple, list[str]] | None = None
 
     def snapshot(self, now: float) -> tuple[str, FloorSnapshot]:
         """The floor in one round trip and one command (a read-only script: every tick pays for it).
@@ -75,19 +78,21 @@ class PacedDialer:
         hour = int(now // 3600)
         today = days_back(now, 1)[0]
         pipe = self.floor.redis.pipeline(transaction=False)
-        live_keys = [
-            keys.floor_campaign(campaign),
-            keys.floor_ready(),
-            keys.floor_wrap(),
-            keys.floor_talking(),
-            keys.floor_in_flight(campaign),
-            keys.floor_waiting(),
-            keys.queue_waiting(self.inbound_queue),
-            keys.floor_day(campaign, today),
-            keys.floor_hour(campaign, hour),
-            keys.floor_picked_up(campaign),
-        ]
-        self._read(keys=live_keys, args=[f"{now - STALE_IN_FLIGHT_SECONDS:.3f}"], client=pipe)
+        if self._live_keys is None or self._live_keys[0] != (keys.prefix, campaign, self.inbound_queue, today, hour):
+            live_keys = [
+                keys.floor_campaign(campaign),
+                keys.floor_ready(),
+                keys.floor_wrap(),
+                keys.floor_talking(),
+                keys.floor_in_flight(campaign),
+                keys.floor_waiting(),
+                keys.queue_waiting(self.inbound_queue),
+                keys.floor_day(campaign, today),
+                keys.floor_hour(campaign, hour),
+                keys.floor_picked_up(campaign),
+            ]
+            self._live_keys = ((keys.prefix, campaign, self.inbound_queue, today, hour), live_keys)
+        self._read(keys=self._live_keys[1], args=[f"{now - STALE_IN_FLIGHT_SECONDS:.3f}"], client=pipe)
         settle_due = self.dialer is not None and now - self._settled_at >= SETTLE_EVERY_SECONDS
         if settle_due:
             self.dialer.queue_settle_read(pipe, now)

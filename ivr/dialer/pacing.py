@@ -229,11 +229,17 @@ def answers_at(
 def add_capped(dist: list[float], p: float) -> list[float]:
     """Add one call to a distribution of answers whose last bucket means "that many or more"."""
     # Bucket k gets (k-1 answered, this call a person) + (k answered, not); the last also keeps its own share.
-    # The same float operations as the plain loop, in the same order: results are bit-for-bit identical.
-    # zip stops at the shorter list: the pairs are (dist[k-1], dist[k]) for k ≥ 1, without slicing off the last.
+    # The plain loop: the same float operations in the same order as ever (bit-for-bit identical results), and on
+    # lists this short (an answer moment's free employees) twice as fast as a comprehension, which the pacer calls
+    # ~50 times a tick.
     q = 1.0 - p
-    out = [dist[0] * q, *[below * p + mass * q for below, mass in zip(dist, dist[1:], strict=False)]]
-    out[-1] += dist[-1] * p
+    below = dist[0]
+    out = [below * q]
+    append = out.append
+    for mass in dist[1:]:
+        append(below * p + mass * q)
+        below = mass
+    out[-1] += below * p
     return out
 
 

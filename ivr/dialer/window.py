@@ -79,8 +79,9 @@ def zones_for(e164: str) -> tuple[ZoneInfo, ...]:
     except phonenumbers.NumberParseException:
         return tuple(ZoneInfo(name) for name in FALLBACK_ZONES)
     names = [n for n in phone_timezones.time_zones_for_number(number) if n != phone_timezones.UNKNOWN_TIMEZONE]
-    region = phonenumbers.region_code_for_number(number)
-    if region in TERRITORY_ZONES and (not names or len(names) > 1):
+    # The region only matters for a number without exactly one zone: looked up (a third pass over the region's
+    # patterns) only then. Every number the dialer calls is a miss of the cache above, once.
+    if (not names or len(names) > 1) and (region := phonenumbers.region_code_for_number(number)) in TERRITORY_ZONES:
         names = [TERRITORY_ZONES[region]]
     if not names:
         names = [

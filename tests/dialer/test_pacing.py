@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from ivr.dialer.pacing import (
     URGENCY,
     Estimates,
@@ -9,6 +11,7 @@ from ivr.dialer.pacing import (
     Limits,
     PredictivePacer,
     ProgressivePacer,
+    add_capped,
     answers_within,
     available_at,
     call_threshold,
@@ -166,3 +169,22 @@ def test_a_pickup_whose_verdict_is_overdue_is_less_and_less_likely_a_person():
     assert overdue < 0.5 * fresh
     wide = Estimates(**{**PICKUPS.__dict__, "verdict_sd": 2.0})
     assert answers_within(7.0, 5.0, wide, sd, picked_age=3.0) > 1.5 * overdue  # a wide spread: 3 s is not late
+
+
+def _add_capped_reference(dist: list[float], p: float) -> list[float]:
+    """The textbook form: bucket k gets (k-1 answered, this call a person) + (k answered, not)."""
+    out = [dist[0] * (1.0 - p)]
+    for k in range(1, len(dist)):
+        out.append(dist[k - 1] * p + dist[k] * (1.0 - p))
+    out[-1] += dist[-1] * p
+    return out
+
+
+def test_add_capped_is_bit_for_bit_the_textbook_form():
+    rng = random.Random(11)
+    for _ in range(20_000):
+        size = rng.randint(1, 12)
+        dist = [rng.random() for _ in range(size)]
+        p = rng.choice([0.0, 1.0, rng.random(), rng.random() * 1e-9])
+        assert add_capped(dist, p) == _add_capped_reference(dist, p)
+    assert add_capped([1.0], 0.3) == [1.0]  # one bucket: "that many or more" keeps all of it

@@ -1,10 +1,12 @@
 from datetime import UTC, datetime
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import timezone as phone_timezones
 
-from ivr.dialer.window import CallingWindow, zones_for
+from ivr.dialer.window import FALLBACK_ZONES, TERRITORY_ZONES, CallingWindow, zones_for
 
 WINDOW = CallingWindow()
 NEW_YORK, HONOLULU, ALASKA_SPLIT = "+12125550101", "+18085550103", "+19075550100"
@@ -23,6 +25,38 @@ def test_zones_come_from_the_number():
 def test_unknown_or_garbage_numbers_are_held_to_every_zone():
     assert len(zones_for("+15555550101")) >= 3
     assert len(zones_for("not a number")) >= 3
+
+
+def _zones_as_before(e164: str) -> tuple[str, ...]:
+    """zones_for as it was written before it looked the region up only when needed (the reference)."""
+    try:
+        number = phonenumbers.parse(e164, "US")
+    except phonenumbers.NumberParseException:
+        return FALLBACK_ZONES
+    names = [n for n in phone_timezones.time_zones_for_number(number) if n != phone_timezones.UNKNOWN_TIMEZONE]
+    region = phonenumbers.region_code_for_number(number)
+    if region in TERRITORY_ZONES and (not names or len(names) > 1):
+        names = [TERRITORY_ZONES[region]]
+    if not names:
+        names = [
+            n
+            for n in phone_timezones._country_level_time_zones_for_number(number)
+            if n != phone_timezones.UNKNOWN_TIMEZONE
+        ]
+    if not names or len(names) > 3 and number.country_code == 1:
+        names = list(FALLBACK_ZONES)
+    return tuple(sorted(set(names)))
+
+
+def test_zones_are_those_the_region_first_rule_gave_for_every_area_code():
+    # Every NANP area code (territories, Canada, the Caribbean, unassigned and non-geographic codes included),
+    # with exchanges valid and not, plus numbers of other countries and garbage.
+    numbers = [f"+1{npa}{nxx}{line}" for npa in range(200, 1000) for nxx, line in (("555", "0101"), ("234", "5678"))]
+    numbers += [f"+1{npa}0{line}" for npa in range(200, 1000, 7) for line in ("000000", "123456")]
+    numbers += ["+442071838750", "+33142685300", "+61293744000", "+8613800138000", "+1", "+1684", "garbage", ""]
+    for e164 in numbers:
+        zones_for.cache_clear()
+        assert tuple(z.key for z in zones_for(e164)) == _zones_as_before(e164), e164
 
 
 @pytest.mark.parametrize(
