@@ -45,9 +45,22 @@ class VirtualClock(Clock):
     def __init__(self, epoch: datetime = DEFAULT_EPOCH) -> None:
         self.epoch = epoch
         self._now = 0.0
+        self._last: tuple[float, datetime, datetime] = (0.0, epoch, epoch)  # (at, epoch, datetime) of the last ask
 
     def now(self) -> float:
         return self._now
+
+    def datetime(self, at: float | None = None) -> datetime:
+        """Clock.datetime, remembered for the last time asked: time stands still between events, and every
+        webhook and record of an event asks for the same instant (datetimes are immutable, so one can be shared)."""
+        if at is None:
+            at = self._now
+        last = self._last
+        if last[0] == at and last[1] is self.epoch:
+            return last[2]
+        moment = self.epoch + timedelta(seconds=at)
+        self._last = (at, self.epoch, moment)
+        return moment
 
     def advance_to(self, at: float) -> None:
         if at > self._now:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 from emulator import geo, twiml
 from emulator.parties import HangUp, Party, Press, Speak
-from emulator.resources import API_VERSION, CallRecord
+from emulator.resources import API_VERSION, CallRecord, timestamp
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -32,6 +32,24 @@ def _join(base: str, url: str) -> str:
 
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+def _frame_end(leg: Leg, kind: str) -> Callable[[], None]:
+    """What a fresh frame of `kind` does when its verbs run out (KeyError for an unknown kind); only the one
+    needed is made, not all five."""
+    from emulator import conference, dialing, queueing
+
+    if kind == "main":
+        return lambda: leg.hangup("completed")
+    if kind == "wait":
+        return lambda: queueing.wait_loop(leg)
+    if kind == "announce":
+        return lambda: queueing.announce_done(leg)
+    if kind == "conference":
+        return lambda: conference.wait_done(leg)
+    if kind == "whisper":
+        return lambda: dialing.whisper_done(leg)
+    raise KeyError(kind)
 
 
 @dataclass
@@ -214,7 +232,7 @@ class Leg:
             CallStatus=status,
             CallbackSource="call-progress-events",
             SequenceNumber=self.sequence - 1,
-            Timestamp=self.engine.clock.datetime().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            Timestamp=timestamp(self.engine.clock.datetime()),
             **extra,
         )
         self.request(self.callbacks.status_url, self.callbacks.status_method, params, "status")
@@ -297,18 +315,9 @@ class Leg:
         self.start_frames(kind, verbs, url)
 
     def start_frames(self, kind: str, verbs: list[twiml.Verb], url: str | None) -> None:
-        from emulator import conference, dialing, queueing
-
         self.cancel()
         self.gather = None
-        on_end = {
-            "conference": lambda: conference.wait_done(self),
-            "main": lambda: self.hangup("completed"),
-            "wait": lambda: queueing.wait_loop(self),
-            "announce": lambda: queueing.announce_done(self),
-            "whisper": lambda: dialing.whisper_done(self),
-        }[kind]
-        self.frames = [Frame(kind, verbs, url, on_end)]
+        self.frames = [Frame(kind, verbs, url, _frame_end(self, kind))]
         self.step()
 
     def push_frame(self, frame: Frame) -> None:

@@ -38,6 +38,13 @@ def rfc2822(dt: datetime | None) -> str | None:
     )
 
 
+def timestamp(dt: datetime) -> str:
+    """dt.strftime("%a, %d %b %Y %H:%M:%S +0000") (a callback's Timestamp), by `rfc2822` for a UTC time."""
+    if dt.tzinfo is UTC and dt.year >= 1000:  # strftime's %Y does not pad
+        return rfc2822(dt)
+    return dt.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
 @dataclass
 class CallRecord:
     sid: str

@@ -109,12 +109,14 @@ class _Form(ImmutableMultiDict):
 def parse_form(text: str) -> list[tuple[str, str]]:
     """parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote") (what Werkzeug's form parser calls),
     with each name and value unquoted once per process: the SDK sends the same URLs and names call after call."""
-    items = []
-    for field in text.split("&"):
-        if field:
-            name, _, value = field.partition("=")
-            items.append((_unquoted(name), _unquoted(value)))
-    return items
+    return [_field(field) for field in text.split("&") if field]
+
+
+@lru_cache(maxsize=4096)
+def _field(field: str) -> tuple[str, str]:
+    """(name, value) of one `name=value`, once per field: most of a calls.create's recur call after call."""
+    name, _, value = field.partition("=")
+    return _unquoted(name), _unquoted(value)
 
 
 @lru_cache(maxsize=4096)
@@ -149,6 +151,9 @@ class JsonResponse:
 @lru_cache(maxsize=64)
 def _status_line(code: int) -> str:
     return Response(status=code).status
+
+
+_RESPONSES = (Response, JsonResponse)
 
 
 class RestApi(rest_more.MoreEndpoints):
@@ -186,7 +191,7 @@ class RestApi(rest_more.MoreEndpoints):
             raise fault
         handler = getattr(self, endpoint)
         result = handler(request, **args)
-        return result if isinstance(result, Response | JsonResponse) else self.json(*result)
+        return result if isinstance(result, _RESPONSES) else self.json(*result)
 
     def _authenticate(self, request: Request, account: str) -> None:
         if _credentials(request.environ.get("HTTP_AUTHORIZATION")) != (self.emu.account_sid, self.emu.auth_token) or (

@@ -7,6 +7,7 @@ client: `BaseUrlHttpClient` rewrites that prefix (this is how the app honours TW
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from twilio.http import HttpClient
@@ -65,24 +66,41 @@ class WsgiHttpClient(HttpClient):
     def request(
         self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False
     ) -> Response:
-        parts = urlsplit(rewrite(url, self.base_url))
-        query = "&".join(q for q in (parts.query, form_encode(params, doseq=True) if params else "") if q)
-        headers = dict(headers or {})
-        body = None
+        target, query = _target(url, self.base_url)
+        if params:
+            query = "&".join(q for q in (query, form_encode(params, doseq=True)) if q)
+        headers = dict(headers) if headers else {}
+        body = b""
         if data and method.upper() in ("POST", "PUT"):
-            body = form_encode(data, doseq=True)
+            body = form_encode(data, doseq=True).encode("utf-8")
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        authorization = basic_auth(auth)
+        try:
+            authorization = _basic_auth(auth)
+        except TypeError:  # credentials in a list: not a cache key
+            authorization = basic_auth(auth)
         if authorization:
             headers["Authorization"] = authorization
-        url = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
-        status, response_headers, raw = call_wsgi(self.app, method, url, (body or "").encode("utf-8"), headers)
+        url = target + "?" + query if query else target
+        status, response_headers, raw = call_wsgi(self.app, method, url, body, headers)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = raw  # recording media: the bytes (the SDK's Response keeps whatever it is given)
         self._test_only_last_response = Response(status, text, dict(response_headers))
         return self._test_only_last_response
+
+
+@lru_cache(maxsize=256)
+def _target(url: str, base_url: str) -> tuple[str, str]:
+    """(scheme://netloc/path, query) of the rewritten `url`, once per SDK URL (a calls.create's is always the same)."""
+    parts = urlsplit(rewrite(url, base_url))
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", parts.query
+
+
+@lru_cache(maxsize=64)
+def _basic_auth(auth: tuple[str, str] | None) -> str | None:
+    """basic_auth(auth), once per credentials: the SDK sends the same pair on every request."""
+    return basic_auth(auth)
 
 
 def twilio_client(

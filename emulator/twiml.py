@@ -114,8 +114,10 @@ def _parse(body: str) -> tuple[Verb, ...]:
     return tuple(_verb(el) for el in root)
 
 
+@lru_cache(maxsize=1024)
 def say_seconds(text: str, loop: int = 1) -> float:
-    """Seconds of speech for `text`; digits spelled one by one count as words."""
+    """Seconds of speech for `text`; digits spelled one by one count as words (a pure function of the two: once
+    per text, an app's prompts are a few)."""
     words = len(re.findall(r"\w+", text))
     # loop="0" repeats until the call moves on: bounded like Play's so the program still terminates.
     return max(0.5, words / WORDS_PER_SECOND) * (720 if loop == 0 else max(1, loop))

@@ -18,7 +18,7 @@ def call_wsgi(
     app, method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run one request through `app`; returns (status code, response headers, body)."""
-    environ = dict(_url_environ(url))
+    environ = _environ_of(url)
     environ["REQUEST_METHOD"] = method.upper()
     environ["CONTENT_LENGTH"] = str(len(body))
     environ["wsgi.input"] = io.BytesIO(body)
@@ -48,6 +48,18 @@ def basic_auth(auth: tuple[str, str] | None) -> str | None:
     if not auth:
         return None
     return "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+
+
+def _environ_of(url: str) -> dict[str, object]:
+    """A fresh copy of `_url_environ(url)`, its cache keyed on the URL without its query: the app's webhooks carry
+    a call's own query (`?attempt=…`) on a few paths, which a whole-URL key would miss once per call."""
+    head, sep, query = url.partition("?")
+    if not query or "#" in url or "\t" in query or "\r" in query or "\n" in query:  # urlsplit's own cases
+        return dict(_url_environ(url))
+    environ = dict(_url_environ(head))
+    environ["QUERY_STRING"] = query
+    environ["REQUEST_URI"] += "?" + query
+    return environ
 
 
 @lru_cache(maxsize=1024)

@@ -95,19 +95,36 @@ class FormRequest(Request):
 
 
 def _parse_urlencoded(text: str) -> list[tuple[str, str]]:
-    """parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote") — Werkzeug's own call — without its
-    per-field overhead: a name or value with no `+` or `%` is what it decodes to (most of a webhook's ~30 are)."""
-    items = []
-    for piece in text.split("&"):
-        if not piece:
-            continue
-        name, _, value = piece.partition("=")
-        if "+" in name or "%" in name:
-            name = unquote(name.replace("+", " "), errors="werkzeug.url_quote")
-        if "+" in value or "%" in value:
-            value = unquote(value.replace("+", " "), errors="werkzeug.url_quote")
-        items.append((name, value))
-    return items
+    """parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote") — Werkzeug's own call — one field at a
+    time, the routine ones through a cache: most of a webhook's ~30 fields are the same text call after call."""
+    known = _ROUTINE.get
+    return [known(piece) or _decoded(piece) for piece in text.split("&") if piece]
+
+
+#: Twilio's call-description parameters: the same few values webhook after webhook (account, numbers, places,
+#: statuses). Only these are cached — never what a caller or an employee types (Digits, speech, console forms) —
+#: and the per-call ones (CallSid, times) would only churn the cache.
+_ROUTINE_NAMES = frozenset(
+    ["AccountSid", "ApiVersion", "CallStatus", "Direction", "AnsweredBy", "QueueResult", "DialCallStatus"]
+    + [who + place for who in ("From", "To", "Caller", "Called") for place in ("", "City", "State", "Zip", "Country")]
+)
+#: `name=value` text → its decoded pair. Safe: a pure function of the text (tuples of str); bounded by clearing.
+_ROUTINE: dict[str, tuple[str, str]] = {}
+_ROUTINE_MAX = 4096
+
+
+def _decoded(piece: str) -> tuple[str, str]:
+    """One field decoded (a name or value with no `+` or `%` is what it decodes to), and cached when routine."""
+    name, _, value = piece.partition("=")
+    if "+" in name or "%" in name:
+        name = unquote(name.replace("+", " "), errors="werkzeug.url_quote")
+    if "+" in value or "%" in value:
+        value = unquote(value.replace("+", " "), errors="werkzeug.url_quote")
+    if name in _ROUTINE_NAMES:
+        if len(_ROUTINE) >= _ROUTINE_MAX:
+            _ROUTINE.clear()
+        _ROUTINE[piece] = (name, value)
+    return name, value
 
 
 def init_app(app: Flask, config: Config) -> None:

@@ -9,6 +9,7 @@ from flask import Flask, Request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivr import request_limits
 from ivr.request_limits import FormRequest
 
 app = Flask(__name__)
@@ -37,7 +38,11 @@ def read(request_class: type[Request], env: dict):
             return type(error)
 
 
-bodies = st.lists(st.sampled_from(["Digits", "=", "&", "%", "%2", "%41", "%ff", "+", "a", "é", ";", "%E2%82%AC"]))
+bodies = st.lists(
+    st.sampled_from(
+        ["Digits", "To", "CallStatus", "=", "&", "%", "%2", "%41", "%ff", "%2B1", "+", "a", "é", ";", "%E2%82%AC"]
+    )
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -48,6 +53,24 @@ bodies = st.lists(st.sampled_from(["Digits", "=", "&", "%", "%2", "%41", "%ff", 
 def test_same_form_as_werkzeug(body: str, content_type: str) -> None:
     data = body.encode()
     assert read(FormRequest, environ(data, content_type)) == read(Request, environ(data, content_type))
+    assert read(FormRequest, environ(data, content_type)) == read(Request, environ(data, content_type))  # cached
+
+
+def test_only_routine_fields_are_cached() -> None:
+    """Twilio's call description is cached; what a caller or an employee types never is."""
+    body = b"To=%2B14155550100&CallStatus=in-progress&Digits=123456789&password=s%2Bcret&CallSid=CA1"
+    request_limits._ROUTINE.clear()
+    assert read(FormRequest, environ(body)) == read(Request, environ(body))
+    assert request_limits._ROUTINE == {
+        "To=%2B14155550100": ("To", "+14155550100"),
+        "CallStatus=in-progress": ("CallStatus", "in-progress"),
+    }
+
+
+def test_routine_cache_is_bounded() -> None:
+    for number in range(request_limits._ROUTINE_MAX + 10):
+        assert read(FormRequest, environ(f"To=%2B1{number}".encode()))[0] == {"To": [f"+1{number}"]}
+    assert len(request_limits._ROUTINE) <= request_limits._ROUTINE_MAX
 
 
 @pytest.mark.parametrize(

@@ -334,28 +334,64 @@ return record
 # state, the sorted set the employee joins (3/4/5: a KEYS index; 0: none) and their score there, day ttl, hour ttl,
 # how many field/value pairs to set, fields to delete, day counters, hour counters; then those pairs, fields, and
 # per counter its kind ('i': HINCRBY, else HINCRBYFLOAT), name and amount.
-_WRITE = (
-    _CHANGE_STATE
-    + """
-local sets, dels, days, hours = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local at = 11
-local into = tonumber(ARGV[3])
-change_state(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], {unpack(ARGV, at, at + sets * 2 - 1)},
-  into > 0 and KEYS[into] or nil, ARGV[4])
-at = at + sets * 2
-if dels > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, at, at + dels - 1)) end
-at = at + dels
-for i, count in ipairs({days, hours}) do
-  if count > 0 then
-    local key = KEYS[5 + i]
-    for _ = 1, count do
-      redis.call(ARGV[at] == 'i' and 'HINCRBY' or 'HINCRBYFLOAT', key, ARGV[at + 1], ARGV[at + 2])
-      at = at + 3
+_WRITE_CHANGE = """
+local function write_change(argv, elapsed)
+  local sets, dels, days, hours = tonumber(argv[7]), tonumber(argv[8]), tonumber(argv[9]), tonumber(argv[10])
+  local at = 11
+  local into = tonumber(argv[3])
+  change_state(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], argv[1], argv[2], {unpack(argv, at, at + sets * 2 - 1)},
+    into > 0 and KEYS[into] or nil, argv[4])
+  at = at + sets * 2
+  if dels > 0 then redis.call('HDEL', KEYS[1], unpack(argv, at, at + dels - 1)) end
+  at = at + dels
+  for i, count in ipairs({days, hours}) do
+    if count > 0 then
+      local key = KEYS[5 + i]
+      for _ = 1, count do
+        local amount = argv[at + 2]
+        if amount == '' then amount = elapsed end  -- _OWNED_CHANGE's elapsed time (a counter is never blank)
+        redis.call(argv[at] == 'i' and 'HINCRBY' or 'HINCRBYFLOAT', key, argv[at + 1], amount)
+        at = at + 3
+      end
+      redis.call('EXPIRE', key, argv[4 + i])
     end
-    redis.call('EXPIRE', key, ARGV[4 + i])
   end
 end
-return 1
+"""
+_WRITE = _CHANGE_STATE + _WRITE_CHANGE + "write_change(ARGV)\nreturn 1\n"
+
+# The employee's hash, a sorted set's size and the campaign's mode; and, when the read finds the employee on this
+# leg (line = ARGV sid) in the state the change expects (and, if asked, not away after the call), the change
+# _WRITE would make, in the same round trip. The change's time in the state before it (its `since`, read here) is
+# worked out as Python works it out: now - since (clamped at 0 when asked, as max(0.0, ...)), written as repr()
+# writes a float (the shortest digits that read back to the same double: HINCRBYFLOAT then adds the very same
+# number). KEYS: _WRITE's, then the sorted set to count and the campaign hash. ARGV: _WRITE's (the elapsed amounts
+# left blank), then sid, expected state, '1' to require no away_after, now and clamp ('1'/'0'). Returns {row,
+# count, mode, 1 when changed, else 0}.
+_OWNED_CHANGE = (
+    _CHANGE_STATE
+    + _WRITE_CHANGE
+    + """
+local row = redis.call('HGETALL', KEYS[1])
+local count = redis.call('ZCARD', KEYS[8])
+local mode = redis.call('HGET', KEYS[9], 'mode')
+local found = {}
+for i = 1, #row, 2 do found[row[i]] = row[i + 1] end
+local base = #ARGV - 5
+local sid, expected, plain, now, clamp = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], ARGV[base + 5]
+if found['state'] ~= expected or found['line'] ~= sid then return {row, count, mode, 0} end
+if plain == '1' and found['away_after'] and found['away_after'] ~= '' then return {row, count, mode, 0} end
+local since = tonumber((found['since'] and found['since'] ~= '') and found['since'] or '0')
+if since == nil then return {row, count, mode, 0} end
+local elapsed = tonumber(now) - since
+if clamp == '1' and not (elapsed > 0) then elapsed = 0 end
+local low, high = 1, 17  -- the fewest digits that read back (if some do, more do): a binary search
+while low < high do
+  local middle = math.floor((low + high) / 2)
+  if tonumber(string.format('%.' .. middle .. 'g', elapsed)) == elapsed then high = middle else low = middle + 1 end
+end
+write_change(ARGV, string.format('%.' .. low .. 'g', elapsed))
+return {row, count, mode, 1}
 """
 )
 
@@ -376,6 +412,7 @@ class Floor:
         self._bridge = client.register_script(_BRIDGE)
         self._live = client.register_script(_LIVE)
         self._resolve_live = client.register_script(_RESOLVE_LIVE)
+        self._owned_change = client.register_script(_OWNED_CHANGE)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -387,16 +424,6 @@ class Floor:
         """Preview mode: the employee asked for a call; until `until` (or their next call) their leg waits on their
         own queue even with inbound callers waiting, so the person they chose does not find them busy."""
         self.redis.hset(self.keys.floor_employee(username), "own_until", f"{until:.3f}")
-
-    def get_counting_mode(self, username: str, sorted_set: str) -> tuple[EmployeeState, int, str | None]:
-        """`get`, how many wait in a sorted set (a queue), and the campaign's pacing mode (which queue a leg waits
-        on), in one round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hgetall(self.keys.floor_employee(username))
-        pipe.zcard(sorted_set)
-        pipe.hget(self.keys.floor_campaign(self.campaign), "mode")
-        row, count, mode = pipe.execute()
-        return _employee_from_hash(username, row), int(count), mode
 
     def everyone(self) -> dict[str, str]:
         """username → state of every employee the floor has seen (bounded by the staff list)."""
@@ -419,6 +446,22 @@ class Floor:
         """`apply` to an employee the caller has just read (one round trip; none if queued on `pipe`)."""
         return self._write(current, next_state(current.state, event), now, event, fields, pipe)
 
+    def owned_change(
+        self, username: str, sid: str, sorted_set: str, expected: State, event: Event, now: float
+    ) -> tuple[EmployeeState, int, str | None, bool]:
+        """`get`, how many wait in a sorted set (a queue) and the campaign's pacing mode (which queue a leg waits
+        on); and in the same round trip `apply_to` of `event` when the employee read is on leg `sid` in the
+        `expected` state (for CALL_ENDED: and not away after it): True when it was applied. The change is the one
+        _write makes from that state; only its elapsed time waits for the read (_OWNED_CHANGE)."""
+        current = EmployeeState(username, expected, _UNKNOWN_SINCE)
+        keys, args = self._change(current, next_state(expected, event), now, {})
+        clamp = "1" if expected is State.ON_CALL else "0"
+        args += [sid, expected.value, "1" if event is Event.CALL_ENDED else "0", now, clamp]
+        keys += [sorted_set, self.keys.floor_campaign(self.campaign)]
+        row, count, mode, applied = self._owned_change(keys=keys, args=args)
+        row = dict(zip(row[::2], row[1::2], strict=True))
+        return _employee_from_hash(username, row), int(count), mode, applied == 1
+
     def _write(
         self,
         current: EmployeeState,
@@ -430,24 +473,37 @@ class Floor:
     ) -> EmployeeState:
         """One script call (see _WRITE), as atomic as the pipeline it replaces was not: the hash, the state sets and
         the counters change together. The commands, their order and their values are the pipeline's."""
+        keys, args = self._change(current, state, now, fields)
+        self._write_state(keys=keys, args=args, client=pipe)
+        since = now if state is not current.state else current.since
+        return EmployeeState(
+            current.username, state, since, fields.get("line", current.line), wrap_until=self._wrap_until(state, now)
+        )
+
+    def _wrap_until(self, state: State, now: float) -> float | None:
+        return now + self.wrap_seconds if state is State.WRAP_UP else None
+
+    def _change(self, current: EmployeeState, state: State, now: float, fields: dict) -> tuple[list, list]:
+        """_WRITE's keys and arguments for the change from `current` to `state`; the amounts that depend on how
+        long `current` lasted are left blank ("") when its `since` is _UNKNOWN_SINCE."""
         username = current.username
+        known = current.since is not _UNKNOWN_SINCE
         mapping: dict[str, str] = {"state": state.value, **fields}
         if state is not current.state:
             mapping["since"] = f"{now:.3f}"
         into, score, deleted = 0, "", []
         day: dict[str, float] = {}
         hour: dict[str, float] = {}
-        wrap_until = None
         if state is State.READY:
             into, score = 3, now
             if current.state is State.WRAP_UP:
-                hour = {"wraps": 1, "wrap_seconds": now - current.since}
+                hour = {"wraps": 1, "wrap_seconds": now - current.since if known else _BLANK}
         elif state is State.WRAP_UP:
-            wrap_until = now + self.wrap_seconds
+            wrap_until = self._wrap_until(state, now)
             into, score = 4, wrap_until
             mapping["wrap_until"] = f"{wrap_until:.3f}"
             if current.state is State.ON_CALL:
-                talk = max(0.0, now - current.since)
+                talk = max(0.0, now - current.since) if known else _BLANK
                 day = {"talk_seconds": talk, "calls_handled": 1}
                 hour = {"talks": 1, "talk_seconds": talk}
         elif state is State.ON_CALL:
@@ -473,9 +529,9 @@ class Floor:
             args += ["i" if isinstance(amount, int) else "f", name, amount]
         for name, amount in hour.items():  # as _hour sends them: all by HINCRBYFLOAT
             args += ["f", name, amount]
-        self._write_state(keys=keys, args=args, client=pipe)
-        since = now if state is not current.state else current.since
-        return EmployeeState(username, state, since, fields.get("line", current.line), wrap_until=wrap_until)
+        if not known:
+            args = ["" if amount is _BLANK else amount for amount in args]
+        return keys, args
 
     def bind_line(self, username: str, agent_call_sid: str, joining: bool = True) -> None:
         """The employee's phone is being rung: webhooks on that leg now know whose it is (ready once it answers)."""
@@ -680,6 +736,11 @@ class Floor:
         for name, amount in amounts.items():
             pipe.hincrbyfloat(key, name, amount)
         pipe.expire(key, HOUR_TTL_SECONDS)
+
+
+#: An elapsed amount _OWNED_CHANGE works out from the `since` it reads; and the `since` that asks for it.
+_BLANK = object()
+_UNKNOWN_SINCE = float("nan")
 
 
 def ring_time(reply) -> float | None:

@@ -21,7 +21,12 @@ _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
 def twiml_response(document: VoiceResponse | str) -> Response:
-    return Response(str(document), mimetype="text/xml")
+    """The document as text/xml. Its body is one bytes chunk already: direct_passthrough hands that list to the
+    WSGI server as it is, not through a generator and a ClosingIterator (closing it has nothing to close)."""
+    return Response(str(document), content_type=_TEXT_XML, direct_passthrough=True)
+
+
+_TEXT_XML = "text/xml; charset=utf-8"  # what mimetype="text/xml" makes of it
 
 
 def is_call_sid(value: str) -> bool:

@@ -51,13 +51,13 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
-def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None) -> str:
-    """Mark the employee ready (from wrap-up or a renewal) and put the leg back in line: inbound callers first
-    (`inbound` of them wait, as read with the employee; in preview mode not for a while after Call now), then the
-    outbound queue, or in preview mode (`mode`, read with them) the employee's own. One round trip, none for a
-    renewal (already ready)."""
+def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None, ready: bool = False) -> str:
+    """Mark the employee ready (from wrap-up or a renewal; `ready`: the read already did) and put the leg back in
+    line: inbound callers first (`inbound` of them wait, as read with the employee; in preview mode not for a while
+    after Call now), then the outbound queue, or in preview mode (`mode`, read with them) the employee's own. One
+    round trip, none for a renewal (already ready) or when the read marked them ready."""
     svc = services()
-    if state is not State.READY:
+    if state is not State.READY and not ready:
         floor().apply_to(employee, Event.READY, clock.now())
     own = preview_queue(employee.username) if mode == PREVIEW else None
     if own and employee.own_until is not None and employee.own_until > clock.now():
@@ -76,48 +76,53 @@ def _renew_seconds() -> int:
     return _renew_cache(tuple(sorted(services().config.extra.items())))
 
 
-def _owner() -> tuple[EmployeeState | None, State, int, str | None]:
+def _owner(expected: State, event: Event, now: float) -> tuple[EmployeeState | None, State, int, str | None, bool]:
     """The employee whose phone leg this is, their state (a ringing phone after Ready counts as ready), how many
-    inbound callers wait and the pacing mode (read in the same round trip: _wait_for_next needs them)."""
+    inbound callers wait and the pacing mode (read in the same round trip: _wait_for_next needs them); and whether
+    `event` was applied in that round trip too, as it is when the read finds them on this leg in `expected`."""
     sid = call_sid()
     username = floor().line_owner(sid) if sid else None
     if username is None:
-        return None, State.AWAY, 0, None
+        return None, State.AWAY, 0, None, False
     svc = services()
-    employee, inbound, mode = floor().get_counting_mode(username, svc.keys.queue_waiting(svc.config.queue_name))
+    queue = svc.keys.queue_waiting(svc.config.queue_name)
+    employee, inbound, mode, changed = floor().owned_change(username, sid, queue, expected, event, now)
     if employee.line != sid:
-        return None, State.AWAY, 0, None  # an old leg: the employee has rung a newer one
+        return None, State.AWAY, 0, None, False  # an old leg: the employee has rung a newer one
     if employee.state is State.AWAY and employee.joining:
-        return employee, State.WRAP_UP, inbound, mode  # not ready yet: _wait_for_next marks them ready
-    return employee, employee.state, inbound, mode
+        return employee, State.WRAP_UP, inbound, mode, changed  # not ready yet: _wait_for_next marks them ready
+    return employee, employee.state, inbound, mode, changed
 
 
 @voice.post("/floor/agent")
 @validate_twilio_request
 def floor_agent():
-    """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away."""
-    employee, state, inbound, mode = _owner()
+    """The employee's leg answered, or its wrap-up ended: wait for the next caller, unless they went away. After a
+    wrap-up (the usual case) the read marks them ready in the same round trip."""
+    employee, state, inbound, mode, ready = _owner(State.WRAP_UP, Event.READY, clock.now())
     if employee is None or state is State.AWAY:
         return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
-    return twiml_response(_wait_for_next(employee, state, inbound, mode))
+    return twiml_response(_wait_for_next(employee, state, inbound, mode, ready))
 
 
 @voice.post("/floor/agent-next")
 @validate_twilio_request
 def floor_agent_next():
-    """The leg's Dial ended: after a call, wrap-up; after a renewal timeout, wait again."""
-    employee, state, inbound, mode = _owner()
+    """The leg's Dial ended: after a call, wrap-up (the read ends the call in the same round trip when they were on
+    it and stay); after a renewal timeout, wait again."""
+    now = clock.now()
+    employee, state, inbound, mode, ended = _owner(State.ON_CALL, Event.CALL_ENDED, now)
     if employee is None or state is State.AWAY:
         return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
     if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
-        now = clock.now()
         if employee.away_after:
             pipe = floor().redis.pipeline(transaction=False)
             after = floor().apply_to(employee, Event.CALL_ENDED, now, pipe=pipe)
             floor().apply_to(_ended(employee, after), Event.AWAY, now, pipe=pipe)
             pipe.execute()
             return twiml_response(twiml.hang_up("You are away. Goodbye."))
-        floor().apply_to(employee, Event.CALL_ENDED, now)
+        if not ended:
+            floor().apply_to(employee, Event.CALL_ENDED, now)
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
     if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), 5))

@@ -137,9 +137,61 @@ def test_the_bridge_script_writes_what_connected_then_a_bridged_event_wrote(redi
 
 
 def _dump(redis) -> dict:
-    """Every key's type and content, to compare what two ways of writing left behind."""
+    """Every key's type, content (scores and counters as Redis holds them) and whether it has a TTL."""
     read = {"hash": redis.hgetall, "zset": lambda k: redis.zrange(k, 0, -1, withscores=True), "string": redis.get}
-    return {key: read[redis.type(key)](key) for key in redis.keys("*")}
+    return {key: (redis.type(key), read[redis.type(key)](key), redis.ttl(key) > 0) for key in redis.keys("*")}
+
+
+@pytest.mark.parametrize("expected, event", [(State.WRAP_UP, Event.READY), (State.ON_CALL, Event.CALL_ENDED)])
+def test_owned_change_writes_what_apply_to_after_a_read_writes(redis, keys, expected, event):
+    """The one-round-trip read-and-change leaves Redis byte for byte as the read then apply_to did: the elapsed
+    time it works out in Lua reaches HINCRBYFLOAT as the same number (awkward digits, negative times, counters
+    already holding a sum)."""
+    import random
+
+    rng = random.Random(11)
+    floor = Floor(redis, keys, wrap_seconds=27.3, campaign="c1")
+    sid = "CA" + "a" * 32
+    cases = [(1000.0, 1000.0), (1000.0, 999.999), (0.0, 0.1), (5e-324, 1.0)]
+    cases += [(round(rng.uniform(0, 9e5), 3), rng.uniform(0, 9e5)) for _ in range(150)]
+    cases += [(since, since + rng.choice([1e-9, 0.1, 1 / 3, 29.999999, 1e6 / 7])) for since, _ in cases[:80]]
+    for since, now in cases:
+        dumps = []
+        for one_trip in (False, True):
+            redis.flushdb()
+            redis.hset(keys.floor_employee("bob"), mapping={"state": expected.value, "since": f"{since:.3f}"})
+            redis.hset(keys.floor_employee("bob"), mapping={"line": sid, "kind": "outbound", "case_id": "C-1"})
+            redis.hset(keys.floor_hour("c1", int(now // 3600)), mapping={"wrap_seconds": "12.7", "talk_seconds": "0.1"})
+            redis.zadd(keys.queue_waiting("q"), {"x": 1.0})
+            if one_trip:
+                queue = keys.queue_waiting("q")
+                employee, count, mode, changed = floor.owned_change("bob", sid, queue, expected, event, now)
+                assert changed and count == 1 and mode is None and employee.state is expected
+            else:
+                floor.apply_to(floor.get("bob"), event, now)
+            dumps.append(_dump(redis))
+        assert dumps[0] == dumps[1], (since, now)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"state": "ready"},
+        {"state": "on-call", "line": "CA" + "b" * 32},
+        {"state": "on-call", "away_after": "1"},
+        {"state": "away", "joining": "1"},
+        {},
+    ],
+)
+def test_owned_change_only_reads_when_the_employee_is_not_on_this_leg_in_that_state(redis, keys, row):
+    floor = Floor(redis, keys)
+    sid = "CA" + "a" * 32
+    if row:
+        redis.hset(keys.floor_employee("bob"), mapping={"line": sid, "since": "5.000"} | row)
+    before = _dump(redis)
+    employee, count, mode, changed = floor.owned_change("bob", sid, "q", State.ON_CALL, Event.CALL_ENDED, 99.0)
+    assert not changed and _dump(redis) == before
+    assert employee == floor.get("bob") and count == 0 and mode is None
 
 
 @pytest.mark.parametrize("employee", ["", "ann"])
@@ -164,7 +216,7 @@ def test_resolved_live_writes_what_resolved_then_live_answer_wrote(redis, keys, 
             answers.append((ring, floor.live_answer(sid, "AT1", 104.5, context, 1.0, employee)))
         left.append(_dump(redis))
     assert answers[0] == answers[1] and answers[0][0] == 4.5 and left[0] == left[1]
-    assert left[1][keys.floor_live(sid)]["crn"] == "12345"
+    assert left[1][keys.floor_live(sid)][1]["crn"] == "12345"
 
 
 def test_resolved_live_makes_no_live_answer_unless_in_flight_and_as_noted(redis, keys):

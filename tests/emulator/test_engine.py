@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from emulator import Emulator, Engine, RealClock, VirtualClock
+from emulator.engine import Clock
 from emulator.transcript import Transcript
 
 
@@ -107,3 +109,14 @@ def test_concurrent_run_calls_never_run_two_events_at_once():
         driver.join(timeout=10)
     assert engine.events_run == 40 and engine.pending() == 0
     assert overlaps == []
+
+
+def test_virtual_clock_datetime_is_the_epoch_plus_the_time_asked():
+    """The last datetime asked is remembered: it must still follow the clock, `at`, and a new epoch."""
+    clock = VirtualClock()
+    for step, at in [(0, None), (0, None), (0, 0.0), (2.5, None), (0, 7.25), (0, None), (0, 7.25), (3, 7.25)]:
+        clock.advance_to(clock.now() + step)
+        expected = clock.epoch + timedelta(seconds=clock.now() if at is None else at)
+        assert clock.datetime(at) == expected == Clock.datetime(clock, at)
+    clock.epoch = datetime(2030, 1, 1, tzinfo=UTC)
+    assert clock.datetime() == clock.epoch + timedelta(seconds=clock.now())

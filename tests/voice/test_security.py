@@ -42,7 +42,17 @@ def test_signature_with_the_default_port_is_accepted(app, validator) -> None:
 
 @pytest.mark.parametrize(
     "variant",
-    ["missing", "empty", "garbage", "other-path", "other-params", "other-token", "other-host", "query-dropped"],
+    [
+        "missing",
+        "empty",
+        "garbage",
+        "non-ascii",
+        "other-path",
+        "other-params",
+        "other-token",
+        "other-host",
+        "query-dropped",
+    ],
 )
 def test_invalid_signatures(app, validator, variant: str) -> None:
     path = "/voice/pps?replay=1"
@@ -50,6 +60,7 @@ def test_invalid_signatures(app, validator, variant: str) -> None:
         "missing": None,
         "empty": "",
         "garbage": "not base64 at all",
+        "non-ascii": "é" * 28,  # a signature's length, not ASCII: refused, not a TypeError
         "other-path": validator.compute_signature(f"{BASE}/voice/acs?replay=1", PARAMS),
         "other-params": validator.compute_signature(f"{BASE}{path}", PARAMS | {"Digits": "1"}),
         "other-token": RequestValidator("x").compute_signature(f"{BASE}{path}", PARAMS),
