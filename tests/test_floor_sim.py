@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,15 @@ def test_a_person_taken_for_a_machine_who_presses_during_the_message_is_counted_
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: nothing to choose")
-def test_days_side_by_side_each_take_a_core_of_their_own_and_give_it_back():
+def test_days_side_by_side_each_take_a_core_of_their_own_and_give_it_back(tmp_path, monkeypatch):
+    # Lock files of their own: a floor-sim day running elsewhere on this machine holds the shared ones.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     allowed = os.sched_getaffinity(0)
     other_day = "import os; from ivr.floor_sim import one_core\nwith one_core(): print(*os.sched_getaffinity(0))"
     with one_core():
         mine = os.sched_getaffinity(0)
         root = Path(__file__).resolve().parent.parent
-        env = os.environ | {"PYTHONPATH": str(root)}
+        env = os.environ | {"PYTHONPATH": str(root), "TMPDIR": str(tmp_path)}
         theirs = subprocess.run(
             [sys.executable, "-c", other_day],
             env=env,
