@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from emulator import outbound, queueing
 from emulator.engine import Clock, Engine, VirtualClock
 from emulator.errors import Faults, TwilioError, not_found
-from emulator.legs import Callbacks, Leg
+from emulator.legs import Callbacks, EndedLeg, Leg
 from emulator.parties import Caller, Human, Party
 from emulator.resources import CallRecord, IncomingNumber, Queue, Store, new_sid
 from emulator.transcript import Transcript
@@ -40,7 +40,7 @@ class Emulator:
         self.faults = Faults()
         self.default_party = default_party
         self.parties: dict[str, Party] = {}
-        self.legs: dict[str, Leg] = {}
+        self.legs: dict[str, Leg | EndedLeg] = {}  # a finished call's Leg is swapped for its EndedLeg
         self.labels: dict[str, str] = {}
         self._label_counts: dict[str, int] = {}
         self.dial_waiters: dict[str, list[Leg]] = {}
@@ -254,7 +254,7 @@ class Emulator:
         """Drive the engine until idle (or `until` seconds); returns the number of events run."""
         return self.engine.run(until=until, max_events=max_events)
 
-    def leg(self, name_or_sid: str) -> Leg:
+    def leg(self, name_or_sid: str) -> Leg | EndedLeg:
         """The leg with this label (party name) or call SID."""
         sid = self.labels.get(name_or_sid, name_or_sid)
         if sid not in self.legs:
@@ -278,6 +278,12 @@ class Emulator:
 
     def leg_ended(self, leg: Leg) -> None:
         """Hook for subclasses and the scenario runner; nothing to do by default."""
+
+    def leg_finished(self, leg: Leg) -> None:
+        """Keep only the `EndedLeg` of a finished call: its runtime state goes with the Leg's last event."""
+        with self._lock:
+            if self.legs.get(leg.sid) is leg:
+                self.legs[leg.sid] = EndedLeg(leg)
 
     # -- serving -----------------------------------------------------------------------------------------
     @property

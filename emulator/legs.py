@@ -76,6 +76,67 @@ class Callbacks:
     extra: dict = field(default_factory=dict)
 
 
+#: What a finished leg keeps for `Emulator.leg()` readers (scenario checks, tests, demos): its record, its party,
+#: its configuration and what happened on it. The lists are the leg's own, so anything a still-pending event of
+#: the leg adds after the end (a late recording, an error) shows up there too.
+ENDED_FIELDS = (
+    "emu",
+    "engine",
+    "sid",
+    "label",
+    "record",
+    "party",
+    "callbacks",
+    "state",
+    "answered_at",
+    "final_status",
+    "heard",
+    "pressed",
+    "spoken",
+    "recorded",
+    "errors",
+    "warnings",
+    "speech",
+    "conferences",
+    "talked_with",
+    "holds",
+    "queue_results",
+    "dial_statuses",
+    "dial_recordings",
+    "sequence",
+)
+
+
+class EndedLeg:
+    """A finished call leg as `Emulator.legs` keeps it: what was observed, without the runtime state.
+
+    A live `Leg` holds its TwiML frames and their closures, a CookieJar, queue/bridge/dial/conference links and
+    continuations; kept for every call, that grew a long-running emulator by ~5 KB a call and gave the garbage
+    collector ever more to scan. Once a leg has ended nothing runs it again (its pending events only find it
+    ended), so the emulator swaps it for this and the Leg dies with its last pending event. Everything the REST
+    API shows lives elsewhere (the CallRecord in the store, recordings, queues, conferences)."""
+
+    __slots__ = ENDED_FIELDS
+    ended = True
+    # A live leg's runtime state, always empty once it ended.
+    gather = queued = bridge = dialing = dial_link = recording = conference = speech_listener = None
+    frames: tuple = ()
+    suspended: tuple = ()
+
+    def __init__(self, leg: Leg) -> None:
+        for name in ENDED_FIELDS:
+            setattr(self, name, getattr(leg, name))
+
+    def call_status(self) -> str:
+        return self.record.status
+
+    def now(self) -> float:
+        return self.engine.now()
+
+    def __repr__(self) -> str:
+        return f"<EndedLeg {self.label} {self.sid} {self.final_status}>"
+
+
 class Leg:
     """A call leg as the phone network sees it."""
 
@@ -262,6 +323,7 @@ class Leg:
             self.record.duration = duration
         self.set_status(final, "completed", CallDuration=duration, Duration=max(1, math.ceil(duration / 60)))
         self.emu.leg_ended(self)
+        self.emu.leg_finished(self)
 
     # -- webhooks and documents --------------------------------------------------------------------------
     def request(self, url: str, method: str | None, params: dict, purpose: str):
