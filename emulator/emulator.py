@@ -18,6 +18,8 @@ from emulator.transport import Transport, WebhookResult
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 STATUS_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
+#: One frozenset per subscribed combination (at most 16), shared by every call that subscribes to it.
+_EVENT_SETS: dict[frozenset[str], frozenset[str]] = {}
 _CLIENT = re.compile(r"^client:[\w.-]+$")
 
 
@@ -175,11 +177,12 @@ class Emulator:
             raise TwilioError(400, 21205, "Either Url, Twiml or ApplicationSid must be provided")
         if machine_detection not in (None, "", "Enable", "DetectMessageEnd"):
             raise TwilioError(400, 21629, f"Invalid MachineDetection value {machine_detection}")
-        events = set(status_callback_event) & STATUS_EVENTS or {"completed"}
+        events = frozenset(set(status_callback_event) & STATUS_EVENTS or {"completed"})
+        events = _EVENT_SETS.setdefault(events, events)
         callbacks = Callbacks(
             status_url=status_callback,
             status_method=status_callback_method or "POST",
-            status_events=frozenset(events),
+            status_events=events,
             machine_detection=machine_detection or None,
             async_amd=async_amd,
             async_amd_url=async_amd_status_callback,

@@ -61,9 +61,10 @@ class Frame:
     pc: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Callbacks:
-    """Where and what to report about a leg (from calls.create or the number's configuration)."""
+    """Where and what to report about a leg (from calls.create or the number's configuration); slotted, as a
+    finished leg keeps it."""
 
     status_url: str | None = None
     status_method: str = "POST"

@@ -7,8 +7,10 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
+    """One line of the timeline; slotted, as a long-running emulator keeps ~12 of them a call."""
+
     t: float
     leg: str  # the leg's label (party name) or call SID
     call_sid: str
