@@ -248,6 +248,7 @@ def _play(p: FloorParams, redis_url: str, tmp: str) -> dict:
     finally:
         clock.use(None)
         dialer.close()
+        svc.redis.close()  # its connections closed now, not whenever the collector finds them (ResourceWarning)
 
 
 def _seed_cases(svc, count: int, rng: random.Random, p: FloorParams, emu: Emulator) -> None:

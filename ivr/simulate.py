@@ -65,6 +65,7 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
             embedded = EmbeddedRedis(Path(tmp) / "redis")
             redis_url = embedded.ensure_running()
         clock.use(lambda: emu.engine.clock.datetime().timestamp())
+        app = None
         try:
             app = create_app(
                 {
@@ -86,6 +87,8 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
             return run_scenario(spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu, setup=setup)
         finally:
             clock.use(None)
+            if app is not None:  # its connections closed now, not whenever the collector finds them (ResourceWarning)
+                app.extensions["acs"].redis.close()
             if embedded is not None:
                 embedded.stop()
 
