@@ -251,9 +251,9 @@ def form_encode(params: dict, doseq: bool = False) -> str:
         if type(value) is str:
             pairs.append(_quoted_pair((name, value)))
         elif type(value) is list and all(type(item) is str for item in value):
-            pairs += [_quoted(name) + "=" + _quoted(item) for item in value]
+            pairs += [_quoted_pair((name, item)) for item in value]
         elif type(value) in (int, bool, float):  # e.g. Timeout: urlencode quotes its str()
-            pairs.append(_quoted(name) + "=" + _quoted(str(value)))
+            pairs.append(_quoted_pair((name, str(value))))
         else:  # numbers, tuples, bytes...: urllib's own rules
             return urlencode(params, doseq=True)
     return "&".join(pairs)

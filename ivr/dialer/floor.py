@@ -520,14 +520,14 @@ class Floor:
             self.keys.floor_wrap(),
             self.keys.floor_talking(),
             self._day_key(now),
-            self.keys.floor_hour(self.campaign, int(now // 3600)),
+            self._hour_key(now),
         ]
         args: list = [username, state.value, into, score, DAY_TTL_SECONDS, HOUR_TTL_SECONDS]
         args += [len(mapping), len(deleted), len(day), len(hour), *(x for pair in mapping.items() for x in pair)]
         args += deleted
         for name, amount in day.items():  # as _day sends them: an int by HINCRBY, a float by HINCRBYFLOAT
             args += ["i" if isinstance(amount, int) else "f", name, amount]
-        for name, amount in hour.items():  # as _hour sends them: all by HINCRBYFLOAT
+        for name, amount in hour.items():  # the hour's sums: all by HINCRBYFLOAT
             args += ["f", name, amount]
         if not known:
             args = ["" if amount is _BLANK else amount for amount in args]
@@ -571,8 +571,7 @@ class Floor:
         return None if pipe is not None else ring_time(ring)
 
     def _resolve_call(self, attempt_id: str, now: float, kind: str, verdict_sample: bool) -> tuple[list, list]:
-        hour = self.keys.floor_hour(self.campaign, int(now // 3600))
-        keys = [self.keys.floor_in_flight(self.campaign), hour, self.keys.floor_picked_up(self.campaign)]
+        keys = [self.keys.floor_in_flight(self.campaign), self._hour_key(now), self.keys.floor_picked_up(self.campaign)]
         return keys, [attempt_id, f"{now:.3f}", kind, HOUR_TTL_SECONDS, "1" if verdict_sample else "0"]
 
     def resolved_live(
@@ -731,11 +730,8 @@ class Floor:
                 pipe.hincrbyfloat(key, name, amount)
         pipe.expire(key, DAY_TTL_SECONDS)
 
-    def _hour(self, pipe: redis.client.Pipeline, now: float, **amounts: float) -> None:
-        key = self.keys.floor_hour(self.campaign, int(now // 3600))
-        for name, amount in amounts.items():
-            pipe.hincrbyfloat(key, name, amount)
-        pipe.expire(key, HOUR_TTL_SECONDS)
+    def _hour_key(self, now: float) -> str:
+        return self.keys.floor_hour(self.campaign, int(now // 3600))
 
 
 #: An elapsed amount _OWNED_CHANGE works out from the `since` it reads; and the `since` that asks for it.

@@ -227,14 +227,14 @@ def live_answer(sid: str, attempt) -> twiml.VoiceResponse | str:
     return live_answer_twiml(sid, attempt, free, own, now)
 
 
-def live_answer_twiml(sid: str, attempt, free: int, own: bool, now: float | None = None) -> twiml.VoiceResponse | str:
+def live_answer_twiml(sid: str, attempt, free: int, own: bool, now: float) -> twiml.VoiceResponse | str:
     """The live answer's TwiML once it is made: `free` employees (ready or nearly), `own`: the preview employee's
     queue; with none, the abandonment (counted now)."""
     if free > 0:
         if own:
             return twiml.rendered(twiml.live_answer_enqueue, floor_urls(), preview_queue(attempt.employee))
         return twiml.rendered(twiml.live_answer_enqueue, floor_urls())
-    floor().abandoned(sid, clock.now() if now is None else now)
+    floor().abandoned(sid, now)
     return _abandonment_message(attempt)
 
 
