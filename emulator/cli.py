@@ -27,7 +27,16 @@ from emulator.engine import RealClock, VirtualClock
 )
 @click.option("--app-url", help="Base URL for relative URLs in --scenario (the app's PUBLIC_BASE_URL).")
 @click.option("--fast", is_flag=True, help="Virtual clock (fast-forward) instead of real time.")
-def emulator_command(host: str, port: int, scenario_file: str | None, app_url: str | None, fast: bool) -> None:
+@click.option(
+    "--keep",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Newest transcript entries and webhook records held (0: all); calls and other REST records are all kept.",
+)
+def emulator_command(
+    host: str, port: int, scenario_file: str | None, app_url: str | None, fast: bool, keep: int
+) -> None:
     """Run a local Twilio (REST API + phone network) for manual testing."""
     from emulator.scenario import build, load_scenario
 
@@ -35,6 +44,7 @@ def emulator_command(host: str, port: int, scenario_file: str | None, app_url: s
         account_sid=os.environ.get("TWILIO_ACCOUNT_SID"),
         auth_token=os.environ.get("TWILIO_AUTH_TOKEN"),
         clock=VirtualClock() if fast else RealClock(),
+        keep=keep or None,
     )
     if scenario_file:
         spec = load_scenario(scenario_file)

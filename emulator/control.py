@@ -42,7 +42,7 @@ def _handle(emu: Emulator, request: Request) -> Response:
             return Response(emu.transcript.to_json(), mimetype="application/json")
         return Response(emu.transcript.to_text() + "\n", mimetype="text/plain")
     if request.method == "GET" and name in ("webhooks", "errors"):
-        return _json(getattr(emu, name))
+        return _json(list(getattr(emu, name)))
     if request.method == "POST" and name == "faults":
         emu.faults.fail_next(body["operation"], int(body.get("count", 1)), int(body.get("status", 503)))
         return _json({"ok": True})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+from collections import deque
 from collections.abc import Iterable
 
 from emulator import outbound, queueing
@@ -32,12 +33,16 @@ class Emulator:
         auth_token: str | None = None,
         clock: Clock | None = None,
         default_party: type[Party] = Human,
+        keep: int | None = None,
     ) -> None:
+        """`keep`: how many transcript entries and webhook records to hold (the newest; None: all), so an
+        emulator serving for days does not grow without end; REST records (calls, recordings...) are all kept,
+        as Twilio keeps them."""
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or secrets.token_hex(16)
         self.engine = Engine(clock or VirtualClock())
         self.store = Store()
-        self.transcript = Transcript()
+        self.transcript = Transcript(limit=keep)
         self.transport = Transport(self.auth_token)
         self.faults = Faults()
         self.default_party = default_party
@@ -46,7 +51,8 @@ class Emulator:
         self.labels: dict[str, str] = {}
         self._label_counts: dict[str, int] = {}
         self.dial_waiters: dict[str, list[Leg]] = {}
-        self.webhooks: list[dict] = []
+        self.webhooks: deque[dict] = deque(maxlen=keep)
+        self.webhook_count = 0  # every webhook made, kept or not
         self.errors: list[dict] = []
         self.warnings: list[dict] = []  # TwiML schema warnings of every leg
         self._lock = threading.RLock()
@@ -266,6 +272,7 @@ class Emulator:
 
     def record_webhook(self, leg: Leg, purpose: str, result: WebhookResult) -> None:
         with self._lock:
+            self.webhook_count += 1
             self.webhooks.append(
                 {
                     "t": round(self.engine.now(), 3),

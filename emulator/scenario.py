@@ -53,7 +53,7 @@ class ScenarioResult:
             "failures": self.failures,
             "events": self.events,
             "errors": self.emulator.errors,
-            "webhooks": self.emulator.webhooks,
+            "webhooks": list(self.emulator.webhooks),
             "transcript": json.loads(self.emulator.transcript.to_json()),
         }
 

@@ -227,8 +227,7 @@ class Story:
         self.echo(f"\n=== {local:%H:%M} New York — {title}")
 
     def flush_transcript(self) -> None:
-        entries = self.emu.transcript.entries[self._printed :]
-        self._printed += len(entries)
+        entries, self._printed = self.emu.transcript.since(self._printed)
         for e in entries:
             if e.kind not in TRANSCRIPT_KINDS:
                 continue

@@ -322,7 +322,7 @@ def _figures(p: FloorParams, svc, emu: Emulator, day_seconds: float, elapsed: fl
         "max_wait_seconds": round(float(day.get("wait_max", 0)), 3),
         "max_calls_per_second": max(seconds.values(), default=0),
         "max_cps_setting": float(svc.config.extra.get("ACS_MAX_CPS", 1)),
-        "webhooks": len(emu.webhooks),
+        "webhooks": emu.webhook_count,
         "run_seconds": round(elapsed, 2),
     }
 
