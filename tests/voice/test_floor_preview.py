@@ -7,7 +7,14 @@ import pytest
 
 from emulator import Caller, Employee, Human
 from ivr.dialer.floor import State
-from ivr.dialer.floor_phone import FloorPhoneError, go_ready, preview_queue, rewait_ready_legs, wait_for_own_call
+from ivr.dialer.floor_phone import (
+    FloorPhoneError,
+    bring_legs_to_inbound,
+    go_ready,
+    preview_queue,
+    rewait_ready_legs,
+    wait_for_own_call,
+)
 from ivr.dialer.preview_calls import dial_for
 from ivr.voice.twiml import FLOOR_QUEUE
 
@@ -52,6 +59,18 @@ def _click(emu, svc, dialer, username: str) -> None:
     assert len(report.placed) == 1
 
 
+def _inbound_caller_waiting(emu, svc):
+    """A practitioner calls the ACS line and, keying nothing, holds on the inbound queue; returns their leg."""
+    emu.add_number(ACS_LINE, voice_url=svc.config.public_base_url + "/voice/acs")
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"))
+    waiting = svc.keys.queue_waiting(svc.config.queue_name)
+    for _ in range(120):  # greeting, no digits: the inbound queue (in preview mode, never the shared one)
+        emu.run(until=emu.engine.now() + 1)
+        if svc.redis.zcard(waiting):
+            return leg
+    raise AssertionError("the caller never reached the inbound queue")
+
+
 def _waiting_on(emu, username: str) -> str:
     """The queue the employee's leg last started waiting on."""
     notes = [e.text for e in emu.transcript.for_leg(username) if e.text.startswith("dial: waiting for a caller in")]
@@ -93,6 +112,25 @@ def test_ben_waits_on_his_own_queue_in_preview_mode_and_an_inbound_caller_still_
     assert queued == ["enqueued in 'acs' at position 1"]
     ben = svc.floor.get("ben")
     assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == leg.sid
+
+
+def test_a_tick_brings_an_idle_leg_to_an_inbound_caller_at_once_not_at_its_renewal(floor_world, emu):
+    """Legs wait on their own queues in preview mode, where no inbound caller is put: the paced tick (every
+    ACS_DIALER_TICK_SECONDS; workers.jobs.dial_due) redirects one, which takes the caller first."""
+    svc, _ = floor_world
+    svc.floor.set_mode("preview")
+    svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # so only the tick's redirect can bring Ben
+    _ready(emu, svc, "ben", BEN_PHONE, talk_seconds=300)
+    _ready(emu, svc, "ann", ANN_PHONE, talk_seconds=300)
+    leg = _inbound_caller_waiting(emu, svc)
+    emu.run(until=emu.engine.now() + 30)
+    assert svc.floor.get("ben").state is State.READY  # before: waiting beside an idle Ben until his renewal
+    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 1) == 1
+    emu.run(until=emu.engine.now() + 1)
+    ben, ann = svc.floor.get("ben"), svc.floor.get("ann")
+    assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == leg.sid  # ready first
+    assert ann.state is State.READY and _waiting_on(emu, "ann") == preview_queue("ann")
+    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 0) == 0
 
 
 def test_the_clicker_busy_at_answer_hears_nobody_else_but_the_message_within_two_seconds(floor_world, emu):
@@ -139,17 +177,11 @@ def test_a_click_with_inbound_callers_waiting_keeps_the_clickers_leg_for_the_per
     redirect must not hand the clicker one of them: their person would then find them busy and hear the message."""
     svc, dialer = floor_world
     svc.floor.set_mode("preview")
-    emu.add_number(ACS_LINE, voice_url=svc.config.public_base_url + "/voice/acs")
     svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # no renewal meanwhile: Ann's leg stays on her own queue
     _ready(emu, svc, "ann", ANN_PHONE)
-    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"))
-    waiting = svc.keys.queue_waiting(svc.config.queue_name)
-    for _ in range(120):  # greeting, no digits: the inbound queue (Ann's leg waits on her own)
-        emu.run(until=emu.engine.now() + 1)
-        if svc.redis.zcard(waiting):
-            break
-    assert svc.redis.zcard(waiting) == 1
+    leg = _inbound_caller_waiting(emu, svc)
     _click(emu, svc, dialer, "ann")
+    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 1) == 0  # the tick leaves her leg be
     emu.run(until=emu.engine.now() + 15)
     ann = svc.floor.get("ann")
     assert ann.state is State.ON_CALL and ann.kind == "outbound" and ann.call["call_sid"] == _callee(emu)
