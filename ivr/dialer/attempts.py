@@ -80,27 +80,38 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
+# One attempt opened in `placing`, with its CRN (both scripts below): its hash from the 10 FIELDS values at ARGV[a]
+# (the crn's replaced by `crn`), in the case's attempt history, the placing and open sets.
+_OPEN_ONE = """
+local function open_one(placing, open, key, history, argv, a, crn, now, ttl)
+  local id = argv[a]
+  redis.call('HSET', key, 'case_id', argv[a + 1], 'contact', argv[a + 2], 'contact_kind', argv[a + 3],
+    'to', argv[a + 4], 'crn', crn, 'created_at', argv[a + 6], 'lock', argv[a + 7],
+    'contact_name', argv[a + 8], 'unanswered_at_open', argv[a + 9], 'state', 'placing', 'placing_since', now)
+  redis.call('EXPIRE', key, ttl)
+  redis.call('ZADD', history, argv[a + 6], id)
+  redis.call('ZADD', placing, now, id)
+  redis.call('ZADD', open, now, id)
+end
+"""
+
 # Open a batch of attempts in `placing` (one script call, however many attempts: replies cost more than work).
 # KEYS: placing, open, day counters, then per attempt: attempt, case_attempts.
 # ARGV: now, ttl, day ttl, then per attempt the 10 FIELDS values.
-_OPEN = """
+_OPEN = (
+    _OPEN_ONE
+    + """
 local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 10
 local opened = (#KEYS - 3) / 2
 redis.call('HINCRBY', KEYS[3], 'opened', opened)
 redis.call('EXPIRE', KEYS[3], ARGV[3])
 for i = 0, opened - 1 do
-  local a, id = 4 + i * n, ARGV[4 + i * n]
-  local key, history = KEYS[4 + i * 2], KEYS[5 + i * 2]
-  redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
-    'to', ARGV[a + 4], 'crn', ARGV[a + 5], 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
-    'contact_name', ARGV[a + 8], 'unanswered_at_open', ARGV[a + 9], 'state', 'placing', 'placing_since', now)
-  redis.call('EXPIRE', key, ttl)
-  redis.call('ZADD', history, ARGV[a + 6], id)
-  redis.call('ZADD', KEYS[1], now, id)
-  redis.call('ZADD', KEYS[2], now, id)
+  local a = 4 + i * n
+  open_one(KEYS[1], KEYS[2], KEYS[4 + i * 2], KEYS[5 + i * 2], ARGV, a, ARGV[a + 5], now, ttl)
 end
 return opened
 """
+)
 
 # _OPEN for the attempts whose call the person's count took (persons.CallCounts.reserve, earlier on the same
 # pipeline: the attempt id is in that calls key) and whose (case, contact) has a CRN on file (Store.queue_crns,
@@ -108,21 +119,17 @@ return opened
 # CRNs and opening cost one round trip; the caller opens the rest itself. Returns the attempt ids opened.
 # KEYS: placing, open, day counters, then per attempt: attempt, case_attempts, calls key, case_crns.
 # ARGV: now, ttl, day ttl, then per attempt the 10 FIELDS values (the crn's is not used).
-_OPEN_RESERVED = """
+_OPEN_RESERVED = (
+    _OPEN_ONE
+    + """
 local now, ttl, n = ARGV[1], tonumber(ARGV[2]), 10
 local opened = {}
 for i = 0, (#KEYS - 3) / 4 - 1 do
   local a, id = 4 + i * n, ARGV[4 + i * n]
-  local key, history, calls, crns = KEYS[4 + i * 4], KEYS[5 + i * 4], KEYS[6 + i * 4], KEYS[7 + i * 4]
+  local calls, crns = KEYS[6 + i * 4], KEYS[7 + i * 4]
   local crn = redis.call('HGET', crns, ARGV[a + 2])
   if crn and redis.call('ZSCORE', calls, id) then
-    redis.call('HSET', key, 'case_id', ARGV[a + 1], 'contact', ARGV[a + 2], 'contact_kind', ARGV[a + 3],
-      'to', ARGV[a + 4], 'crn', crn, 'created_at', ARGV[a + 6], 'lock', ARGV[a + 7],
-      'contact_name', ARGV[a + 8], 'unanswered_at_open', ARGV[a + 9], 'state', 'placing', 'placing_since', now)
-    redis.call('EXPIRE', key, ttl)
-    redis.call('ZADD', history, ARGV[a + 6], id)
-    redis.call('ZADD', KEYS[1], now, id)
-    redis.call('ZADD', KEYS[2], now, id)
+    open_one(KEYS[1], KEYS[2], KEYS[4 + i * 4], KEYS[5 + i * 4], ARGV, a, crn, now, ttl)
     opened[#opened + 1] = id
   end
 end
@@ -132,6 +139,7 @@ if #opened > 0 then
 end
 return opened
 """
+)
 
 # Twilio accepted these calls. A status callback may have won the race and finalised one already: keep that.
 # KEYS: placing, then per attempt: attempt, call_attempt. ARGV: ttl, then attempt_id, call_sid, … in the same order.
