@@ -18,7 +18,32 @@ from ivr.simulate import simulate
 from workers.cli import dial, worker
 
 
-@click.group()
+class AcsGroup(click.Group):
+    """The errors any command can meet before it does anything, each as one line with README's exit status."""
+
+    def invoke(self, ctx: click.Context):
+        import redis
+
+        from ivr.cases.tin import redact
+        from ivr.config import ConfigError
+        from ivr.data_key import DataKeyError
+
+        try:
+            return super().invoke(ctx)
+        except DataKeyError as exc:  # a missing or malformed key: nothing started
+            _stop(f"acs: {exc}", 2)
+        except ConfigError as exc:  # a setting that is malformed or out of range, named as preflight names them
+            _stop(f"acs {ctx.invoked_subcommand}: {exc}", 1)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # long-running commands ride outages themselves
+            _stop(f"acs: cannot reach Redis ({redact(str(exc))}); is REDIS_URL right and the server up?", 1)
+
+
+def _stop(line: str, status: int) -> None:
+    click.echo(line, err=True)
+    sys.exit(status)
+
+
+@click.group(cls=AcsGroup)
 def cli() -> None:
     """acs-ivr: the ACS practitioner line, dialer and collection console."""
     from ivr import log_redaction
@@ -69,8 +94,9 @@ def import_(kind: str, path: str) -> None:
         click.echo(f"{path}: nothing imported ({len(result.errors)} error(s){more})", err=True)
         sys.exit(1)
     resumed = ", resumed after an interrupted run" if result.resumed else ""
+    what = kind if result.rows != 1 else kind.removesuffix("s")
     click.echo(
-        f"{path}: {result.rows} {kind} imported ({result.created} new, {result.rows - result.created} updated{resumed})"
+        f"{path}: {result.rows} {what} imported ({result.created} new, {result.rows - result.created} updated{resumed})"
     )
 
 
@@ -143,20 +169,4 @@ for command in (demo, worker, dial, employee, emulator_command, simulate, floor_
 
 
 def main() -> None:
-    import redis
-
-    from ivr.cases.tin import redact
-    from ivr.config import ConfigError
-    from ivr.data_key import DataKeyError
-
-    try:
-        cli()
-    except DataKeyError as exc:  # a missing or malformed key: one line, no traceback, nothing started
-        click.echo(f"acs: {exc}", err=True)
-        sys.exit(2)
-    except ConfigError as exc:  # a setting that is not a number where one is needed
-        click.echo(f"acs: {exc}", err=True)
-        sys.exit(2)
-    except (redis.ConnectionError, redis.TimeoutError) as exc:  # long-running commands ride outages out themselves
-        click.echo(f"acs: cannot reach Redis ({redact(str(exc))}); is REDIS_URL right and the server up?", err=True)
-        sys.exit(1)
+    cli()  # errors before a command starts are one line each (AcsGroup)

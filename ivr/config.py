@@ -17,16 +17,21 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names the variable (commands print it as one line)."""
 
 
-def number_setting(env: Mapping[str, str], name: str, default, kind=float):
-    """`env[name]` read as `kind` (int or float), `default` when unset or empty; ConfigError naming it otherwise."""
+def number_setting(env: Mapping[str, str], name: str, default, kind=float, minimum: float | None = None):
+    """`env[name]` read as `kind` (int or float), `default` when unset or empty; ConfigError naming it when it is
+    not such a number or is below `minimum` (a silent fallback would hide the typo until it mattered)."""
     value = env.get(name)
     if value is None or value == "":
         return default
+    bound = "" if minimum is None else f" ≥ {minimum:g}"
+    what = ("a whole number" if kind is int else "a number") + bound
     try:
-        return kind(value)
+        number = kind(value)
     except ValueError:
-        what = "a whole number" if kind is int else "a number"
         raise ConfigError(f"{name} must be {what}, not {value!r}") from None
+    if minimum is not None and not number >= minimum:  # `not >=` also refuses NaN
+        raise ConfigError(f"{name} must be {what}, not {value!r}")
+    return number
 
 
 @dataclass(frozen=True)

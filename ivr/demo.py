@@ -408,6 +408,12 @@ def run_demo(echo: Callable[[str], None] = click.echo, start: datetime | None = 
     return ok, world
 
 
+def url_lines(urls: list[tuple[str, str]]) -> list[str]:
+    """One line per (label, url), the URLs in one column however long a label (the console's carries a password)."""
+    width = max(len(label) for label, _url in urls)
+    return [f"  {label:<{width}}  {url}" for label, url in urls]
+
+
 @click.command()
 @click.option("--keep-running", is_flag=True, help="leave Redis, the app, the emulator and a worker up; print URLs")
 def demo(keep_running: bool) -> None:
@@ -418,8 +424,8 @@ def demo(keep_running: bool) -> None:
         world.stop()
         raise SystemExit(0 if ok else 1)
     click.echo("\nstill running (Ctrl-C to stop):")
-    for label, url in world.urls():
-        click.echo(f"  {label:<28} {url}")
+    for line in url_lines(world.urls()):
+        click.echo(line)
     from emulator.engine import RealClock
     from ivr.keys import KeySchema
     from workers.queues import WORKER_QUEUES, rq_connection

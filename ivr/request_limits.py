@@ -20,15 +20,15 @@ from urllib.parse import unquote
 from flask import Flask, Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from ivr.config import Config
+from ivr.config import Config, number_setting
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024
 
 
 def max_request_bytes(config: Config) -> int:
-    """ACS_MAX_REQUEST_BYTES, or 64 KiB (Twilio's form bodies are a few KB)."""
-    text = config.extra.get("ACS_MAX_REQUEST_BYTES") or ""
-    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_REQUEST_BYTES
+    """ACS_MAX_REQUEST_BYTES, or 64 KiB (Twilio's form bodies are a few KB); ConfigError for a bad value, which
+    `acs serve` reports before starting (ivr.preflight)."""
+    return number_setting(config.extra, "ACS_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, int, minimum=1)
 
 
 class BodyLimit:

@@ -22,11 +22,20 @@ def run_acs(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    "args", [("serve",), ("worker", "--burst"), ("import", "cases", str(SAMPLE_CASES)), ("case", "show", "X-1")]
+    "args",
+    [
+        ("serve",),
+        ("worker", "--burst"),
+        ("import", "cases", str(SAMPLE_CASES)),
+        ("case", "show", "X-1"),
+        ("why", "X-1"),
+        ("dnc", "list"),
+    ],
 )
 def test_with_redis_url_and_no_key_every_command_refuses_in_one_line(args, redis_url, tmp_path) -> None:
+    """README: exit 2 (`acs why` and `acs dnc` exited 1); tests/test_cli_config.py runs every keyed command."""
     result = run_acs(*args, env={"REDIS_URL": redis_url, "ACS_DATA_DIR": str(tmp_path / "var")})
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "ACS_DATA_KEY is not set" in result.stderr, result.stderr
     assert not (tmp_path / "var" / "data.key").exists()
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from ivr import clock
-from ivr.demo import _URL_PROVIDERS, add_url, run_demo
+from ivr.demo import _URL_PROVIDERS, add_url, run_demo, url_lines
 from workers.jobs import reset_runtime
 
 
@@ -38,3 +38,9 @@ def test_the_story_plays_green_end_to_end(restored_environment, capsys):
     assert not os.path.exists(world.config.data_dir)  # no AOF of the sample data left behind in /tmp
     # The demo's data key dies with its temporary directory: nothing to back up, so no advice to.
     assert "back it up" not in capsys.readouterr().err
+
+
+def test_the_keep_running_urls_share_one_column_whatever_the_labels_length():
+    """Before: the console's label (with its password) was longer than the fixed width and pushed its URL out."""
+    lines = url_lines([("health", "http://a/healthz"), ("console (demo / s0yuJkjcDXd2)", "http://a/console/")])
+    assert [line.index("http://") for line in lines] == [len("  console (demo / s0yuJkjcDXd2)  ")] * 2

@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from ivr.config import ConfigError
 from ivr.console.audit import AuditLog
 from ivr.console.floor_mode import MODE_HELP, UnknownMode, change_mode, current_mode
+from ivr.data_key import DataKeyError
 from ivr.services import services_from_env
 
 
@@ -22,9 +24,11 @@ def floor() -> None:
 def mode(mode: str | None) -> None:
     try:
         svc = services_from_env()
-    except (ValueError, RuntimeError) as error:
+    except (DataKeyError, ConfigError):
+        raise  # one line with README's exit status, as for every command (ivr.cli.AcsGroup)
+    except RuntimeError as error:  # the embedded redis-server did not start
         click.echo(f"acs floor mode: {error}", err=True)
-        sys.exit(2)
+        sys.exit(1)
     if mode is None:
         click.echo(current_mode(svc.floor))
         return

@@ -11,7 +11,7 @@ import secrets
 import redis
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from ivr.config import Config
+from ivr.config import Config, number_setting
 from ivr.console.employees import Employee, employee_from_hash
 from ivr.keys import KeySchema
 
@@ -29,9 +29,9 @@ DEFAULT_IDLE_MINUTES = 30
 
 
 def idle_minutes(config: Config) -> int:
-    """ACS_SESSION_IDLE_MINUTES: a console session unused this long is over (default 30)."""
-    text = config.extra.get("ACS_SESSION_IDLE_MINUTES") or ""
-    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_IDLE_MINUTES
+    """ACS_SESSION_IDLE_MINUTES: a console session unused this long is over (default 30); ConfigError for a bad
+    value, which `acs serve` reports before starting (ivr.preflight)."""
+    return number_setting(config.extra, "ACS_SESSION_IDLE_MINUTES", DEFAULT_IDLE_MINUTES, int, minimum=1)
 
 
 class ServerSessions:

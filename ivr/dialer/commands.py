@@ -13,6 +13,8 @@ import click
 from ivr import clock
 from ivr.cases.phones import InvalidPhone, mask_phone, normalize_phone
 from ivr.cases.tin import redact
+from ivr.config import ConfigError
+from ivr.data_key import DataKeyError
 from ivr.dialer.dnc import DncRecord, DoNotCall
 from ivr.services import Services, services_from_env
 
@@ -28,6 +30,8 @@ def _fail(message: str) -> None:
 def _services() -> Services:
     try:
         return services_from_env()
+    except (DataKeyError, ConfigError):
+        raise  # one line with README's exit status, as for every command (ivr.cli.AcsGroup)
     except (ValueError, RuntimeError) as error:
         _fail(f"acs: {error}")
         raise  # unreachable
@@ -170,4 +174,5 @@ def import_dnc(path: str) -> None:
     who = f"cli:{getpass.getuser()}"
     added = DoNotCall(svc.redis, svc.keys).add_many((p, DncRecord(who, "import", now, r)) for p, r in parsed.rows)
     _audit(svc, "dnc_import", rows=len(parsed.rows), added=added)
-    click.echo(f"{path}: {len(parsed.rows)} numbers imported ({added} new, {len(parsed.rows) - added} already listed)")
+    rows = len(parsed.rows)
+    click.echo(f"{path}: {rows} number{'' if rows == 1 else 's'} imported ({added} new, {rows - added} already listed)")

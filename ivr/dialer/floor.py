@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import redis
 
-from ivr.config import number_setting
+from ivr.config import ConfigError, number_setting
 from ivr.dialer.pacing import PREVIEW
 from ivr.keys import KeySchema
 
@@ -41,21 +41,17 @@ class FloorSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> FloorSettings:
-        def get(name: str, default, kind=float):
-            return number_setting(env, name, default, kind)
-
+        """The settings, or ConfigError naming the one bad setting (each read checks its own bound)."""
         d = cls()
         settings = cls(
-            wrap_seconds=get("ACS_WRAP_UP_SECONDS", d.wrap_seconds),
+            wrap_seconds=number_setting(env, "ACS_WRAP_UP_SECONDS", d.wrap_seconds, minimum=0),
             campaign=env.get("ACS_CAMPAIGN") or d.campaign,
-            max_abandon_percent=get("ACS_MAX_ABANDON_PERCENT", d.max_abandon_percent),
-            lines_per_employee=get("ACS_LINES_PER_EMPLOYEE", d.lines_per_employee),
-            renew_seconds=get("ACS_AGENT_RENEW_SECONDS", d.renew_seconds, int),
+            max_abandon_percent=number_setting(env, "ACS_MAX_ABANDON_PERCENT", d.max_abandon_percent),
+            lines_per_employee=number_setting(env, "ACS_LINES_PER_EMPLOYEE", d.lines_per_employee, minimum=1),
+            renew_seconds=number_setting(env, "ACS_AGENT_RENEW_SECONDS", d.renew_seconds, int, minimum=5),
         )
         if not 0 <= settings.max_abandon_percent <= 100:
-            raise ValueError(f"ACS_MAX_ABANDON_PERCENT must be between 0 and 100, not {settings.max_abandon_percent}")
-        if settings.wrap_seconds < 0 or settings.lines_per_employee < 1 or settings.renew_seconds < 5:
-            raise ValueError("ACS_WRAP_UP_SECONDS must be ≥ 0, ACS_LINES_PER_EMPLOYEE ≥ 1, ACS_AGENT_RENEW_SECONDS ≥ 5")
+            raise ConfigError(f"ACS_MAX_ABANDON_PERCENT must be between 0 and 100, not {settings.max_abandon_percent}")
         return settings
 
     def floor(self, client: redis.Redis, keys: KeySchema) -> Floor:
