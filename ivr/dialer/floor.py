@@ -297,17 +297,19 @@ local function change_state(employee, states, ready, wrap, talking, username, st
 end
 """
 
-# A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer, the
-# employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
-# `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
-# ARGV: call_sid, now, day ttl, username, now as the talking score. Returns the live answer's record ({}: none).
+# A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer taken by
+# the employee's current leg, the employee's BRIDGED change exactly as Floor._write makes it (on a call, kind
+# `outbound`, the live answer's case; `since` only if the state changed), all at once. A leg that is no longer the
+# employee's (Away could not hang it up) changes nothing of theirs: no webhook of that leg would end the call.
+# KEYS: live, waiting, day, employee, states, ready, wrap, talking. ARGV: call_sid, now, day ttl, username, now as
+# the talking score, the leg's CallSid. Returns the live answer's record ({}: none).
 _BRIDGE = (
     _COUNT_CONNECTED
     + _CHANGE_STATE
     + """
 count_connected(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 local record = redis.call('HGETALL', KEYS[1])
-if #record == 0 then return record end
+if #record == 0 or redis.call('HGET', KEYS[4], 'line') ~= ARGV[6] then return record end
 local fields = {'state', 'on-call', 'kind', 'outbound', 'call_sid', ARGV[1]}
 local found = {}
 for i = 1, #record, 2 do found[record[i]] = record[i + 1] end
@@ -671,14 +673,15 @@ class Floor:
         wait = self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS])
         return None if wait in (-1, None) else float(wait)
 
-    def bridged(self, call_sid: str, username: str, now: float) -> dict[str, str]:
-        """At the bridge, in one script call (_BRIDGE): count the live answer connected and, when there is one, put
-        `username` on the call with its case (Event.BRIDGED, kind outbound); its record ({}: an inbound caller, and
-        nothing was written)."""
+    def bridged(self, call_sid: str, username: str, now: float, agent_call_sid: str) -> dict[str, str]:
+        """At the bridge, in one script call (_BRIDGE): count the live answer connected and, when there is one and
+        `agent_call_sid` is still `username`'s leg, put them on the call with its case (Event.BRIDGED, kind
+        outbound); its record ({}: an inbound caller, and nothing was written)."""
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
         keys += [self.keys.floor_employee(username), self.keys.floor_states(), self.keys.floor_ready()]
         keys += [self.keys.floor_wrap(), self.keys.floor_talking()]
-        flat = self._bridge(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS, username, now])
+        args = [call_sid, f"{now:.3f}", DAY_TTL_SECONDS, username, now, agent_call_sid]
+        flat = self._bridge(keys=keys, args=args)
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
     def abandoned(self, call_sid: str, now: float) -> bool:

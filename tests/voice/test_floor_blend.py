@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from emulator import Caller, Employee, Human
-from ivr.dialer.floor import FloorSettings, State
-from ivr.dialer.floor_phone import go_ready
+from ivr.dialer.floor import Event, FloorSettings, State
+from ivr.dialer.floor_phone import go_away, go_ready
 from ivr.dialer.paced import PacedDialer
 from ivr.voice.twiml import FLOOR_QUEUE
 
@@ -103,3 +103,22 @@ def test_an_outbound_press_1_caller_reaches_the_ready_employee_at_once(floor_wor
     case_id = ann.call["case_id"]
     lines = [e for e in svc.history.entries(case_id) if e.summary == "Caller connected to a collection employee"]
     assert len(lines) == 1
+
+
+def test_a_leg_away_left_behind_that_takes_an_inbound_caller_leaves_its_employee_away(floor_world, emu):
+    """Away could not hang ann's leg up; an inbound caller sent to the floor's queue (cat is ready) is taken by it.
+    Ann stays away rather than on a call no webhook of hers would end."""
+    svc, _ = floor_world
+    _ready(emu, svc)
+    old_leg = svc.floor.get("ann").line
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"), at=emu.engine.now() + 5)  # queued ~30 s on
+    renewed = emu.engine.now() + 29  # ann's leg renews its 30-s wait ~33 s after Ready rang it: away after that
+    emu.run(until=renewed)
+    assert any("/voice/floor/agent-next" in w["url"] for w in emu.webhooks)
+    go_away(None, svc.floor, "ann")  # no REST client: the leg is not hung up
+    svc.floor.apply("cat", Event.READY, emu.engine.clock.datetime().timestamp())
+    emu.run(until=emu.engine.now() + 20)
+    assert svc.callers.get(leg.sid).agent_call_sid == old_leg  # the old leg took the caller
+    ann = svc.floor.get("ann")
+    assert ann.state is State.AWAY and ann.call == {} and svc.floor.everyone()["ann"] == "away"
+    assert svc.redis.zscore(svc.keys.floor_talking(), "ann") is None

@@ -77,3 +77,24 @@ def test_ready_on_paper_but_no_leg_waiting_still_hears_the_message_within_two_se
     answer, message = _answer_and_message_times(emu, _placed_callee(emu))
     assert message is not None and 0.9 <= message - answer <= 2.0
     assert svc.floor.day_stats(svc_now(emu))[0]["abandoned"] == "1"
+
+
+def test_a_leg_away_left_behind_never_puts_its_employee_back_on_a_call_for_good(floor_world, emu):
+    """Away could not hang ann's leg up (Twilio refused, logged), so it still waits on the floor's queue and takes
+    the live answer meant for cat. Ann stays away: the bridge on a leg that is no longer hers does not put her on a
+    call that no webhook of hers would ever end (on-call for good: counted signed in, paced for, never free)."""
+    svc, paced = floor_world
+    emu.assign(AGENT_PHONE, Employee(name="ann", talk_seconds=20))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, "ann", AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)
+    old_leg = svc.floor.get("ann").line
+    go_away(None, svc.floor, "ann")  # no REST client: the leg is not hung up
+    svc.floor.apply("cat", Event.READY, svc_now(emu))  # ready on paper: the pacer dials for her
+    emu.assign("+14155550123", Human())
+    assert paced.tick().calls == 1
+    emu.run(until=emu.engine.now() + 60)
+    assert svc.redis.get(svc.keys.agent_bridge(old_leg)) or svc.floor.day_stats(svc_now(emu))[0]["connected"] == "1"
+    ann = svc.floor.get("ann")
+    assert ann.state is State.AWAY and ann.call == {}
+    assert svc.redis.zscore(svc.keys.floor_talking(), "ann") is None
+    assert svc.floor.everyone()["ann"] == "away"
