@@ -228,8 +228,11 @@ return tostring(wait)
 """
 )
 
-# A live answer leaves without an employee: abandoned, once.
+# A live answer leaves without an employee: abandoned, once. ARGV[3] '1': only if it is a live answer (the call's
+# final status, which comes for every call: one whose live answer never left the queue by its action — the callee
+# hung up while Twilio fetched the Enqueue, or the action failed — is abandoned too).
 _ABANDONED = """
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'outcome', 'abandoned') == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'abandoned', 1)
@@ -687,7 +690,14 @@ class Floor:
     def abandoned(self, call_sid: str, now: float) -> bool:
         """Count a live answer that heard the abandonment message instead of an employee (once per call)."""
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
-        return bool(self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS]))
+        return bool(self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS, "0"]))
+
+    def call_ended(self, call_sid: str, now: float, pipe: redis.client.Pipeline) -> None:
+        """The call's final status: a live answer it made that was neither connected nor abandoned by then (its
+        queue action never came) is abandoned now, and no longer waits (the pacers would keep an employee for it
+        for ever). Queued on `pipe`; nothing for a call that made no live answer."""
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS, "1"], client=pipe)
 
     def count(self, now: float, **amounts: float) -> None:
         """Add to today's counters (placed, machine, amd_false_positive, …)."""

@@ -26,10 +26,12 @@ SETTLE_EVERY_SECONDS = 5.0
 # queue, today, this hour, picked-up. Of those talking only their number: pacing takes talk as memoryless, so when
 # each call began tells it nothing, and a whole sorted set converted to a Lua table and back costs a tick more than
 # the rest of the script. Of today's counters, only the two the abandonment rate needs. ARGV: in-flight calls
-# placed (and pickups noted) before this are forgotten (their callbacks were lost).
+# placed (and pickups noted) before this are forgotten (their callbacks were lost), and so are callers who joined
+# the floor's queue before it (a live answer waits there a second or two: its queue action was lost).
 _SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', ARGV[1])
 return {
   redis.call('HGET', KEYS[1], 'mode'),
   redis.call('ZCARD', KEYS[2]),

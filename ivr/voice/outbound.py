@@ -172,6 +172,8 @@ def outbound_status():
             svc = services()
             pipe = svc.redis.pipeline(transaction=False)
             floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe)
+            if sid := call_sid():
+                floor.floor().call_ended(sid, clock.now(), pipe)
             attempt, case = svc.attempts.seen(attempt_id)
             if attempt is None:
                 svc.attempts.read(attempt_id, pipe)

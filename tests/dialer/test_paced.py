@@ -48,3 +48,15 @@ def test_only_predictive_pacing_asks_twilio_for_the_pickup(app, dialer, emu, mod
     assert ticked.mode == mode and len(ticked.report.placed) == 1
     ((sid,),) = [ticked.report.placed.values()]
     assert emu.legs[sid].callbacks.status_events == events
+
+
+def test_the_snapshot_forgets_callers_left_waiting_on_the_floors_queue_by_a_lost_action(redis, keys):
+    """A live answer waits on the floor's queue a second or two; one whose queue action and final status were both
+    lost would otherwise hold an employee for it on every tick, for good."""
+    floor = Floor(redis, keys)
+    paced = PacedDialer(None, floor, FloorSettings())
+    floor.live_answer("CA" + "1" * 32, "AT1", NOW - 2)
+    _, snapshot = paced.snapshot(NOW)
+    assert snapshot.waiting_live == 1
+    _, snapshot = paced.snapshot(NOW - 2 + STALE_IN_FLIGHT_SECONDS + 1)
+    assert snapshot.waiting_live == 0 and redis.zcard(keys.floor_waiting()) == 0

@@ -98,3 +98,34 @@ def test_a_leg_away_left_behind_never_puts_its_employee_back_on_a_call_for_good(
     assert ann.state is State.AWAY and ann.call == {}
     assert svc.redis.zscore(svc.keys.floor_talking(), "ann") is None
     assert svc.floor.everyone()["ann"] == "away"
+
+
+def test_a_live_answer_whose_queue_action_never_comes_is_abandoned_and_waits_no_more(floor_world, emu, twilio):
+    """The callee hung up while Twilio fetched the answer's TwiML: the Enqueue never ran, so its action
+    (/floor/left) never comes, only the call's final status. That live answer is counted abandoned (once, however
+    often the status repeats) and leaves the floor's waiting set: before, it stayed there for good, and every tick
+    took one employee off the free ones for it (the progressive pacer never dialed for cat again)."""
+    svc, paced = floor_world
+    svc.floor.apply("cat", Event.READY, svc_now(emu))
+    ((attempt_id, sid),) = paced.tick().report.placed.items()
+    query = {"attempt": attempt_id}
+    answer = twilio.post("/voice/outbound/answer", {"CallSid": sid, "AnsweredBy": "human"}, query=query)
+    assert "<Enqueue" in answer.get_data(as_text=True)
+    for _ in range(2):
+        status = {"CallSid": sid, "CallStatus": "completed", "AnsweredBy": "human"}
+        assert twilio.post("/voice/outbound/status", status, query=query).status_code == 200
+    day = svc.floor.day_stats(svc_now(emu))[0]
+    assert day["human"] == "1" and day["abandoned"] == "1" and day.get("connected") is None
+    _, snapshot = paced.snapshot(svc_now(emu))
+    assert snapshot.waiting_live == 0 and snapshot.in_flight == []
+    assert paced.tick().calls == 1  # cat is ready and nobody waits for her
+
+
+def test_a_call_that_made_no_live_answer_counts_nothing_at_its_end(floor_world, emu, twilio):
+    svc, paced = floor_world
+    svc.floor.apply("cat", Event.READY, svc_now(emu))
+    ((attempt_id, sid),) = paced.tick().report.placed.items()
+    status = {"CallSid": sid, "CallStatus": "no-answer"}
+    assert twilio.post("/voice/outbound/status", status, query={"attempt": attempt_id}).status_code == 200
+    assert "abandoned" not in svc.floor.day_stats(svc_now(emu))[0]
+    assert not svc.redis.exists(svc.keys.floor_live(sid))
