@@ -705,17 +705,38 @@ class Floor:
         self._day(pipe, now, **amounts)
         pipe.execute()
 
-    def placed(self, placed: Mapping[str, float], now: float, pipe: redis.client.Pipeline | None = None) -> None:
+    def placed(
+        self,
+        placed: Mapping[str, float],
+        now: float,
+        pipe: redis.client.Pipeline | None = None,
+        count: int | None = None,
+    ) -> None:
         """Calls the dialer placed for this campaign (attempt id → when): in flight until answered or ended.
-        With `pipe`, queued there (the dialer's own record of the calls), else sent at once."""
-        if not placed:
+        With `pipe`, queued there (the dialer's own record of the calls), else sent at once. `count`: the calls
+        placed, when some of them were put in flight ahead (in_flight_ahead) and are not in `placed`."""
+        count = len(placed) if count is None else count
+        if not placed and not count:
             return
         own = pipe is None
         pipe = self.redis.pipeline(transaction=False) if own else pipe
-        pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
-        self._day(pipe, now, placed=len(placed))
+        if placed:
+            pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
+        self._day(pipe, now, placed=count)
         if own:
             pipe.execute()
+
+    def in_flight_ahead(self, planned: Mapping[str, float]) -> None:
+        """Calls about to be placed (attempt id → when each goes out), in flight before the first goes out: a batch
+        of several goes out over up to a tick, and a person may answer its first call before its last is placed.
+        Those not placed after all leave with not_placed."""
+        if planned:
+            self.redis.zadd(self.keys.floor_in_flight(self.campaign), dict(planned))
+
+    def not_placed(self, attempt_ids: list[str], pipe: redis.client.Pipeline) -> None:
+        """Calls put in flight ahead that Twilio did not take (refused, retried, too late): queued on `pipe`."""
+        if attempt_ids:
+            pipe.zrem(self.keys.floor_in_flight(self.campaign), *attempt_ids)
 
     # --- reads for the pacer and the floor view -------------------------------------------------------------
     def day_stats(self, now: float, days: int = 1) -> list[dict[str, str]]:

@@ -162,13 +162,26 @@ class PacedDialer:
         settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
         if settle:
             self._settled_at = now
+        ahead: dict[str, float] = {}
+
+        def sending(planned: dict[str, float]) -> None:
+            """A batch of several calls: in flight before the first goes out (a person may answer it before the
+            last is placed, and must find it in flight: a live answer)."""
+            ahead.update(planned)
+            self.floor.in_flight_ahead(planned)
+
+        def placed(pipe, placed) -> None:
+            self.floor.placed({a: now for a in placed if a not in ahead}, now, pipe=pipe, count=len(placed))
+            self.floor.not_placed([a for a in ahead if a not in placed], pipe)
+
         report = self.dialer.tick(
             limit=calls,
             on_claimed=on_claimed,
             settle=settle,
             settle_read=self._settle_read,
-            on_placed=lambda pipe, placed: self.floor.placed(dict.fromkeys(placed, now), now, pipe=pipe),
+            on_placed=placed,
             hear_pickups=pacer.name == "predictive",
+            on_sending=sending,
         )
         return PacedTick(pacer.name, calls, snapshot, report)
 

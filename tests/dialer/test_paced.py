@@ -7,6 +7,7 @@ from dialer_support import MIDDAY
 
 from ivr.dialer.floor import Event, Floor, FloorSettings
 from ivr.dialer.paced import STALE_IN_FLIGHT_SECONDS, PacedDialer
+from ivr.dialer.placing import Failure, PlacementError
 
 NOW = 1_795_701_600.0
 
@@ -60,3 +61,37 @@ def test_the_snapshot_forgets_callers_left_waiting_on_the_floors_queue_by_a_lost
     assert snapshot.waiting_live == 1
     _, snapshot = paced.snapshot(NOW - 2 + STALE_IN_FLIGHT_SECONDS + 1)
     assert snapshot.waiting_live == 0 and redis.zcard(keys.floor_waiting()) == 0
+
+
+class _Refusing:
+    """Twilio refuses the calls of a batch whose index is in `refuse` (one for good, one for a moment)."""
+
+    def __init__(self, placer, refuse):
+        self.placer, self.refuse, self.sent = placer, refuse, 0
+
+    def place(self, call):
+        self.sent += 1
+        if self.sent in self.refuse:
+            raise PlacementError(self.refuse[self.sent], "refused")
+        return self.placer.place(call)
+
+
+def test_a_batch_is_in_flight_before_it_goes_out_and_only_what_twilio_took_stays(app, dialer, emu, keys):
+    """Several calls are put in flight before the first goes out (a person may answer it before the last is
+    placed); the calls Twilio refused leave at the batch's end, and the day counts only those placed."""
+    svc = app.extensions["acs"]
+    paced = PacedDialer(dialer, svc.floor, FloorSettings(), svc.config.queue_name)
+    svc.floor.set_mode("progressive")
+    now = emu.engine.clock.datetime().timestamp()
+    for name in ("ann", "bob", "cat", "dan"):
+        svc.floor.apply(name, Event.READY, now)
+    seen = []
+    dialer.placer = _Refusing(dialer.placer, {2: Failure.PERMANENT, 3: Failure.TRANSIENT})
+    original = svc.floor.in_flight_ahead
+    svc.floor.in_flight_ahead = lambda planned: (seen.append(dict(planned)), original(planned))
+    ticked = paced.tick()
+    assert len(seen) == 1 and len(seen[0]) == 4  # all four, before the first went out
+    assert len(ticked.report.placed) == 2
+    in_flight = svc.redis.zrange(keys.floor_in_flight("default"), 0, -1)
+    assert sorted(in_flight) == sorted(ticked.report.placed)
+    assert svc.floor.day_stats(now)[0]["placed"] == "2"

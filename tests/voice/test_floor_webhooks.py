@@ -129,3 +129,43 @@ def test_a_call_that_made_no_live_answer_counts_nothing_at_its_end(floor_world, 
     assert twilio.post("/voice/outbound/status", status, query={"attempt": attempt_id}).status_code == 200
     assert "abandoned" not in svc.floor.day_stats(svc_now(emu))[0]
     assert not svc.redis.exists(svc.keys.floor_live(sid))
+
+
+class _PacedByTheSecond:
+    """The dialer's placer as ACS_MAX_CPS=1 paces a batch: each call after the first goes out a second later (the
+    phone network moves on meanwhile)."""
+
+    def __init__(self, placer, emu):
+        self.placer, self.emu, self.sent = placer, emu, 0
+
+    def place(self, call):
+        if self.sent:
+            self.emu.run(until=self.emu.engine.now() + 1.0)
+        self.sent += 1
+        return self.placer.place(call)
+
+
+def test_a_person_who_answers_before_the_batch_is_all_placed_is_still_a_live_answer(floor_world, emu):
+    """A tick's batch goes out at ACS_MAX_CPS (at 1 call/s, a tick of ACS_DIALER_TICK_SECONDS=5 spreads its five
+    calls over four seconds, plus each REST request's own time); a person who answers one of its first calls
+    before the last is placed must find it in flight: connected at answer (or the 2-s message), not the agentless
+    message with press 1, counted neither as a live answer nor as abandoned."""
+    svc, paced = floor_world
+    now = svc_now(emu)
+    for name in ("ann", "bob", "cat", "dan", "eve", "fay"):
+        svc.floor.apply(name, Event.READY, now)  # ready on paper: the 2-s message, counted
+    emu.default_party = lambda: Human(ring_seconds=1.0)
+    paced.dialer.placer = _PacedByTheSecond(paced.dialer.placer, emu)
+    ticked = paced.tick()
+    assert len(ticked.report.placed) == 6
+    first = ticked.report.placed[next(iter(ticked.report.placed))]
+    answered = [w["t"] for w in emu.webhooks if w["call_sid"] == first and "/outbound/answer" in w["url"]]
+    assert answered and answered[0] < emu.engine.now()  # answered while the batch was still being placed
+    emu.run(until=emu.engine.now() + 30)
+    assert any(w["call_sid"] == first and "/voice/floor/left" in w["url"] for w in emu.webhooks)  # the live path
+    answer, message = _answer_and_message_times(emu, first)
+    assert message is not None and message - answer <= 2.0
+    day = svc.floor.day_stats(svc_now(emu))[0]
+    assert day["human"] == "6" and day["abandoned"] == "6" and day["placed"] == "6"
+    _, snapshot = paced.snapshot(svc_now(emu))
+    assert snapshot.in_flight == []
