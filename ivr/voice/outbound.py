@@ -133,6 +133,8 @@ def _stop_calls(attempt_id: str):
     attempt = svc.attempts.pressed(attempt_id, twiml.STOP_OPTION)
     if attempt is None:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    if attempt.answered_by in MACHINE_ANSWERS:  # a key pressed during the "voicemail": a person (counted apart)
+        floor.floor().count(clock.now(), amd_false_positive=1)
     record = DncRecord(who="callee", how="keypad", at=clock.now(), reason="pressed 9 during the outbound message")
     if DoNotCall(svc.redis, svc.keys).add(attempt.to, record):
         svc.history.append(

@@ -122,3 +122,17 @@ def test_a_leg_away_left_behind_that_takes_an_inbound_caller_leaves_its_employee
     ann = svc.floor.get("ann")
     assert ann.state is State.AWAY and ann.call == {} and svc.floor.everyone()["ann"] == "away"
     assert svc.redis.zscore(svc.keys.floor_talking(), "ann") is None
+
+
+def test_a_person_taken_for_a_machine_who_presses_9_is_an_amd_false_positive_too(floor_world, emu):
+    """Any key pressed during the "voicemail" is a person AMD took for a machine (issue 11: counted apart), the
+    stop-calls key included: before, only the other keys were counted."""
+    svc, paced = floor_world
+    _ready(emu, svc)
+    emu.default_party = lambda: TakenForMachine(press_after=[(6.0, "9")])
+    assert paced.tick().calls == 1
+    emu.run(until=emu.engine.now() + 40)
+    callee = next(leg for leg in emu.legs.values() if leg.record.to not in (AGENT_PHONE, ACS_LINE))
+    assert any("will not be called again" in e.text for e in emu.transcript.for_leg(callee.label))
+    day = svc.floor.day_stats(emu.engine.clock.datetime().timestamp())[0]
+    assert day.get("amd_false_positive") == "1" and day.get("human") is None
