@@ -147,7 +147,10 @@ class PacedDialer:
     def tick(self, on_claimed: Callable[[list[str]], None] | None = None) -> PacedTick:
         """One pacing tick; with nobody signed in it is today's agentless tick (message mode).
 
-        `on_claimed` runs once the batch is claimed (see Dialer.tick): workers use it to hand on the next batch."""
+        `on_claimed` runs once the batch is claimed (see Dialer.tick): workers use it to hand on the next batch.
+        In message mode only: another worker's paced tick started meanwhile would read the floor before this
+        tick's calls are in flight and dial for the same employees again; a paced tick's successor (scheduled when
+        this one ends) decides on the floor as this one leaves it."""
         now = clock.now()
         mode, snapshot = self.snapshot(now)
         pacer = self.pacer(mode, snapshot)
@@ -176,7 +179,6 @@ class PacedDialer:
 
         report = self.dialer.tick(
             limit=calls,
-            on_claimed=on_claimed,
             settle=settle,
             settle_read=self._settle_read,
             on_placed=placed,

@@ -95,3 +95,34 @@ def test_a_batch_is_in_flight_before_it_goes_out_and_only_what_twilio_took_stays
     in_flight = svc.redis.zrange(keys.floor_in_flight("default"), 0, -1)
     assert sorted(in_flight) == sorted(ticked.report.placed)
     assert svc.floor.day_stats(now)[0]["placed"] == "2"
+
+
+def test_a_paced_tick_hands_its_next_to_no_other_worker_before_its_calls_are_in_flight(app, emu, virtual_clock):
+    """Workers hand a full batch's next tick to another worker at once (workers.jobs._hand_on: more are due). In
+    message mode that shares the dialing; a paced tick must not: the other worker's tick reads the floor before
+    this tick's calls are in flight and dials for the same ready employees again (progressive: two calls each)."""
+    from dialer_support import make_dialer
+
+    from ivr.sample_data import load_sample_data
+
+    svc = app.extensions["acs"]
+    load_sample_data(svc.redis, svc.keys)
+    svc.floor.set_mode("progressive")
+    now = emu.engine.clock.datetime().timestamp()
+    for name in ("ann", "bob"):
+        svc.floor.apply(name, Event.READY, now)
+    workers = [make_dialer(app, emu, batch_size=2) for _ in range(2)]
+    first, second = (PacedDialer(d, svc.floor, FloorSettings(), svc.config.queue_name) for d in workers)
+    ticks = []
+
+    def hand_on(claimed):  # as workers.jobs._hand_on, with the other worker picking the job up at once
+        if len(claimed) >= workers[0].settings.tick_limit():
+            ticks.append(second.tick())
+
+    try:
+        ticks.append(first.tick(on_claimed=hand_on))
+    finally:
+        for d in workers:
+            d.close()
+    placed = sum(len(t.report.placed) for t in ticks if t.report is not None)
+    assert placed == 2  # one call per ready employee
