@@ -115,7 +115,8 @@ def test_a_leg_away_left_behind_that_takes_an_inbound_caller_leaves_its_employee
     renewed = emu.engine.now() + 29  # ann's leg renews its 30-s wait ~33 s after Ready rang it: away after that
     emu.run(until=renewed)
     assert any("/voice/floor/agent-next" in w["url"] for w in emu.webhooks)
-    go_away(None, svc.floor, "ann")  # no REST client: the leg is not hung up
+    emu.faults.fail_next("calls.update", status=500)  # Twilio refuses the hang-up (logged): the leg stays
+    assert go_away(emu.sdk_client(), svc.floor, "ann") == "away"
     svc.floor.apply("cat", Event.READY, emu.engine.clock.datetime().timestamp())
     emu.run(until=emu.engine.now() + 20)
     assert svc.callers.get(leg.sid).agent_call_sid == old_leg  # the old leg took the caller
