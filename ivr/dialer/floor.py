@@ -241,6 +241,16 @@ return 1
 """
 
 
+# Away clicked: on a call, away when it ends (1); else nothing written (0), and the caller makes them away now.
+# One script, so a call ending between the read and the write cannot leave "away after" on a wrap-up, which no
+# call end reads (the wrap-up's end would make them ready). KEYS: employee.
+_AWAY_AFTER = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'on-call' then return 0 end
+redis.call('HSET', KEYS[1], 'away_after', '1')
+return 1
+"""
+
+
 # A person answered a paced call: remember it (KEYS[1], for ARGV[1] seconds), wait in line, count it; then what
 # Floor.live_answer decides on: ready employees, wrap-ups ending by ARGV[5], and with an employee (ARGV[6]: a
 # preview call) the campaign's mode and that employee's ready and wrap-up scores. KEYS: live, waiting, day, ready,
@@ -418,6 +428,7 @@ class Floor:
         self._live = client.register_script(_LIVE)
         self._resolve_live = client.register_script(_RESOLVE_LIVE)
         self._owned_change = client.register_script(_OWNED_CHANGE)
+        self._away_after = client.register_script(_AWAY_AFTER)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -429,6 +440,10 @@ class Floor:
         """Preview mode: the employee asked for a call; until `until` (or their next call) their leg waits on their
         own queue even with inbound callers waiting, so the person they chose does not find them busy."""
         self.redis.hset(self.keys.floor_employee(username), "own_until", f"{until:.3f}")
+
+    def away_after_call(self, username: str) -> bool:
+        """Away clicked during a call: away when it ends (True). False: not on a call (any more), nothing written."""
+        return bool(self._away_after(keys=[self.keys.floor_employee(username)]))
 
     def everyone(self) -> dict[str, str]:
         """username → state of every employee the floor has seen (bounded by the staff list)."""

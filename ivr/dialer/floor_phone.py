@@ -141,11 +141,10 @@ def wait_for_own_call(client: Client, config: Config, floor: Floor, username: st
 
 def go_away(client: Client | None, floor: Floor, username: str) -> str:
     """Take the employee off the floor; during a call, as soon as it ends."""
-    employee = floor.get(username)
-    if employee.state is State.ON_CALL:
-        floor.redis.hset(floor.keys.floor_employee(username), "away_after", "1")
+    if floor.away_after_call(username):
         return "away after this call"
-    floor.apply(username, Event.AWAY, clock.now())
+    employee = floor.get(username)
+    floor.apply_to(employee, Event.AWAY, clock.now())
     if employee.line and client is not None:
         try:
             client.calls(employee.line).update(status="completed")

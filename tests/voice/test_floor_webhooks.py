@@ -170,3 +170,33 @@ def test_a_person_who_answers_before_the_batch_is_all_placed_is_still_a_live_ans
     assert day["human"] == "6" and day["abandoned"] == "6" and day["placed"] == "6"
     _, snapshot = paced.snapshot(svc_now(emu))
     assert snapshot.in_flight == []
+
+
+def test_away_clicked_as_the_call_ends_is_not_lost(floor_world, emu):
+    """Away during a call means away when it ends. Clicked just as the callee hangs up, it read the employee on the
+    call, the call ended (wrap-up), and only then was "away after this call" written: on a wrap-up, which no call
+    end would read, so the wrap-up's end made them ready again and the next call reached them."""
+    svc, paced = floor_world
+    emu.assign(AGENT_PHONE, Employee(name="ann", talk_seconds=1000))
+    go_ready(emu.sdk_client(), svc.config, svc.floor, "ann", AGENT_PHONE)
+    emu.run(until=emu.engine.now() + 5)
+    emu.default_party = lambda: Human(hangup_after=20)
+    assert paced.tick().calls == 1
+    emu.run(until=emu.engine.now() + 15)
+    assert svc.floor.get("ann").state is State.ON_CALL
+    read = svc.floor.get
+
+    def read_then_the_call_ends(username):  # the callee hangs up right after Away looked at the employee
+        employee = read(username)
+        svc.floor.get = read
+        emu.run(until=emu.engine.now() + 15)
+        assert read("ann").state is State.WRAP_UP
+        return employee
+
+    svc.floor.get = read_then_the_call_ends
+    try:
+        go_away(emu.sdk_client(), svc.floor, "ann")
+    finally:
+        svc.floor.get = read
+    emu.run(until=emu.engine.now() + 60)  # the call ends (if it had not), and any wrap-up with it
+    assert svc.floor.get("ann").state is State.AWAY
