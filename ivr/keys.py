@@ -253,11 +253,13 @@ class KeySchema:
 
     def floor_waiting(self) -> str:
         """acs:floor:waiting — sorted set: CallSid of a live answer (or an inbound caller sent to the floor's queue)
-        waiting for an employee → answer (enqueue) time."""
+        waiting for an employee → answer (enqueue) time; members the paced tick finds older than its in-flight
+        horizon are forgotten (their queue action was lost)."""
         return self._key("floor", "waiting")
 
     def floor_in_flight(self, campaign: str) -> str:
-        """acs:floor:{campaign}:in-flight — sorted set: attempt id → epoch seconds placed, until answered/ended."""
+        """acs:floor:{campaign}:in-flight — sorted set: attempt id → epoch seconds placed (a batch of several: when
+        each is due to go out, written before the first does), until answered/ended."""
         return self._key("floor", campaign, "in-flight")
 
     def floor_picked_up(self, campaign: str) -> str:

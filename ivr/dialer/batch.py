@@ -137,13 +137,17 @@ class Dialer:
         on_placed: Callable[[redis.client.Pipeline, Mapping[str, str]], None] | None = None,
         settle_read: list[str] | None = None,
         hear_pickups: bool = False,
+        on_sending: Callable[[Mapping[str, float]], None] | None = None,
     ) -> TickReport:
         """Dial the cases due now (at most one tick's worth); `on_claimed` runs before any call is placed;
         `settle=False` skips the reconcile/reap pass (a paced dialer ticking every second runs it every few
         seconds, not each time); `on_placed(pipe, placed)` queues the caller's own record of the calls Twilio
         accepted (attempt id → CallSid) on the pipeline that writes the dialer's, so both cost one round trip;
         `settle_read`: the settle pass's first read, when the caller already made it (queue_settle_read);
-        `hear_pickups`: ask Twilio for each call's `answered` event (predictive pacing measures pickups)."""
+        `hear_pickups`: ask Twilio for each call's `answered` event (predictive pacing measures pickups);
+        `on_sending(planned)`: a batch of several calls, before the first goes out (attempt id → when it is due to
+        go out): its calls go out over up to a tick, and a person may answer one before the last is placed, so the
+        caller's record must not wait for the batch's end (on_placed then runs even if none was placed)."""
         now = clock.now()
         if settle and self.reconciler is not None:
             self.reconciler.run(now, due=settle_read)
@@ -159,7 +163,7 @@ class Dialer:
         read_ahead = self.prefetch.read_claim(queued, replies[1:])
         if on_claimed is not None:
             on_claimed(claimed)  # e.g. hand the next batch to another worker while this one dials
-        return self._process(claimed, token, now, on_placed, read_ahead, hear_pickups)
+        return self._process(claimed, token, now, on_placed, read_ahead, hear_pickups, on_sending)
 
     def dial_cases(
         self,
@@ -299,14 +303,23 @@ class Dialer:
 
     # --- the batch -------------------------------------------------------------------------------------------
     def _process(
-        self, claimed: list[str], token: str, now: float, on_placed=None, read_ahead=None, hear_pickups=False
+        self,
+        claimed: list[str],
+        token: str,
+        now: float,
+        on_placed=None,
+        read_ahead=None,
+        hear_pickups=False,
+        on_sending=None,
     ) -> TickReport:
         report = TickReport(claimed=list(claimed))
         known = False
         if claimed:
             plans, first_slot, case_facts, granted = self._plan(claimed, token, now, report, read_ahead)
             if plans:
-                known = self._place(plans, now, first_slot, report, case_facts, on_placed, granted, hear_pickups)
+                known = self._place(
+                    plans, now, first_slot, report, case_facts, on_placed, granted, hear_pickups, on_sending
+                )
         if not known:
             report.next_due = self.next_due()
         return report
@@ -455,6 +468,7 @@ class Dialer:
         on_placed=None,
         granted: str | None = None,
         hear_pickups: bool = False,
+        on_sending=None,
     ) -> bool:
         """Send the calls, record what came of them; True when report.next_due was read with the records.
 
@@ -468,6 +482,10 @@ class Dialer:
         if granted is not None and lead > 0:
             self.rate.release(granted)
             granted = None
+        sending_ahead = on_sending is not None and len(attempts) > 1
+        if sending_ahead:
+            at = clock.now() + max(lead, 0.0)
+            on_sending({attempt.attempt_id: at + i * interval for i, attempt in enumerate(attempts)})
         started = time.monotonic()
         rules = self.settings.compliance
 
@@ -526,7 +544,7 @@ class Dialer:
                 report.unknown.append(attempt.attempt_id)
                 log.warning("attempt %s: %s; left for the status callback or the reaper", attempt.attempt_id, result)
         self.attempts.placed_many(report.placed, pipe=pipe)
-        if on_placed is not None and report.placed:
+        if on_placed is not None and (report.placed or sending_ahead):
             on_placed(pipe, report.placed)
         ahead = self.prefetch.queue_cases(pipe)  # whose records the next claim reads too
         pipe.zrange(self.keys.cases_due(), 0, 0, withscores=True)  # the next due time, in the same round trip

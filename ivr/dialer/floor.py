@@ -224,12 +224,25 @@ return tostring(wait)
 """
 )
 
-# A live answer leaves without an employee: abandoned, once.
+# A live answer leaves without an employee: abandoned, once. ARGV[3] '1': only if it is a live answer (the call's
+# final status, which comes for every call: one whose live answer never left the queue by its action — the callee
+# hung up while Twilio fetched the Enqueue, or the action failed — is abandoned too).
 _ABANDONED = """
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'outcome', 'abandoned') == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'abandoned', 1)
 redis.call('EXPIRE', KEYS[3], ARGV[2])
+return 1
+"""
+
+
+# Away clicked: on a call, away when it ends (1); else nothing written (0), and the caller makes them away now.
+# One script, so a call ending between the read and the write cannot leave "away after" on a wrap-up, which no
+# call end reads (the wrap-up's end would make them ready). KEYS: employee.
+_AWAY_AFTER = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'on-call' then return 0 end
+redis.call('HSET', KEYS[1], 'away_after', '1')
 return 1
 """
 
@@ -293,17 +306,19 @@ local function change_state(employee, states, ready, wrap, talking, username, st
 end
 """
 
-# A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer, the
-# employee's BRIDGED change exactly as Floor._write makes it (on a call, kind `outbound`, the live answer's case;
-# `since` only if the state changed), all at once. KEYS: live, waiting, day, employee, states, ready, wrap, talking.
-# ARGV: call_sid, now, day ttl, username, now as the talking score. Returns the live answer's record ({}: none).
+# A live answer reaches an employee (the Queue noun's url): _CONNECTED, then, when it was a live answer taken by
+# the employee's current leg, the employee's BRIDGED change exactly as Floor._write makes it (on a call, kind
+# `outbound`, the live answer's case; `since` only if the state changed), all at once. A leg that is no longer the
+# employee's (Away could not hang it up) changes nothing of theirs: no webhook of that leg would end the call.
+# KEYS: live, waiting, day, employee, states, ready, wrap, talking. ARGV: call_sid, now, day ttl, username, now as
+# the talking score, the leg's CallSid. Returns the live answer's record ({}: none).
 _BRIDGE = (
     _COUNT_CONNECTED
     + _CHANGE_STATE
     + """
 count_connected(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 local record = redis.call('HGETALL', KEYS[1])
-if #record == 0 then return record end
+if #record == 0 or redis.call('HGET', KEYS[4], 'line') ~= ARGV[6] then return record end
 local fields = {'state', 'on-call', 'kind', 'outbound', 'call_sid', ARGV[1]}
 local found = {}
 for i = 1, #record, 2 do found[record[i]] = record[i + 1] end
@@ -409,6 +424,7 @@ class Floor:
         self._live = client.register_script(_LIVE)
         self._resolve_live = client.register_script(_RESOLVE_LIVE)
         self._owned_change = client.register_script(_OWNED_CHANGE)
+        self._away_after = client.register_script(_AWAY_AFTER)
         #: CallSid of an employee's phone leg → username. A CallSid is never reused, so what was read stays true.
         self._owners: dict[str, str] = {}
 
@@ -420,6 +436,10 @@ class Floor:
         """Preview mode: the employee asked for a call; until `until` (or their next call) their leg waits on their
         own queue even with inbound callers waiting, so the person they chose does not find them busy."""
         self.redis.hset(self.keys.floor_employee(username), "own_until", f"{until:.3f}")
+
+    def away_after_call(self, username: str) -> bool:
+        """Away clicked during a call: away when it ends (True). False: not on a call (any more), nothing written."""
+        return bool(self._away_after(keys=[self.keys.floor_employee(username)]))
 
     def everyone(self) -> dict[str, str]:
         """username → state of every employee the floor has seen (bounded by the staff list)."""
@@ -667,20 +687,28 @@ class Floor:
         wait = self._connected(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS])
         return None if wait in (-1, None) else float(wait)
 
-    def bridged(self, call_sid: str, username: str, now: float) -> dict[str, str]:
-        """At the bridge, in one script call (_BRIDGE): count the live answer connected and, when there is one, put
-        `username` on the call with its case (Event.BRIDGED, kind outbound); its record ({}: an inbound caller, and
-        nothing was written)."""
+    def bridged(self, call_sid: str, username: str, now: float, agent_call_sid: str) -> dict[str, str]:
+        """At the bridge, in one script call (_BRIDGE): count the live answer connected and, when there is one and
+        `agent_call_sid` is still `username`'s leg, put them on the call with its case (Event.BRIDGED, kind
+        outbound); its record ({}: an inbound caller, and nothing was written)."""
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
         keys += [self.keys.floor_employee(username), self.keys.floor_states(), self.keys.floor_ready()]
         keys += [self.keys.floor_wrap(), self.keys.floor_talking()]
-        flat = self._bridge(keys=keys, args=[call_sid, f"{now:.3f}", DAY_TTL_SECONDS, username, now])
+        args = [call_sid, f"{now:.3f}", DAY_TTL_SECONDS, username, now, agent_call_sid]
+        flat = self._bridge(keys=keys, args=args)
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
     def abandoned(self, call_sid: str, now: float) -> bool:
         """Count a live answer that heard the abandonment message instead of an employee (once per call)."""
         keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
-        return bool(self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS]))
+        return bool(self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS, "0"]))
+
+    def call_ended(self, call_sid: str, now: float, pipe: redis.client.Pipeline) -> None:
+        """The call's final status: a live answer it made that was neither connected nor abandoned by then (its
+        queue action never came) is abandoned now, and no longer waits (the pacers would keep an employee for it
+        for ever). Queued on `pipe`; nothing for a call that made no live answer."""
+        keys = [self.keys.floor_live(call_sid), self.keys.floor_waiting(), self._day_key(now)]
+        self._abandoned(keys=keys, args=[call_sid, DAY_TTL_SECONDS, "1"], client=pipe)
 
     def count(self, now: float, **amounts: float) -> None:
         """Add to today's counters (placed, machine, amd_false_positive, …)."""
@@ -688,17 +716,38 @@ class Floor:
         self._day(pipe, now, **amounts)
         pipe.execute()
 
-    def placed(self, placed: Mapping[str, float], now: float, pipe: redis.client.Pipeline | None = None) -> None:
+    def placed(
+        self,
+        placed: Mapping[str, float],
+        now: float,
+        pipe: redis.client.Pipeline | None = None,
+        count: int | None = None,
+    ) -> None:
         """Calls the dialer placed for this campaign (attempt id → when): in flight until answered or ended.
-        With `pipe`, queued there (the dialer's own record of the calls), else sent at once."""
-        if not placed:
+        With `pipe`, queued there (the dialer's own record of the calls), else sent at once. `count`: the calls
+        placed, when some of them were put in flight ahead (in_flight_ahead) and are not in `placed`."""
+        count = len(placed) if count is None else count
+        if not placed and not count:
             return
         own = pipe is None
         pipe = self.redis.pipeline(transaction=False) if own else pipe
-        pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
-        self._day(pipe, now, placed=len(placed))
+        if placed:
+            pipe.zadd(self.keys.floor_in_flight(self.campaign), dict(placed))
+        self._day(pipe, now, placed=count)
         if own:
             pipe.execute()
+
+    def in_flight_ahead(self, planned: Mapping[str, float]) -> None:
+        """Calls about to be placed (attempt id → when each goes out), in flight before the first goes out: a batch
+        of several goes out over up to a tick, and a person may answer its first call before its last is placed.
+        Those not placed after all leave with not_placed."""
+        if planned:
+            self.redis.zadd(self.keys.floor_in_flight(self.campaign), dict(planned))
+
+    def not_placed(self, attempt_ids: list[str], pipe: redis.client.Pipeline) -> None:
+        """Calls put in flight ahead that Twilio did not take (refused, retried, too late): queued on `pipe`."""
+        if attempt_ids:
+            pipe.zrem(self.keys.floor_in_flight(self.campaign), *attempt_ids)
 
     # --- reads for the pacer and the floor view -------------------------------------------------------------
     def day_stats(self, now: float, days: int = 1) -> list[dict[str, str]]:

@@ -35,16 +35,20 @@ class FloorPhoneError(RuntimeError):
 def go_ready(client: Client, config: Config, floor: Floor, username: str, phone: str) -> str:
     """Make the employee ready: ring their phone into the floor, or cut a wrap-up short; returns what happened."""
     employee = floor.get(username)
-    if employee.state is State.READY or (employee.state is State.AWAY and employee.joining):
-        return "already ready" if employee.state is State.READY else "ringing your phone"
+    if employee.state is State.AWAY and employee.joining:
+        return "ringing your phone"
     if employee.state is State.ON_CALL:
         floor.redis.hdel(floor.keys.floor_employee(username), "away_after")
         return "on a call"
     try:
-        if employee.state is State.WRAP_UP and employee.line:
-            wait_again(client, config, employee.line)
+        if employee.state is State.READY and (not employee.line or _leg_alive(client, employee.line)):
+            return "already ready"
+        if employee.state is State.WRAP_UP and employee.line and _redirected(client, config, employee.line):
             floor.apply(username, Event.READY, clock.now())
             return "wrap-up ended"
+        if employee.state is not State.AWAY:
+            # Ready or wrapping up on a leg that has ended, its final status lost: away, and the phone rung again.
+            floor.apply(username, Event.AWAY, clock.now())
         ensure_queue(client)
         ensure_queue(client, preview_queue(username))  # the leg waits there whenever the campaign is in preview
         call = client.calls.create(
@@ -61,6 +65,33 @@ def go_ready(client: Client, config: Config, floor: Floor, username: str, phone:
         raise FloorPhoneError(f"Twilio refused the call to your phone ({type(error).__name__})") from None
     floor.bind_line(username, call.sid)
     return "ringing your phone"
+
+
+#: Twilio's answer to a redirect of a call that has ended ("Call is not in-progress. Cannot redirect.").
+NOT_IN_PROGRESS = 21220
+_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+def _leg_alive(client: Client, line: str) -> bool:
+    """Whether a ready employee's phone leg is still up (asked of Twilio only when they click Ready again: the
+    floor would otherwise keep them ready for good on a leg whose final status was lost)."""
+    try:
+        return client.calls(line).fetch().status not in _ENDED
+    except TwilioRestException as error:
+        if error.status == 404:
+            return False
+        raise
+
+
+def _redirected(client: Client, config: Config, line: str) -> bool:
+    """wait_again, False when the leg has ended (Twilio refuses to redirect a finished call)."""
+    try:
+        wait_again(client, config, line)
+    except TwilioRestException as error:
+        if error.code == NOT_IN_PROGRESS or error.status == 404:
+            return False
+        raise
+    return True
 
 
 def wait_again(client: Client, config: Config, line: str) -> None:
@@ -113,11 +144,10 @@ def wait_for_own_call(client: Client, config: Config, floor: Floor, username: st
 
 def go_away(client: Client | None, floor: Floor, username: str) -> str:
     """Take the employee off the floor; during a call, as soon as it ends."""
-    employee = floor.get(username)
-    if employee.state is State.ON_CALL:
-        floor.redis.hset(floor.keys.floor_employee(username), "away_after", "1")
+    if floor.away_after_call(username):
         return "away after this call"
-    floor.apply(username, Event.AWAY, clock.now())
+    employee = floor.get(username)
+    floor.apply_to(employee, Event.AWAY, clock.now())
     if employee.line and client is not None:
         try:
             client.calls(employee.line).update(status="completed")

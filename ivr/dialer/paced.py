@@ -26,10 +26,12 @@ SETTLE_EVERY_SECONDS = 5.0
 # queue, today, this hour, picked-up. Of those talking only their number: pacing takes talk as memoryless, so when
 # each call began tells it nothing, and a whole sorted set converted to a Lua table and back costs a tick more than
 # the rest of the script. Of today's counters, only the two the abandonment rate needs. ARGV: in-flight calls
-# placed (and pickups noted) before this are forgotten (their callbacks were lost).
+# placed (and pickups noted) before this are forgotten (their callbacks were lost), and so are callers who joined
+# the floor's queue before it (a live answer waits there a second or two: its queue action was lost).
 _SNAPSHOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', ARGV[1])
 return {
   redis.call('HGET', KEYS[1], 'mode'),
   redis.call('ZCARD', KEYS[2]),
@@ -145,7 +147,10 @@ class PacedDialer:
     def tick(self, on_claimed: Callable[[list[str]], None] | None = None) -> PacedTick:
         """One pacing tick; with nobody signed in it is today's agentless tick (message mode).
 
-        `on_claimed` runs once the batch is claimed (see Dialer.tick): workers use it to hand on the next batch."""
+        `on_claimed` runs once the batch is claimed (see Dialer.tick): workers use it to hand on the next batch.
+        In message mode only: another worker's paced tick started meanwhile would read the floor before this
+        tick's calls are in flight and dial for the same employees again; a paced tick's successor (scheduled when
+        this one ends) decides on the floor as this one leaves it."""
         now = clock.now()
         mode, snapshot = self.snapshot(now)
         pacer = self.pacer(mode, snapshot)
@@ -160,13 +165,25 @@ class PacedDialer:
         settle = now - self._settled_at >= SETTLE_EVERY_SECONDS
         if settle:
             self._settled_at = now
+        ahead: dict[str, float] = {}
+
+        def sending(planned: dict[str, float]) -> None:
+            """A batch of several calls: in flight before the first goes out (a person may answer it before the
+            last is placed, and must find it in flight: a live answer)."""
+            ahead.update(planned)
+            self.floor.in_flight_ahead(planned)
+
+        def placed(pipe, placed) -> None:
+            self.floor.placed({a: now for a in placed if a not in ahead}, now, pipe=pipe, count=len(placed))
+            self.floor.not_placed([a for a in ahead if a not in placed], pipe)
+
         report = self.dialer.tick(
             limit=calls,
-            on_claimed=on_claimed,
             settle=settle,
             settle_read=self._settle_read,
-            on_placed=lambda pipe, placed: self.floor.placed(dict.fromkeys(placed, now), now, pipe=pipe),
+            on_placed=placed,
             hear_pickups=pacer.name == "predictive",
+            on_sending=sending,
         )
         return PacedTick(pacer.name, calls, snapshot, report)
 

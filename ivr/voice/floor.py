@@ -160,7 +160,9 @@ def floor_connect():
         if sid is not None and is_call_sid(agent_sid):
             floor().connected(sid, now)
         return twiml_response(twiml.empty())
-    if not floor().bridged(sid, username, now):  # no live answer record: an inbound caller (nothing was written)
+    if not floor().bridged(
+        sid, username, now, agent_sid
+    ):  # no live answer record: an inbound caller (nothing was written)
         return twiml_response(inbound_bridged(sid, agent_sid))
     return twiml_response(twiml.empty())
 

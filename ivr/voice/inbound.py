@@ -184,7 +184,8 @@ def agent():
 
 
 def _floor_bridged(agent_sid: str, sid: str, context) -> None:
-    """An employee on the floor took an inbound caller: they are on a call, with the caller's case if known."""
+    """An employee on the floor took an inbound caller: they are on a call, with the caller's case if known. Not on
+    a leg that is no longer theirs (Away could not hang it up): no webhook of that leg would end the call."""
     from ivr import clock
     from ivr.dialer.floor import Event
 
@@ -192,9 +193,12 @@ def _floor_bridged(agent_sid: str, sid: str, context) -> None:
     username = floor.line_owner(agent_sid)
     if username is None:
         return
+    current = floor.get(username)
+    if current.line != agent_sid:
+        return
     fields = {"call_sid": sid, "why": "called the inbound line"}
     if context is not None and context.case_id:
         fields["case_id"] = context.case_id
         if context.crn:
             fields["crn"] = context.crn
-    floor.apply(username, Event.BRIDGED, clock.now(), kind="inbound", **fields)
+    floor.apply_to(current, Event.BRIDGED, clock.now(), kind="inbound", **fields)

@@ -133,6 +133,8 @@ def _stop_calls(attempt_id: str):
     attempt = svc.attempts.pressed(attempt_id, twiml.STOP_OPTION)
     if attempt is None:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    if attempt.answered_by in MACHINE_ANSWERS:  # a key pressed during the "voicemail": a person (counted apart)
+        floor.floor().count(clock.now(), amd_false_positive=1)
     record = DncRecord(who="callee", how="keypad", at=clock.now(), reason="pressed 9 during the outbound message")
     if DoNotCall(svc.redis, svc.keys).add(attempt.to, record):
         svc.history.append(
@@ -172,6 +174,8 @@ def outbound_status():
             svc = services()
             pipe = svc.redis.pipeline(transaction=False)
             floor.floor().resolved(attempt_id, clock.now(), kind, pipe=pipe)
+            if sid := call_sid():
+                floor.floor().call_ended(sid, clock.now(), pipe)
             attempt, case = svc.attempts.seen(attempt_id)
             if attempt is None:
                 svc.attempts.read(attempt_id, pipe)

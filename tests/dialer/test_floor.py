@@ -115,15 +115,16 @@ def test_the_bridge_script_writes_what_connected_then_a_bridged_event_wrote(redi
         floor.live_answer(sid, "AT" + "0" * 20, 100.0, {"case_id": "C1", "crn": "12345", "who": "", "why": "w"})
         if before is not None:
             redis.hset(keys.floor_employee(user), mapping={"state": before, "since": "90.000", "joining": "1"})
-            redis.hset(keys.floor_employee(user), mapping={"own_until": "99.000", "line": "CA" + "9" * 32})
+            redis.hset(keys.floor_employee(user), mapping={"own_until": "99.000"})
             redis.zadd(keys.floor_ready(), {user: 90.0})
+        redis.hset(keys.floor_employee(user), "line", "CA" + "9" * 32)
         if name == "one":
             floor.connected(sid, 100.75)
             live = floor.live(sid)
             context = {"call_sid": sid} | {k: live[k] for k in ("case_id", "crn", "who", "why") if live.get(k)}
             floor.apply_to(floor.get(user), Event.BRIDGED, 100.75, kind="outbound", **context)
         else:
-            assert floor.bridged(sid, user, 100.75)["crn"] == "12345"
+            assert floor.bridged(sid, user, 100.75, "CA" + "9" * 32)["crn"] == "12345"
         row = redis.hgetall(keys.floor_employee(user))
         written[name] = row | {"call_sid": "-"} if "call_sid" in row else row
         for key in (keys.floor_ready(), keys.floor_wrap(), keys.floor_talking()):
@@ -133,7 +134,25 @@ def test_the_bridge_script_writes_what_connected_then_a_bridged_event_wrote(redi
     day = floor.day_stats(101.0)[0]
     assert day["connected"] == "2" and float(day["wait_seconds"]) == 1.5 and float(day["wait_max"]) == 0.75
     assert redis.zcard(keys.floor_waiting()) == 0
-    assert floor.bridged("CA" + "3" * 32, "bob", 102.0) == {} and not redis.exists(keys.floor_employee("bob"))
+    assert floor.bridged("CA" + "3" * 32, "bob", 102.0, "CA" + "9" * 32) == {}
+    assert not redis.exists(keys.floor_employee("bob"))
+
+
+def test_a_bridge_on_a_leg_that_is_no_longer_the_employees_counts_the_answer_and_leaves_them_alone(redis, keys):
+    """Away deleted ann's line but her old leg, not hung up, took a live answer: connected, and ann stays away
+    (a state no webhook of that leg would ever end)."""
+    floor = Floor(redis, keys, wrap_seconds=30, campaign="c1")
+    old, new, sid = "CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32
+    floor.bind_line("ann", old, joining=False)
+    floor.apply("ann", Event.READY, 90.0)
+    floor.apply("ann", Event.AWAY, 95.0)
+    floor.live_answer(sid, "AT" + "0" * 20, 100.0, {"case_id": "C1", "crn": "12345", "who": "", "why": "w"})
+    assert floor.bridged(sid, "ann", 100.5, old)["crn"] == "12345"
+    ann = floor.get("ann")
+    assert ann.state is State.AWAY and ann.call == {} and redis.zscore(keys.floor_talking(), "ann") is None
+    assert floor.day_stats(101.0)[0]["connected"] == "1" and redis.zcard(keys.floor_waiting()) == 0
+    floor.bind_line("ann", new)  # Ready again: a new leg; the old one still cannot put her on a call
+    assert floor.bridged(sid, "ann", 101.0, old)["crn"] == "12345" and floor.get("ann").state is State.AWAY
 
 
 def _dump(redis) -> dict:

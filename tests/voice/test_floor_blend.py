@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from emulator import Caller, Employee, Human
-from ivr.dialer.floor import FloorSettings, State
-from ivr.dialer.floor_phone import go_ready
+from ivr.dialer.floor import Event, FloorSettings, State
+from ivr.dialer.floor_phone import go_away, go_ready
 from ivr.dialer.paced import PacedDialer
 from ivr.voice.twiml import FLOOR_QUEUE
 
@@ -103,3 +103,37 @@ def test_an_outbound_press_1_caller_reaches_the_ready_employee_at_once(floor_wor
     case_id = ann.call["case_id"]
     lines = [e for e in svc.history.entries(case_id) if e.summary == "Caller connected to a collection employee"]
     assert len(lines) == 1
+
+
+def test_a_leg_away_left_behind_that_takes_an_inbound_caller_leaves_its_employee_away(floor_world, emu):
+    """Away could not hang ann's leg up; an inbound caller sent to the floor's queue (cat is ready) is taken by it.
+    Ann stays away rather than on a call no webhook of hers would end."""
+    svc, _ = floor_world
+    _ready(emu, svc)
+    old_leg = svc.floor.get("ann").line
+    leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"), at=emu.engine.now() + 5)  # queued ~30 s on
+    renewed = emu.engine.now() + 29  # ann's leg renews its 30-s wait ~33 s after Ready rang it: away after that
+    emu.run(until=renewed)
+    assert any("/voice/floor/agent-next" in w["url"] for w in emu.webhooks)
+    emu.faults.fail_next("calls.update", status=500)  # Twilio refuses the hang-up (logged): the leg stays
+    assert go_away(emu.sdk_client(), svc.floor, "ann") == "away"
+    svc.floor.apply("cat", Event.READY, emu.engine.clock.datetime().timestamp())
+    emu.run(until=emu.engine.now() + 20)
+    assert svc.callers.get(leg.sid).agent_call_sid == old_leg  # the old leg took the caller
+    ann = svc.floor.get("ann")
+    assert ann.state is State.AWAY and ann.call == {} and svc.floor.everyone()["ann"] == "away"
+    assert svc.redis.zscore(svc.keys.floor_talking(), "ann") is None
+
+
+def test_a_person_taken_for_a_machine_who_presses_9_is_an_amd_false_positive_too(floor_world, emu):
+    """Any key pressed during the "voicemail" is a person AMD took for a machine (issue 11: counted apart), the
+    stop-calls key included: before, only the other keys were counted."""
+    svc, paced = floor_world
+    _ready(emu, svc)
+    emu.default_party = lambda: TakenForMachine(press_after=[(6.0, "9")])
+    assert paced.tick().calls == 1
+    emu.run(until=emu.engine.now() + 40)
+    callee = next(leg for leg in emu.legs.values() if leg.record.to not in (AGENT_PHONE, ACS_LINE))
+    assert any("will not be called again" in e.text for e in emu.transcript.for_leg(callee.label))
+    day = svc.floor.day_stats(emu.engine.clock.datetime().timestamp())[0]
+    assert day.get("amd_false_positive") == "1" and day.get("human") is None
