@@ -186,6 +186,8 @@ def simulate(
             click.echo(f"{name:<24} {description}")
         return
     spec = resolve_scenario(scenario)
+    if app_url:
+        _require_app_credentials(api_port)
     if app_url and spec.get("dial"):
         raise ScenarioError(f"{scenario}: dial: places its calls through the in-process app only (drop --app-url)")
     if app_url:
@@ -199,6 +201,21 @@ def simulate(
         output = masked(output)
     click.echo(json.dumps(output, indent=2) if as_json else output)
     sys.exit(0 if result.ok else 1)
+
+
+#: What the emulator needs of the running app's settings over --app-url, and why.
+APP_CREDENTIALS = {
+    "TWILIO_AUTH_TOKEN": "the emulator signs its webhooks with it; without it every one is refused (403)",
+    "TWILIO_ACCOUNT_SID": "with --api-port the emulator takes the app's REST calls for that account only",
+}
+
+
+def _require_app_credentials(api_port: int | None) -> None:
+    """Refuse --app-url without the running app's credentials: the scenario would FAIL on 403s, not say why."""
+    needed = ["TWILIO_AUTH_TOKEN"] + (["TWILIO_ACCOUNT_SID"] if api_port is not None else [])
+    missing = next((name for name in needed if not os.environ.get(name)), None)
+    if missing:  # cannot run: one line, exit 2, like a bad scenario file
+        raise ScenarioError(f"acs simulate --app-url: export the running app's {missing}: {APP_CREDENTIALS[missing]}")
 
 
 def masked(value):

@@ -112,6 +112,20 @@ def test_a_directory_is_not_a_scenario(tmp_path):
 
 def test_a_dialer_scenario_refuses_app_url():
     """`dial:` places calls through the in-process app; over --app-url it would silently do nothing."""
-    result = CliRunner().invoke(simulate, ["voicemail", "--app-url", "http://127.0.0.1:9"])
+    runner = CliRunner(env={"TWILIO_AUTH_TOKEN": "the-apps-token"})
+    result = runner.invoke(simulate, ["voicemail", "--app-url", "http://127.0.0.1:9"])
     assert result.exit_code == 2, result.output
     assert "voicemail: dial: places its calls through the in-process app only" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [([], "TWILIO_AUTH_TOKEN"), (["--api-port", "9"], "TWILIO_ACCOUNT_SID")],
+)
+def test_app_url_without_the_apps_credentials_is_one_line(args, missing):
+    """Else the emulator signs with a token of its own: every webhook 403 and the scenario FAILED, unexplained."""
+    env = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None if missing == "TWILIO_AUTH_TOKEN" else "token"}
+    result = CliRunner(env=env).invoke(simulate, ["hangup-on-hold", "--app-url", "http://127.0.0.1:9", *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: acs simulate --app-url: export the running app's {missing}: ")
+    assert result.output.count("\n") == 1
