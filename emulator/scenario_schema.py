@@ -128,11 +128,18 @@ def party(spec: dict) -> str | None:
     return None
 
 
+#: What a `numbers:` entry may set (IncomingPhoneNumbers' settable fields).
+_NUMBER_KEYS = set(inspect.signature(IncomingNumber).parameters) - {
+    "sid",
+    "account_sid",
+    "phone_number",
+    "date_created",
+}
+
+
 def _numbers(value: Any) -> str | None:
-    allowed = {f for f in inspect.signature(IncomingNumber).parameters if f not in ("sid", "account_sid")}
-    allowed -= {"phone_number", "date_created"}
     for number, conf in value.items() if isinstance(value, dict) else ():
-        problem = None if isinstance(conf, str) else mapping(conf) or fields(conf, (), allowed, ())
+        problem = None if isinstance(conf, str) else mapping(conf) or fields(conf, (), _NUMBER_KEYS, ())
         if problem:
             return f"{number!r}: {problem}"
     return mapping(value)
