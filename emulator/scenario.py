@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,12 @@ import yaml
 
 from emulator import recording
 from emulator.emulator import Emulator
+from emulator.errors import TwilioError
 from emulator.parties import make_party
+from emulator.scenario_schema import Check, ScenarioError, require_events, validate
 
 DEFAULT_APP_URL = "http://127.0.0.1:5000"
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass
@@ -58,17 +62,57 @@ class ScenarioResult:
         }
 
 
-def load_scenario(source: str | Path | dict) -> dict:
-    """Read a scenario from a mapping, a file path, or YAML/JSON text."""
+def load_scenario(source: str | Path | dict, extra: Mapping[str, Check] | None = None) -> dict:
+    """Read a scenario from a mapping, a file path, or YAML/JSON text; ScenarioError (one line) if it is not one.
+
+    `extra` adds the sections a particular runner reads (acs simulate's `dial:`, `sample_data:`), with their checks.
+    """
     if isinstance(source, dict):
-        return source
-    path = Path(source)
-    text = path.read_text(encoding="utf-8") if "\n" not in str(source) and path.exists() else str(source)
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ValueError("a scenario must be a mapping")
-    data.setdefault("name", path.stem if path.exists() else "scenario")
+        return validate(source, "scenario", extra)
+    path, text = _read(source)
+    label = str(path) if path else "scenario"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{label}: not valid YAML or JSON: {_parse_problem(error)}") from None
+    validate(data, label, extra)
+    data.setdefault("name", path.stem if path else "scenario")
     return data
+
+
+def _read(source: str | Path) -> tuple[Path | None, str]:
+    """The file `source` names and its text, or (None, `source`) when it is scenario text itself."""
+    if isinstance(source, str) and ("\n" in source or not (source.endswith(SCENARIO_SUFFIXES) or _exists(source))):
+        return None, source
+    path = Path(source)
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read it ({error.strerror})") from None
+
+
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):  # a long line of text, or one with a NUL, is no file name
+        return False
+
+
+def _parse_problem(error: yaml.YAMLError) -> str:
+    """Where and what the parser found, 1-based like an editor: `line 2, column 1: expected ',' or ']'...`."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and context_mark and context_mark != mark:
+        problem += f" ({context} opened at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    return where + problem
 
 
 def build(spec: dict, emu: Emulator, app_url: str) -> None:
@@ -89,24 +133,36 @@ def build(spec: dict, emu: Emulator, app_url: str) -> None:
         caller = dict(caller)
         from_, to, at = str(caller.pop("from")), str(caller.pop("to")), float(caller.pop("at", 0))
         emu.dial_in(from_, to, make_party({"type": "caller", **caller}), at=at)
-    for employee in spec.get("employees") or []:
+    for index, employee in enumerate(spec.get("employees") or []):
         employee = dict(employee)
         number, at = str(employee.pop("number")), float(employee.pop("at", 0))
         call_from = str(employee.pop("from", spec.get("caller_id", "+18005550100")))
         agent_url = url(employee.pop("url", "/voice/agent"))
         emu.assign(number, make_party({"type": "employee", **employee}))
-        emu.create_call(number, call_from, url=agent_url, at=at)
+        with _refused("employees", index):
+            emu.create_call(number, call_from, url=agent_url, at=at)
     for step in spec.get("http") or []:
         step = dict(step)
         at = float(step.pop("at", 0))
         emu.engine.schedule_at(at, _http_step, emu, url(step["url"]), step.get("method", "POST"), step.get("data"))
-    for call in spec.get("calls") or []:
+    for index, call in enumerate(spec.get("calls") or []):
         call = dict(call)
         at = float(call.pop("at", 0))
         for key in ("url", "status_callback", "async_amd_status_callback"):
             if key in call:
                 call[key] = url(call[key])
-        emu.create_call(str(call.pop("to")), str(call.pop("from")), at=at, **call)
+        with _refused("calls", index):
+            emu.create_call(str(call.pop("to")), str(call.pop("from")), at=at, **call)
+
+
+@contextmanager
+def _refused(section: str, index: int):
+    """A call the REST API would refuse (a bad number, no url...) is the scenario's mistake: ScenarioError."""
+    try:
+        yield
+    except TwilioError as error:
+        problem = f"Twilio would refuse this call: {error.code} {error.message}"
+        raise ScenarioError(f"{section}[{index}]: {problem}") from None
 
 
 def _http_step(emu: Emulator, url: str, method: str, data: dict | None) -> None:
@@ -132,21 +188,30 @@ def run_scenario(
     emulator: Emulator | None = None,
     setup: Callable[[Emulator, dict], None] | None = None,
     in_process: bool = False,
+    extra: Mapping[str, Check] | None = None,
 ) -> ScenarioResult:
     """Run a scenario to completion on a virtual clock and check its expectations.
 
     With `in_process` and an `app: module:factory` in the scenario, that app is built (`make_app`) and mounted.
     `setup(emulator, spec)` runs after the scenario's own parties and calls are registered and before the
-    clock starts: the place for an app to schedule its own actions (e.g. a dialer tick) on the engine.
+    clock starts: the place for an app to schedule its own actions (e.g. a dialer tick) on the engine; without
+    it a scenario must have callers, employees, calls or http steps. `extra`: see `load_scenario`.
     """
-    spec = load_scenario(source)
+    spec = load_scenario(source, extra)
+    named_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and _exists(source))
+    label = str(source) if named_file else f"scenario {spec.get('name', '')}".strip()
+    if setup is None:
+        require_events(spec, label)
     app_url = app_url or spec.get("app_url") or DEFAULT_APP_URL
     emu = emulator or Emulator(account_sid=account_sid, auth_token=auth_token)
     if wsgi_app is None and spec.get("app") and in_process:
         wsgi_app = make_app(spec, emu)
     if wsgi_app is not None:
         emu.mount(app_url, wsgi_app)
-    build(spec, emu, app_url)
+    try:
+        build(spec, emu, app_url)
+    except ScenarioError as error:
+        raise ScenarioError(f"{label}: {error.message}") from None
     if setup is not None:
         setup(emu, spec)
     result = ScenarioResult(str(spec.get("name", "scenario")), emu)

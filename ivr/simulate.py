@@ -20,6 +20,7 @@ import click
 
 from emulator import Emulator, VirtualClock
 from emulator.scenario import ScenarioResult, load_scenario, run_scenario
+from emulator.scenario_schema import ScenarioError, entries, fields, flag, optional, require_events
 from emulator.sdk import WsgiHttpClient
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -30,21 +31,38 @@ SIMULATION_EPOCH = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 CALLER_ID = "+18008297650"
 
 
+def _dial_entry(entry: dict) -> str | None:
+    problem = fields(entry, (), {"cases", "tick", "at"})
+    if problem:
+        return problem
+    cases = entry.get("cases")
+    if entry.get("tick") is True:
+        return None if cases is None else "has both cases and tick: true (one or the other)"
+    if not isinstance(cases, list) or not cases:
+        return "needs cases: [CASE_ID, ...] or tick: true"
+    return None
+
+
+#: The sections only `acs simulate` reads, beside the emulator's own (emulator/README.md "Scenario files").
+IVR_SECTIONS = {"sample_data": flag, "dial": optional(entries(_dial_entry))}
+
+
 def builtin_scenarios() -> list[str]:
     return sorted(path.stem for path in SCENARIOS_DIR.glob("*.yaml"))
 
 
 def resolve_scenario(name_or_path: str) -> dict:
     """A built-in scenario name (see `builtin_scenarios()`) or a YAML/JSON file path."""
-    builtin = SCENARIOS_DIR / f"{name_or_path}.yaml"
-    if builtin.exists():
-        return load_scenario(builtin)
-    path = Path(name_or_path)
+    path = SCENARIOS_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        path = Path(name_or_path)
     if not path.exists():
         raise click.BadParameter(
             f"{name_or_path!r} is neither a file nor a built-in scenario ({', '.join(builtin_scenarios())})"
         )
-    return load_scenario(path)
+    spec = load_scenario(path, IVR_SECTIONS)
+    require_events(spec, str(path), also=("dial",))
+    return spec
 
 
 def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioResult:
@@ -84,7 +102,9 @@ def simulate_in_process(spec: dict, redis_url: str | None = None) -> ScenarioRes
                 svc = app.extensions["acs"]
                 load_sample_data(svc.redis, svc.keys)
             setup = _dialer_setup(app) if spec.get("dial") else None
-            return run_scenario(spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu, setup=setup)
+            return run_scenario(
+                spec, app_url=IN_PROCESS_BASE_URL, wsgi_app=app, emulator=emu, setup=setup, extra=IVR_SECTIONS
+            )
         finally:
             clock.use(None)
             if app is not None:  # its connections closed now, not whenever the collector finds them (ResourceWarning)
@@ -131,7 +151,7 @@ def simulate_over_http(
         emu.transport.route(public_url, app_url)
     server = emu.serve(port=api_port) if api_port is not None else None
     try:
-        return run_scenario(spec, app_url=base, emulator=emu)
+        return run_scenario(spec, app_url=base, emulator=emu, extra=IVR_SECTIONS)
     finally:
         if server is not None:
             server.shutdown()
@@ -139,7 +159,7 @@ def simulate_over_http(
 
 def simulate_scenario_app(spec: dict) -> ScenarioResult:
     """Run a scenario that names its own app (`app: module:factory`, e.g. emulator/examples/) in-process."""
-    return run_scenario(spec, emulator=Emulator(), in_process=True)
+    return run_scenario(spec, emulator=Emulator(), in_process=True, extra=IVR_SECTIONS)
 
 
 @click.command("simulate")
@@ -167,6 +187,10 @@ def simulate(
         return
     spec = resolve_scenario(scenario)
     if app_url:
+        _require_app_credentials(api_port)
+    if app_url and spec.get("dial"):
+        raise ScenarioError(f"{scenario}: dial: places its calls through the in-process app only (drop --app-url)")
+    if app_url:
         result = simulate_over_http(spec, app_url, public_url or os.environ.get("PUBLIC_BASE_URL"), api_port)
     elif spec.get("app"):
         result = simulate_scenario_app(spec)
@@ -177,6 +201,21 @@ def simulate(
         output = masked(output)
     click.echo(json.dumps(output, indent=2) if as_json else output)
     sys.exit(0 if result.ok else 1)
+
+
+#: What the emulator needs of the running app's settings over --app-url, and why.
+APP_CREDENTIALS = {
+    "TWILIO_AUTH_TOKEN": "the emulator signs its webhooks with it; without it every one is refused (403)",
+    "TWILIO_ACCOUNT_SID": "with --api-port the emulator takes the app's REST calls for that account only",
+}
+
+
+def _require_app_credentials(api_port: int | None) -> None:
+    """Refuse --app-url without the running app's credentials: the scenario would FAIL on 403s, not say why."""
+    needed = ["TWILIO_AUTH_TOKEN"] + (["TWILIO_ACCOUNT_SID"] if api_port is not None else [])
+    missing = next((name for name in needed if not os.environ.get(name)), None)
+    if missing:  # cannot run: one line, exit 2, like a bad scenario file
+        raise ScenarioError(f"acs simulate --app-url: export the running app's {missing}: {APP_CREDENTIALS[missing]}")
 
 
 def masked(value):

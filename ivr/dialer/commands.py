@@ -44,17 +44,24 @@ def _audit(svc: Services, action: str, **detail) -> None:
     AuditLog(svc.redis, svc.keys).record(f"cli:{getpass.getuser()}", action, **detail)
 
 
-def explain(svc: Services, case_id: str, at: float) -> compliance.Decision | None:
-    """The engine's decision for one case at `at`, from the same facts the dialer reads."""
+def explain(svc: Services, case_id: str, at: float, as_of: bool = False) -> compliance.Decision | None:
+    """The engine's decision for one case at `at`, from the same facts the dialer reads; `as_of`: from the calls
+    placed at or before `at` only (an instant given with --at)."""
     from ivr.dialer.compliance_settings import ComplianceSettings
     from ivr.dialer.facts import decide_case
 
-    return decide_case(svc.redis, svc.keys, case_id, at, ComplianceSettings.from_env(svc.config.extra))
+    settings = ComplianceSettings.from_env(svc.config.extra)
+    return decide_case(svc.redis, svc.keys, case_id, at, settings, as_of=as_of)
 
 
 @click.command()
 @click.argument("case_or_crn")
-@click.option("--at", "at_text", default=None, help="ISO 8601 instant to judge (default: now); naive means UTC")
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="ISO 8601 instant to judge (default: now); naive means UTC; calls placed after it do not count",
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def why(case_or_crn: str, at_text: str | None, as_json: bool) -> None:
     """Say whether the dialer may call a case now (or --at), whom, and every rule's reason."""
@@ -73,7 +80,7 @@ def why(case_or_crn: str, at_text: str | None, as_json: bool) -> None:
     if case is None:
         _fail(f"acs why: no case for {redact(case_or_crn)!r} (check the CRN's digits or the case id)")
     try:
-        decision = explain(svc, case.case_id, at)
+        decision = explain(svc, case.case_id, at, as_of=at_text is not None)
     except ValueError as error:
         _fail(f"acs why: {error}")
     if as_json:

@@ -20,6 +20,7 @@ import redis
 from ivr.cases.models import TAXPAYER_CONTACT, Case
 from ivr.cases.sealing import person_ref
 from ivr.cases.store import authorization_from_hash, case_from_hash
+from ivr.dialer import compliance
 from ivr.dialer.compliance import Facts, PractitionerFacts
 from ivr.dialer.dnc import describe
 from ivr.dialer.persons import (
@@ -49,14 +50,21 @@ def queue_case_rows(pipe: redis.client.Pipeline, keys: KeySchema, case_ids: Sequ
         pipe.hgetall(keys.case_stated_times(case_id))
 
 
-def queue_person_rows(pipe: redis.client.Pipeline, keys: KeySchema, refs: list[str], phone: str, since: float) -> int:
+def queue_person_rows(
+    pipe: redis.client.Pipeline,
+    keys: KeySchema,
+    refs: list[str],
+    phone: str,
+    since: float,
+    until: float | str = "+inf",
+) -> int:
     """Queue facts.load's second round for one case (its person's references and number); returns how many."""
     for ref in refs:
         pipe.smembers(keys.taxpayer_authorizations(ref))  # one taxpayer's authorizations: a handful
         pipe.hget(keys.dnc_persons(), ref)
         pipe.hgetall(keys.taxpayer_wrong_numbers(ref))
         pipe.hgetall(keys.taxpayer_conversations(ref))
-        pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, "+inf", withscores=True)
+        pipe.zrangebyscore(keys.contact_calls(ref, TAXPAYER_CONTACT), since, until, withscores=True)
     pipe.hget(keys.dnc_numbers(), phone)
     return 5 * len(refs) + 1
 
@@ -74,6 +82,7 @@ def load(
     exclude: Collection[str] = (),
     case_rows: dict[str, tuple] | None = None,
     person_rows: dict[str, tuple] | None = None,
+    history_until: float | None = None,
 ) -> tuple[dict[str, Loaded], dict[str, str]]:
     """(facts by case id, why each unloadable case could not be read). Closed cases load (the engine says no).
 
@@ -81,6 +90,8 @@ def load(
     `case_rows`: the first round already read (case_rows_from), used when it holds every case asked for.
     `person_rows`: case id → (references, phone, replies) of the second round already read (ivr.dialer.prefetch),
     used for a case whose record names that very person and number.
+    `history_until`: count only the calls placed at or before it (`acs why --at` judging a past instant). None, the
+    dialer's way: every call, even one stamped after `now` by a worker whose clock runs ahead (ivr.dialer.frequency).
     """
     errors: dict[str, str] = {}
     if case_rows is None or any(case_id not in case_rows for case_id in case_ids):
@@ -101,6 +112,7 @@ def load(
         cases[case_id] = (case, dialing, stated)
 
     since = now - LOOKBACK_SECONDS
+    until = "+inf" if history_until is None else history_until
     refs = {case_id: read_refs(case.tin) for case_id, (case, _d, _s) in cases.items()}  # two during a rotation
     read_ahead = {
         case_id: iter(found[2])
@@ -112,7 +124,7 @@ def load(
     if to_read:
         pipe = client.pipeline(transaction=False)
         for case_id in to_read:
-            queue_person_rows(pipe, keys, refs[case_id], cases[case_id][0].taxpayer_phone, since)
+            queue_person_rows(pipe, keys, refs[case_id], cases[case_id][0].taxpayer_phone, since, until)
         rows = iter(pipe.execute())
     per_person: dict[str, tuple] = {}
     for case_id in cases:
@@ -152,7 +164,7 @@ def load(
     for caf in cafs:
         pipe.hgetall(keys.practitioner(caf))
     for ref, caf in pairs:
-        pipe.zrangebyscore(keys.contact_calls(ref, caf), since, "+inf", withscores=True)
+        pipe.zrangebyscore(keys.contact_calls(ref, caf), since, until, withscores=True)
     rows = pipe.execute() if (cafs or pairs) else []
     practitioners = {
         caf: PractitionerFacts(row.get("name", caf), row.get("phone", ""))
@@ -236,11 +248,17 @@ def first_skip_today(
     return True
 
 
-def decide_case(client: redis.Redis, keys: KeySchema, case_id: str, at: float, settings=None):
-    """The engine's decision on one case at `at`, from the facts the dialer reads (None: no such case)."""
+def decide_case(
+    client: redis.Redis, keys: KeySchema, case_id: str, at: float, settings=None, as_of: bool = False
+) -> compliance.Decision | None:
+    """The engine's decision on one case at `at`, from the facts the dialer reads (None: no such case).
+
+    `as_of`: judge the history as it stood at `at`, counting no call placed after it (`acs why --at` in the past);
+    else every call counts, as in the dialer, whose `at` is the present.
+    """
     from ivr.dialer.compliance import evaluate
 
-    loaded, errors = load(client, keys, [case_id], at)
+    loaded, errors = load(client, keys, [case_id], at, history_until=at if as_of else None)
     if case_id not in loaded:
         if errors.get(case_id, "no such case") == "no such case":
             return None

@@ -41,8 +41,9 @@ class FrequencyLimit:
 def in_window(limit: FrequencyLimit, calls: Sequence[float], at: float) -> list[float]:
     """The calls the limit counts at `at`: those placed after at − window, oldest first.
 
-    A call recorded after `at` (a worker's clock ahead of this one, or `acs why --at` in the past) counts too:
-    never fewer calls than were made.
+    A call recorded after `at` (a worker's clock ahead of this one) counts too: never fewer calls than were made.
+    Judging a past instant (`acs why --at`), the facts hold only the calls placed by then (facts.load's
+    `history_until`).
     """
     since = at - limit.window_seconds
     return sorted(c for c in calls if since < c)

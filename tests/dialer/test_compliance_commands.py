@@ -85,3 +85,26 @@ def test_import_dnc_all_or_nothing_with_line_numbers(runner, redis, keys, tmp_pa
     assert result.exit_code == 0, result.output
     assert "2 numbers imported (2 new" in result.stdout
     assert DoNotCall(redis, keys).get("+12125550102").how == "import"
+
+
+def test_why_at_an_earlier_instant_counts_no_call_placed_after_it(runner, redis, keys, sample_data):
+    """A call placed on 2026-11-30 had not happened on 2026-11-02: `--at` judges the history as it stood then."""
+    from datetime import datetime
+
+    from ivr.cases.store import Store
+    from ivr.dialer.persons import CallCounts, Reservation, read_refs
+
+    placed = datetime.fromisoformat("2026-11-30T15:44:00+00:00").timestamp()
+    refs = read_refs(Store(redis, keys).get_case("ACS-000104").tin)
+    assert not CallCounts(redis, keys).reserve([Reservation(refs, "taxpayer", "AT-nov-30", placed, 0)], placed)
+
+    def frequency_detail(at: str) -> str:
+        shown = json.loads(runner.invoke(cli, ["why", "ACS-000104", "--at", at, "--json"]).stdout)
+        return next(r["detail"] for r in shown["rules"] if r["rule"] == "frequency")
+
+    assert frequency_detail("2026-11-02T17:00:00Z").startswith("0 call(s) to the taxpayer")
+    assert frequency_detail("2026-11-30T15:43:59Z").startswith("0 call(s) to the taxpayer")
+    assert frequency_detail("2026-11-30T15:44:00Z").startswith("1 call(s) to the taxpayer")  # at or before: counted
+    assert frequency_detail("2026-12-02T20:00:00Z").startswith("1 call(s) to the taxpayer")
+    text = runner.invoke(cli, ["why", "ACS-000104", "--at", "2026-11-02T17:00:00Z"]).stdout
+    assert "frequency: 0 call(s)" in text

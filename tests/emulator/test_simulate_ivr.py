@@ -79,3 +79,53 @@ def test_list_builtin_scenarios():
     result = CliRunner().invoke(simulate, ["--list"])
     assert result.exit_code == 0
     assert "silent-caller-bridged" in result.output and "voicemail" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("foo: [unclosed\n", "not valid YAML or JSON: line 2, column 1"),
+        ("- a\n", "a scenario must be a mapping of sections, not a list"),
+        ("calls: 5\n", "calls must be a list of entries, not a number"),
+        ("{}", "the scenario is empty"),
+        ("foo: 1\n", "unknown key 'foo'"),
+        ("sample_data: true\n", "nothing happens (no callers, employees, calls, http, dial)"),
+        ("dial:\n  - {case: [ACS-000101]}\n", "dial[0]: unknown key 'case'"),
+        ("dial:\n  - {at: 5}\n", "dial[0]: needs cases: [CASE_ID, ...] or tick: true"),
+        ("sample_data: yes please\ndial: [{tick: true}]\n", "sample_data must be true or false"),
+    ],
+)
+def test_a_bad_scenario_file_is_one_line_and_exit_2(tmp_path, text, problem):
+    """Nothing starts (no Redis, no app): the file is read and refused first."""
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(simulate, [str(scenario)])
+    assert result.exit_code == 2, result.output
+    assert result.output == f"Error: {scenario}: {problem}" + result.output.split(problem, 1)[1]
+    assert result.output.count("\n") == 1, result.output
+
+
+def test_a_directory_is_not_a_scenario(tmp_path):
+    result = CliRunner().invoke(simulate, [str(tmp_path)])
+    assert result.exit_code == 2 and result.output == f"Error: {tmp_path}: is a directory, not a scenario file\n"
+
+
+def test_a_dialer_scenario_refuses_app_url():
+    """`dial:` places calls through the in-process app; over --app-url it would silently do nothing."""
+    runner = CliRunner(env={"TWILIO_AUTH_TOKEN": "the-apps-token"})
+    result = runner.invoke(simulate, ["voicemail", "--app-url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2, result.output
+    assert "voicemail: dial: places its calls through the in-process app only" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [([], "TWILIO_AUTH_TOKEN"), (["--api-port", "9"], "TWILIO_ACCOUNT_SID")],
+)
+def test_app_url_without_the_apps_credentials_is_one_line(args, missing):
+    """Else the emulator signs with a token of its own: every webhook 403 and the scenario FAILED, unexplained."""
+    env = {"TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None if missing == "TWILIO_AUTH_TOKEN" else "token"}
+    result = CliRunner(env=env).invoke(simulate, ["hangup-on-hold", "--app-url", "http://127.0.0.1:9", *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: acs simulate --app-url: export the running app's {missing}: ")
+    assert result.output.count("\n") == 1
