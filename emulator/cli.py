@@ -5,10 +5,15 @@ The `acs` CLI registers them with `cli.add_command(...)`; `python -m emulator` r
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -16,9 +21,77 @@ from emulator.emulator import Emulator
 from emulator.engine import RealClock, VirtualClock
 
 
-@click.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
-@click.option("--port", default=8787, show_default=True, type=int, help="Port (0 picks a free one).")
+class OneLineError(click.ClickException):
+    """Shown as `acs emulator: <message>`: one line on stderr, with the exit status of the error it stands for."""
+
+    def __init__(self, message: str, command_path: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.command_path = command_path
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"{self.command_path}: {self.format_message()}", file=file, err=file is None)
+
+
+class OneLineErrors(click.Command):
+    """A command whose bad flags are one line naming the flag (exit status 2), not click's four-line usage block;
+    other errors it raises (click.ClickException) are one line with their own status (1)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _one_line(ctx):
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        with _one_line(ctx):
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _one_line(ctx: click.Context) -> Iterator[None]:
+    try:
+        yield
+    except OneLineError:
+        raise
+    except click.ClickException as error:
+        raise OneLineError(error.format_message(), ctx.command_path, error.exit_code) from None
+
+
+@contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """Treat SIGTERM (`kill`, `timeout`) like Ctrl-C while the block runs, so its cleanup runs and its output is
+    still printed; the previous handler is put back after."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def loopback_host(ctx: click.Context, param: click.Parameter, host: str) -> str:
+    """The emulator listens on loopback only: anyone who reached it could place calls and read every transcript."""
+    try:
+        loopback = host == "localhost" or ipaddress.IPv4Address(host).is_loopback  # the server speaks IPv4
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise click.BadParameter(f"{host!r} is not a loopback address (127.0.0.1, or any 127.x.y.z, or localhost)")
+    return host
+
+
+@click.command("emulator", cls=OneLineErrors)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, callback=loopback_host, help="Loopback address to listen on."
+)
+@click.option(
+    "--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one)."
+)
 @click.option(
     "--scenario",
     "scenario_file",
@@ -49,16 +122,16 @@ def emulator_command(
     if scenario_file:
         spec = load_scenario(scenario_file)
         build(spec, emu, app_url or spec.get("app_url") or os.environ.get("PUBLIC_BASE_URL", ""))
-    server = emu.serve(host, port)
-    emu.engine.start()
-    signal.signal(signal.SIGTERM, _interrupt)
-    click.echo("Twilio emulator listening. Point the app at it with:")
-    click.echo(f"  export TWILIO_API_BASE={server.url}")
-    click.echo(f"  export TWILIO_ACCOUNT_SID={emu.account_sid}")
-    click.echo(f"  export TWILIO_AUTH_TOKEN={emu.auth_token}")
-    click.echo(f"Transcript: {server.url}/_emulator/transcript (same credentials). Ctrl-C to stop.")
     try:
-        server.join()
+        server = emu.serve(host, port)
+    except OSError as error:  # the port is taken, most likely by another emulator
+        hint = " (--port 0 picks a free one)" if error.errno == errno.EADDRINUSE else ""
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}{hint}") from None
+    try:
+        with sigterm_as_ctrl_c():
+            emu.engine.start()
+            _print_how_to_use(emu, server.url)
+            server.join()
     except KeyboardInterrupt:
         pass
     finally:
@@ -67,9 +140,12 @@ def emulator_command(
         click.echo(emu.transcript.to_text())
 
 
-def _interrupt(signum, frame) -> None:
-    """Treat SIGTERM like Ctrl-C so the transcript is still printed."""
-    raise KeyboardInterrupt
+def _print_how_to_use(emu: Emulator, url: str) -> None:
+    click.echo("Twilio emulator listening. Point the app at it with:")
+    click.echo(f"  export TWILIO_API_BASE={url}")
+    click.echo(f"  export TWILIO_ACCOUNT_SID={emu.account_sid}")
+    click.echo(f"  export TWILIO_AUTH_TOKEN={emu.auth_token}")
+    click.echo(f"Transcript: {url}/_emulator/transcript (same credentials). Ctrl-C to stop.")
 
 
 @click.command("scenario")

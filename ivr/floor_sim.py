@@ -29,6 +29,7 @@ import click
 from cryptography.fernet import Fernet
 
 from emulator import AnsweringMachine, BusyLine, Emulator, NoAnswerLine, Party, VirtualClock
+from emulator.cli import OneLineErrors, sigterm_as_ctrl_c
 from emulator.parties import HUMAN_DETECTION_SECONDS, Answer, HangUp, KeyRule
 from emulator.sdk import WsgiHttpClient
 
@@ -36,7 +37,11 @@ from emulator.sdk import WsgiHttpClient
 DAY_START = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 BASE_URL = "https://acs.floor-sim.test"
 CALLER_ID = "+18008297650"
+#: The calling window is 13 hours long (08:00-21:00 callee time): a longer day would be dialing outside it.
 MAX_HOURS = 12
+#: A large floor. At the default ACS_MAX_CPS of 1 about 70 employees already share every call a second allows, and
+#: each costs run time fed or not: here 200 took 10 s for a quarter hour, 1,000 took 29 s for 72 simulated seconds.
+MAX_AGENTS = 200
 #: Cases seeded per employee-hour: more than a predictive dialer can use (≈ 50 calls per employee-hour).
 CASES_PER_EMPLOYEE_HOUR = 70
 
@@ -120,31 +125,64 @@ def callee_for(rng: random.Random, p: FloorParams) -> Party:
 
 def run_floor(p: FloorParams, redis_url: str | None = None) -> dict:
     """Play the day; return the figures (see README "The floor")."""
-    if p.mode not in ("progressive", "predictive"):
-        raise click.UsageError("--mode must be progressive or predictive")
-    if p.agents < 1 or not 0 < p.hours <= MAX_HOURS:
-        raise click.UsageError(f"--agents must be ≥ 1 and --hours between 0 and {MAX_HOURS}")
-    if min(p.human, p.machine, p.busy) < 0 or p.human + p.machine + p.busy > 1:
-        raise click.UsageError("--human, --machine and --busy are probabilities that add up to at most 1")
-    from ivr.redis_conn import EmbeddedRedis
-
-    with tempfile.TemporaryDirectory(prefix="acs-floor-sim-") as tmp, one_core():
-        embedded = None
-        if redis_url is None:
-            embedded = EmbeddedRedis(Path(tmp) / "redis", persistent=False)  # the day dies with `tmp`
-            redis_url = embedded.ensure_running()  # on this process's core: the child inherits the affinity
+    check_params(p)
+    with (
+        tempfile.TemporaryDirectory(prefix="acs-floor-sim-") as tmp,
+        one_core(),
+        redis_for_the_day(tmp, redis_url) as url,
+    ):
         # A day allocates millions of short-lived objects: the collector's youngest generation at its default
         # 700 would run ~1,700 times an hour; what was alive before the day (modules, the app) is not rescanned.
         thresholds = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(10_000, 10, 10)
         try:
-            return _play(p, redis_url, tmp)
+            return _play(p, url, tmp)
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
-            if embedded is not None:
-                embedded.stop()
+
+
+@contextmanager
+def redis_for_the_day(tmp: str, redis_url: str | None) -> Iterator[str]:
+    """`redis_url`, or a server of the day's own in `tmp`, stopped before `tmp` goes even when the day is
+    interrupted while the server is still starting (Ctrl-C, SIGTERM)."""
+    if redis_url is not None:
+        yield redis_url
+        return
+    from ivr.redis_conn import EmbeddedRedis
+
+    embedded = EmbeddedRedis(Path(tmp) / "redis", persistent=False)  # the day dies with `tmp`
+    try:
+        yield embedded.ensure_running()  # on this process's core: the child inherits the affinity
+    finally:
+        embedded.stop()
+
+
+#: Each flag's range: the command's click types, and run_floor's check for callers that skip the command (bench).
+RANGES = {
+    "agents": click.IntRange(1, MAX_AGENTS),
+    "hours": click.FloatRange(0, MAX_HOURS, min_open=True),
+    "human": click.FloatRange(0, 1),
+    "machine": click.FloatRange(0, 1),
+    "busy": click.FloatRange(0, 1),
+    "talk_mean": click.FloatRange(0, min_open=True),  # the rate of an exponential: 1 / talk_mean
+    "wrap": click.FloatRange(0),
+    "amd_false_positive": click.FloatRange(0, 1),
+}
+
+
+def check_params(p: FloorParams) -> None:
+    """Refuse a day that cannot be played, naming the flag (click.UsageError: one line from the command)."""
+    if p.mode not in ("progressive", "predictive"):
+        raise click.UsageError("--mode must be progressive or predictive")
+    for name, kind in RANGES.items():
+        try:
+            kind.convert(getattr(p, name), None, None)
+        except click.BadParameter as error:
+            raise click.UsageError(f"Invalid value for '--{name.replace('_', '-')}': {error.message}") from None
+    if p.human + p.machine + p.busy > 1:
+        raise click.UsageError("--human, --machine and --busy are shares of the calls: they add up to at most 1")
 
 
 @contextmanager
@@ -327,22 +365,40 @@ def _figures(p: FloorParams, svc, emu: Emulator, day_seconds: float, elapsed: fl
     }
 
 
-@click.command("floor-sim")
-@click.option("--agents", type=int, required=True, help="Employees on the floor.")
-@click.option("--hours", type=float, required=True, help="Length of the simulated day.")
+@click.command("floor-sim", cls=OneLineErrors)
+@click.option("--agents", type=RANGES["agents"], required=True, help="Employees on the floor.")
+@click.option(
+    "--hours",
+    type=RANGES["hours"],
+    required=True,
+    help="Length of the simulated day (the calling window is 13 hours long).",
+)
 @click.option("--mode", type=click.Choice(["progressive", "predictive"]), default="predictive", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--human", type=float, default=0.30, show_default=True, help="Share of calls a person answers.")
-@click.option("--machine", type=float, default=0.20, show_default=True, help="Share answered by a machine.")
-@click.option("--busy", type=float, default=0.10, show_default=True, help="Share that are busy.")
-@click.option("--talk-mean", type=float, default=180.0, show_default=True, help="Mean talk seconds (exponential).")
-@click.option("--wrap", type=float, default=30.0, show_default=True, help="Wrap-up seconds after each call.")
-@click.option("--amd-false-positive", type=float, default=0.02, show_default=True, help="Persons taken for machines.")
+@click.option("--human", type=RANGES["human"], default=0.30, show_default=True, help="Share of calls a person answers.")
+@click.option("--machine", type=RANGES["machine"], default=0.20, show_default=True, help="Share answered by a machine.")
+@click.option("--busy", type=RANGES["busy"], default=0.10, show_default=True, help="Share that are busy.")
+@click.option(
+    "--talk-mean",
+    type=RANGES["talk_mean"],
+    default=180.0,
+    show_default=True,
+    help="Mean talk seconds (exponential).",
+)
+@click.option("--wrap", type=RANGES["wrap"], default=30.0, show_default=True, help="Wrap-up seconds after each call.")
+@click.option(
+    "--amd-false-positive",
+    type=RANGES["amd_false_positive"],
+    default=0.02,
+    show_default=True,
+    help="Share of persons taken for machines.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def floor_sim(agents, hours, mode, seed, human, machine, busy, talk_mean, wrap, amd_false_positive, as_json):
     """Play a floor day (scripted employees and callees) through the dialer, webhooks and Redis; print figures."""
     params = FloorParams(agents, hours, mode, seed, human, machine, busy, talk_mean, wrap, amd_false_positive)
-    result = run_floor(params)
+    with sigterm_as_ctrl_c():  # `kill` or `timeout`: the temporary directory and the Redis server still go
+        result = run_floor(params)
     if as_json:
         click.echo(json.dumps(result))
     else:

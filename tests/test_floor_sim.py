@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
+from process_support import acs
 
-from ivr.floor_sim import floor_sim, one_core
+from ivr.floor_sim import MAX_AGENTS, MAX_HOURS, floor_sim, one_core
 
 KEYS = {"mode", "agents", "hours", "placed", "human_answers", "connected", "abandoned", "abandon_percent"}
 KEYS |= {"amd_false_positives", "occupancy", "mean_wait_seconds", "max_wait_seconds", "max_calls_per_second"}
@@ -28,9 +32,97 @@ def test_a_short_predictive_day_prints_the_contract_and_keeps_every_live_answer_
     assert 0 < result["occupancy"] < 1
 
 
-def test_bad_arguments_are_one_clear_line():
-    out = CliRunner().invoke(floor_sim, ["--agents", "0", "--hours", "1", "--json"])
-    assert out.exit_code != 0 and "--agents" in out.output
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--agents", "0"], "--agents"),
+        (["--agents", str(MAX_AGENTS + 1)], "--agents"),  # 100,000 employees ran for minutes before the day began
+        (["--hours", "-1"], "--hours"),
+        (["--hours", "0"], "--hours"),
+        (["--hours", str(MAX_HOURS + 1)], "--hours"),
+        (["--mode", "foo"], "--mode"),
+        (["--human", "2"], "--human"),
+        (["--machine", "-0.1"], "--machine"),
+        (["--human", "0.6", "--machine", "0.5"], "--machine"),
+        (["--talk-mean", "0"], "--talk-mean"),  # was a ZeroDivisionError traceback
+        (["--talk-mean", "-5"], "--talk-mean"),  # was a day with an occupancy of 0.0009
+        (["--wrap", "-1"], "--wrap"),  # was a traceback naming ACS_WRAP_UP_SECONDS
+        (["--amd-false-positive", "2"], "--amd-false-positive"),
+        (["--amd-false-positive", "-1"], "--amd-false-positive"),
+    ],
+)
+def test_a_bad_flag_is_one_line_naming_it_and_exit_status_2(args, flag):
+    out = CliRunner().invoke(floor_sim, ["--agents", "2", "--hours", "0.1", *args, "--json"])
+    line = out.stderr.strip()
+    assert out.exit_code == 2 and "\n" not in line and "Traceback" not in out.output, out.output
+    assert line.startswith("floor-sim: ") and flag in line and out.stdout == ""
+
+
+def test_each_bad_flag_is_named_apart():
+    """--agents 0 and --hours -1 used to get the same message naming both."""
+    agents = CliRunner().invoke(floor_sim, ["--agents", "0", "--hours", "1"]).stderr
+    hours = CliRunner().invoke(floor_sim, ["--agents", "1", "--hours", "-1"]).stderr
+    assert "--agents" in agents and "--hours" not in agents
+    assert "--hours" in hours and "--agents" not in hours
+
+
+def test_the_help_states_the_caps():
+    text = CliRunner().invoke(floor_sim, ["--help"]).output
+    assert f"1<=x<={MAX_AGENTS}" in text and f"0<x<={MAX_HOURS}" in text
+
+
+def test_a_day_given_to_run_floor_directly_is_checked_too():
+    from ivr.floor_sim import FloorParams, run_floor
+
+    with pytest.raises(click.UsageError, match="--talk-mean"):
+        run_floor(FloorParams(agents=1, hours=0.1, mode="predictive", seed=1, talk_mean=0))
+
+
+def test_sigterm_removes_the_days_directory_and_stops_its_redis(tmp_path):
+    """`timeout` or `kill` used to leave $TMPDIR/acs-floor-sim-*/redis/{redis.log,redis.owner,redis.lock} behind."""
+    day = acs(
+        ["floor-sim", "--agents", "5", "--hours", "2"],  # minutes of work: still running when signalled
+        {"TMPDIR": str(tmp_path)},
+        without=("REDIS_URL",),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server_pid = _wait_for_the_days_redis(tmp_path, day)
+        day.send_signal(signal.SIGTERM)
+        out, err = day.communicate(timeout=120)
+    finally:
+        if day.poll() is None:
+            day.kill()
+            day.communicate()
+    assert day.returncode != 0 and "Traceback" not in err, err
+    assert [path.name for path in tmp_path.iterdir() if path.is_dir()] == []  # only the core lock files stay
+    assert str(tmp_path) not in _cmdline(server_pid)  # gone (or a zombie with no command line)
+    assert not [pid for pid in _pids() if str(tmp_path) in _cmdline(pid)]
+
+
+def _wait_for_the_days_redis(tmp: Path, day: subprocess.Popen) -> int:
+    """The pid of the day's redis-server once it answers (the day has started), polling the day's directory."""
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measurement
+    while time.monotonic() < deadline and day.poll() is None:
+        for owner in tmp.glob("acs-floor-sim-*/redis/redis.owner"):
+            pidfile = owner.with_name("redis.pid")
+            if pidfile.exists() and pidfile.read_text().strip():
+                return int(pidfile.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"the day's redis-server never started (exit status {day.poll()})")
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_the_ceiling_holds_below_one_call_per_second():
