@@ -51,6 +51,14 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
     )
 
 
+#: How long a leg waits on the inbound queue it was sent to because callers held there when it was read. Twilio's
+#: <Dial><Queue> bridges a waiting caller at once, so this only bounds the race in which another leg (or the caller
+#: hanging up) took them first: the leg then renews in seconds and waits on the outbound queue again, instead of
+#: sitting ACS_AGENT_RENEW_SECONDS on an empty queue while counted ready (a live answer meant for it would hear the
+#: message). Long enough for a caller still hearing "please hold" to reach the queue.
+INBOUND_DIAL_SECONDS = 10
+
+
 def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None, ready: bool = False) -> str:
     """Mark the employee ready (from wrap-up or a renewal; `ready`: the read already did) and put the leg back in
     line: inbound callers first (`inbound` of them wait, as read with the employee; in preview mode not for a while
@@ -62,9 +70,11 @@ def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: st
     own = preview_queue(employee.username) if mode == PREVIEW else None
     if own and employee.own_until is not None and employee.own_until > clock.now():
         inbound = 0  # they clicked Call now: the person they chose comes first (ivr.dialer.floor_phone)
-    return twiml.rendered(
-        twiml.employee_waits, floor_urls(), svc.config.queue_name if inbound else None, _renew_seconds(), own
-    )
+    if inbound:  # see INBOUND_DIAL_SECONDS
+        return twiml.rendered(
+            twiml.employee_waits, floor_urls(), svc.config.queue_name, min(_renew_seconds(), INBOUND_DIAL_SECONDS), own
+        )
+    return twiml.rendered(twiml.employee_waits, floor_urls(), None, _renew_seconds(), own)
 
 
 @lru_cache(maxsize=1)

@@ -137,3 +137,22 @@ def test_a_person_taken_for_a_machine_who_presses_9_is_an_amd_false_positive_too
     assert any("will not be called again" in e.text for e in emu.transcript.for_leg(callee.label))
     day = svc.floor.day_stats(emu.engine.clock.datetime().timestamp())[0]
     assert day.get("amd_false_positive") == "1" and day.get("human") is None
+
+
+def test_a_leg_sent_to_an_inbound_queue_someone_else_emptied_is_back_on_the_outbound_queue_within_seconds(
+    floor_world, emu
+):
+    """Two legs that start waiting together both read one inbound caller and both dial `acs`; the one that finds it
+    empty must not sit there for ACS_AGENT_RENEW_SECONDS while counted ready (live answers meant for it would hear
+    the message). Here the caller is taken between the read and the dial: their entry goes as the leg dials."""
+    svc, _ = floor_world
+    emu.create_queue(svc.config.queue_name)
+    svc.redis.zadd(svc.keys.queue_waiting(svc.config.queue_name), {"CAtaken": 1.0})  # read as waiting
+    _ready(emu, svc)
+    notes = [text for _, text in _queue_notes(emu, svc.floor.get("ann").line)]
+    assert notes[-1] == "dial: waiting for a caller in 'acs'"
+    svc.redis.zrem(svc.keys.queue_waiting(svc.config.queue_name), "CAtaken")  # another leg took them
+    emu.run(until=emu.engine.now() + 10)  # INBOUND_DIAL_SECONDS, not the leg's 30-s renewal
+    notes = [text for _, text in _queue_notes(emu, svc.floor.get("ann").line)]
+    assert notes[-1] == f"dial: waiting for a caller in '{FLOOR_QUEUE}'"
+    assert svc.floor.get("ann").state is State.READY
