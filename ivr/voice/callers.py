@@ -182,6 +182,12 @@ class Callers:
         args = [result, max(wait_seconds, 0), call_sid, CONTEXT_TTL_SECONDS]
         return bool(self._left_queue(keys=keys, args=args))
 
+    def forget_waiting_older_than(self, queue_name: str, seconds: float) -> int:
+        """Take off the waiting list the callers listed more than `seconds` ago (known to be gone from the queue:
+        see ivr.voice.floor._forget_callers_gone), on the clock this list is stamped with; returns how many."""
+        cutoff = time.time() - seconds
+        return int(self.redis.zremrangebyscore(self.keys.queue_waiting(queue_name), "-inf", f"({cutoff:.3f}"))
+
     def get(self, call_sid: str) -> CallerContext | None:
         return context_from_hash(call_sid, self.redis.hgetall(self.keys.call(call_sid)))
 

@@ -57,6 +57,9 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
 #: sitting ACS_AGENT_RENEW_SECONDS on an empty queue while counted ready (a live answer meant for it would hear the
 #: message). Long enough for a caller still hearing "please hold" to reach the queue.
 INBOUND_DIAL_SECONDS = 10
+#: A caller is listed as waiting when /voice/acs/queue answers and joins Twilio's queue after the hold message said
+#: there: a few seconds, never this long.
+HOLD_MESSAGE_SECONDS = 30
 
 
 def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: str | None, ready: bool = False) -> str:
@@ -124,7 +127,8 @@ def floor_agent_next():
     employee, state, inbound, mode, ended = _owner(State.ON_CALL, Event.CALL_ENDED, now)
     if employee is None or state is State.AWAY:
         return twiml_response(twiml.rendered(twiml.hang_up, "You are signed out of the floor. Goodbye."))
-    if request.form.get("DialCallStatus") == "completed" or state is State.ON_CALL:
+    status = request.form.get("DialCallStatus")
+    if status == "completed" or state is State.ON_CALL:
         if employee.away_after:
             pipe = floor().redis.pipeline(transaction=False)
             after = floor().apply_to(employee, Event.CALL_ENDED, now, pipe=pipe)
@@ -134,9 +138,20 @@ def floor_agent_next():
         if not ended:
             floor().apply_to(employee, Event.CALL_ENDED, now)
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), int(round(floor().wrap_seconds))))
-    if request.form.get("DialCallStatus") == "failed":  # no such queue yet: wait a little rather than spin
+    if request.args.get("after") == "inbound":  # it found nobody on the inbound queue
+        inbound = max(0, inbound - _forget_callers_gone())
+    if status == "failed":  # no such queue yet: wait a little rather than spin
         return twiml_response(twiml.rendered(twiml.employee_wraps_up, floor_urls(), 5))
     return twiml_response(_wait_for_next(employee, state, inbound, mode))
+
+
+def _forget_callers_gone() -> int:
+    """The leg's Dial on the inbound queue ended with nobody bridged, and Twilio's <Dial><Queue> bridges the first
+    caller waiting: so a caller listed since well before that Dial began (its INBOUND_DIAL_SECONDS, plus the hold
+    message said before a caller joins the queue) is not in it; their leave callback was lost. Left listed, they
+    would send every ready leg to an empty queue at each renewal instead of the outbound one. Returns how many went."""
+    svc = services()
+    return svc.callers.forget_waiting_older_than(svc.config.queue_name, INBOUND_DIAL_SECONDS + HOLD_MESSAGE_SECONDS)
 
 
 def _ended(before: EmployeeState, after: EmployeeState) -> EmployeeState:

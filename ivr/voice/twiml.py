@@ -341,7 +341,8 @@ def employee_waits(
     """The employee's phone leg waits for the next caller: inbound callers first, else the outbound queue (in
     preview mode `own_queue`, the employee's own, where only the calls they ask for arrive)."""
     response = VoiceResponse()
-    dial = Dial(action=urls.agent_next, method="POST", timeout=renew_seconds)
+    action = urls.agent_next + "?after=inbound" if inbound_queue else urls.agent_next  # see floor_agent_next
+    dial = Dial(action=action, method="POST", timeout=renew_seconds)
     if inbound_queue:
         dial.queue(inbound_queue, url=urls.inbound_connect, method="POST")
     else:

@@ -3,6 +3,8 @@ emulator, the real webhooks and Redis; with nobody ready the caller holds in the
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from emulator import Caller, Employee, Human
@@ -156,3 +158,20 @@ def test_a_leg_sent_to_an_inbound_queue_someone_else_emptied_is_back_on_the_outb
     notes = [text for _, text in _queue_notes(emu, svc.floor.get("ann").line)]
     assert notes[-1] == f"dial: waiting for a caller in '{FLOOR_QUEUE}'"
     assert svc.floor.get("ann").state is State.READY
+
+
+def test_a_caller_whose_leave_callback_was_lost_no_longer_sends_legs_to_an_empty_inbound_queue(floor_world, emu):
+    """A caller still listed as waiting long after they left (their Enqueue action and bridge callbacks lost) sent
+    every ready leg to the empty inbound queue at each renewal, never to the outbound queue, so every live answer
+    heard the message. A leg that finds nobody there for its whole Dial proves the old entries gone."""
+    svc, _ = floor_world
+    emu.create_queue(svc.config.queue_name)
+    waiting = svc.keys.queue_waiting(svc.config.queue_name)
+    svc.redis.zadd(waiting, {"CAgone": time.time() - 3600, "CAjust": time.time()})  # "CAjust" may still be hearing
+    _ready(emu, svc)  #                                                                the hold message: kept
+    emu.run(until=emu.engine.now() + 10)  # the leg's INBOUND_DIAL_SECONDS on the empty inbound queue
+    assert svc.redis.zrange(waiting, 0, -1) == ["CAjust"]
+    svc.redis.zrem(waiting, "CAjust")  # (say it was bridged elsewhere)
+    emu.run(until=emu.engine.now() + 10)
+    notes = [text for _, text in _queue_notes(emu, svc.floor.get("ann").line)]
+    assert notes[-1] == f"dial: waiting for a caller in '{FLOOR_QUEUE}'"

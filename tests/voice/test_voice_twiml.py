@@ -181,3 +181,12 @@ def test_in_preview_mode_the_leg_waits_on_its_own_queue_and_the_answer_joins_it(
     assert ET.fromstring(str(twiml.employee_waits(urls, None, 30))).find("Dial/Queue").text == twiml.FLOOR_QUEUE
     enqueue = ET.fromstring(str(twiml.live_answer_enqueue(urls, "acs-preview-ann"))).find("Enqueue")
     assert enqueue.text == "acs-preview-ann" and enqueue.get("waitUrl") == "https://x/wait"
+
+
+def test_a_leg_sent_to_the_inbound_queue_says_so_in_its_dial_action():
+    """floor_agent_next learns from the action URL that the Dial that ended was on the inbound queue."""
+    urls = twiml.FloorUrls(*(f"https://x/{n}" for n in ("agent", "next", "connect", "wait", "left", "in")))
+    inbound = ET.fromstring(str(twiml.employee_waits(urls, "acs", 10))).find("Dial")
+    outbound = ET.fromstring(str(twiml.employee_waits(urls, None, 30))).find("Dial")
+    assert inbound.get("action") == "https://x/next?after=inbound" and inbound.get("timeout") == "10"
+    assert outbound.get("action") == "https://x/next" and outbound.get("timeout") == "30"
