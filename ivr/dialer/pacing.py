@@ -255,6 +255,12 @@ PACERS: dict[str, type[Pacer]] = {
 }
 
 
+#: A wrap-up this far past its end, its leg not back to wait (the leg's webhook was lost), is not counted as an
+#: employee coming free: it would make every tick dial for someone who will not take the call. Wrap-ups end by the
+#: leg's own pause, within a second of their end.
+WRAP_OVERDUE_SECONDS = 30.0
+
+
 def pacer_for(mode: str, signed_in: int) -> Pacer:
     """The campaign's mode, except that nobody signed in means the agentless message mode."""
     if signed_in <= 0:
@@ -266,7 +272,9 @@ def available_at(floor: FloorSnapshot, at: float, wrap_seconds: float, talk_mean
     """Employees expected free at `at`: ready now (less those already claimed), wrap-ups ending by then, and talkers
     whose call ends early enough to finish wrap-up too (talk is memoryless: P(end within t) = 1 - exp(-t/mean))."""
     free = floor.ready - floor.waiting_live - floor.waiting_inbound
-    free += sum(1 for end in floor.wrap_ends if end <= at + 1.0)  # a live answer may wait up to a second
+    # A live answer may wait up to a second; a wrap-up long overdue is a leg that never came back (its webhook lost).
+    overdue = floor.now - WRAP_OVERDUE_SECONDS
+    free += sum(1 for end in floor.wrap_ends if overdue < end <= at + 1.0)
     room = at - floor.now - wrap_seconds
     if room > 0 and talk_mean > 0:
         free += floor.talking * (1.0 - math.exp(-room / talk_mean))

@@ -74,6 +74,13 @@ def test_an_unanswered_call_past_the_usual_ring_time_is_no_longer_a_likely_perso
     assert human_probability(20.0, MEASURED) < 0.01
 
 
+def test_a_wrap_up_long_overdue_is_no_employee_coming_free():
+    """Its leg never came back to wait (a lost webhook): counting it would dial for someone who cannot answer."""
+    due, overdue = snap(ready=0, wrap_ends=(999.5,)), snap(ready=0, wrap_ends=(1000.0 - 31,))
+    assert available_at(due, 1000.5, 30.0, 180.0) == 1
+    assert available_at(overdue, 1000.5, 30.0, 180.0) == 0
+
+
 def test_talkers_count_only_when_the_horizon_covers_their_wrap_up():
     floor = snap(ready=0, talking=10)
     assert available_at(floor, 1010.0, 30.0, 180.0) == 0
