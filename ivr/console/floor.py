@@ -9,6 +9,7 @@ from ivr import clock
 from ivr.console.auth import manager_only, signed_in
 from ivr.console.blueprint import console, console_services
 from ivr.console.floor_mode import MODE_HELP, UnknownMode, change_mode, current_mode, in_effect
+from ivr.console.sessions import polled
 from ivr.console.telephony import twilio_rest
 from ivr.dialer.floor import ROLLING_DAYS, State
 from ivr.dialer.floor_phone import FloorPhoneError, go_away, go_ready, rewait_ready_legs
@@ -45,6 +46,7 @@ def floor_away():
 
 @console.get("/floor/me.json")
 @signed_in
+@polled
 def floor_me():
     """The employee's own state, time in it, and the case of the call they are on (polled by the queue page)."""
     me = services().floor.get(g.employee.username)
@@ -83,6 +85,7 @@ def floor_mode():
 @console.get("/floor.json")
 @signed_in
 @manager_only
+@polled
 def floor_json():
     """Employees by state, live answers waiting, calls in flight and dial level, abandonment today and over 30 days."""
     svc = services()

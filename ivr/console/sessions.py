@@ -7,8 +7,10 @@ one, and that construction was a measurable share of a webhook's time (bench/web
 from __future__ import annotations
 
 import secrets
+from functools import wraps
 
 import redis
+from flask import g
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from ivr.config import Config, number_setting
@@ -23,6 +25,24 @@ class LazySessionInterface(SecureCookieSessionInterface):
         ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def should_set_cookie(self, app, session) -> bool:
+        if g.get("polled"):  # see `polled`
+            return session.modified
+        return super().should_set_cookie(app, session)
+
+
+def polled(view):
+    """For what a page polls every second or two: the response sends the session cookie back only when the view
+    changed the session. Re-sent as it was read, a poll that started before a click's POST and answered after it
+    gave the browser the session from before the click, so the click's flash message (or any change) was lost."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.polled = True
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 DEFAULT_IDLE_MINUTES = 30

@@ -20,6 +20,7 @@ from ivr.console.blueprint import console, console_services
 from ivr.console.calling import Calling
 from ivr.console.casework import ActionBusy, ActionRefused, clean_text
 from ivr.console.preview import PreviewRefused, is_preview, request_call
+from ivr.console.sessions import polled
 from ivr.services import services
 
 
@@ -51,6 +52,7 @@ def _render_queue(status: int = 200):
 
 @console.get("/current-caller")
 @signed_in
+@polled
 def current_caller():
     """Fragment polled by the queue page while the employee's phone rings and connects."""
     return render_template("console/_current_caller.html", current=_current_caller(), now=time.time())

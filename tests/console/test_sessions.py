@@ -67,3 +67,14 @@ def test_a_manager_signs_an_employee_out_everywhere(app, alice, maria, redis, ke
 def test_an_employee_cannot_sign_others_out(signed_in: Console, maria):
     assert signed_in.get("/console/employees").status_code == 403
     assert signed_in.post("/console/employees/maria/sign-out-everywhere").status_code == 403
+
+
+def test_a_poll_never_sends_back_the_session_it_read(signed_in: Console):
+    """The queue page polls while the employee clicks. A poll answered after a click's POST used to re-send the
+    session as it was before the click, and the browser kept that: the click's flash message was lost."""
+    for path in ("/console/floor/me.json", "/console/current-caller"):
+        response = signed_in.client.get(path)
+        assert response.status_code == 200
+        assert "acs_session" not in response.headers.get("Set-Cookie", ""), path
+    page = signed_in.client.get("/console/queue")
+    assert "acs_session" in page.headers.get("Set-Cookie", "")  # a page still refreshes it (the 8-hour lifetime)
