@@ -14,7 +14,6 @@ from ivr import clock
 from ivr.cases.sealing import install, seal_for
 from ivr.config import Config
 from ivr.dialer.batch import MAX_SLOT_WAIT_SECONDS, Dialer, DialerSettings, TickReport
-from ivr.dialer.floor_phone import bring_legs_to_inbound
 from ivr.dialer.placing import PlacementError, TwilioPlacer
 from ivr.dialer.preview_calls import dial_for
 from ivr.dialer.reconcile import reconciler_for
@@ -106,8 +105,6 @@ def dial_due(scheduled_for: str | None = None) -> str:
             on_claimed=lambda claimed: _hand_on(rt, claimed)
         )  # nobody on the floor: today's agentless tick, unchanged
         report = ticked.report
-        if ticked.mode == "preview" and ticked.snapshot.waiting_inbound and ticked.snapshot.ready:
-            _bring_legs_to_inbound(rt, ticked.snapshot.waiting_inbound)
         if report is None:  # the floor is full: look again one tick later
             report = TickReport(next_due=clock.now() + rt.settings.tick_seconds)
         _follow_up(rt, report)
@@ -124,11 +121,6 @@ def dial_due(scheduled_for: str | None = None) -> str:
             rt.queues.schedule_tick(idle, now)
     log.info("dialer tick: %s", report.summary())
     return report.summary()
-
-
-def _bring_legs_to_inbound(rt: Runtime, callers: int) -> None:
-    """Preview mode: idle employees' legs wait on their own queues; bring some to the callers holding on the line."""
-    bring_legs_to_inbound(rt.dialer.placer.client, rt.config, rt.paced().floor, callers)
 
 
 def _hand_on(rt: Runtime, claimed: list[str]) -> None:

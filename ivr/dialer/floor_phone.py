@@ -21,9 +21,6 @@ PREVIEW_QUEUE_PREFIX = "acs-preview-"
 #: How long after Call now the clicker's leg keeps to their own queue (inbound callers wait for another leg): the
 #: job's start, the ring (ACS_RING_TIMEOUT) and the answering-machine verdict (at most 30 s), with room to spare.
 OWN_CALL_SECONDS = 90
-#: Preview mode: how many ready employees past the first few a tick looks at for legs to bring to inbound callers,
-#: skipping those keeping to their own call (see bring_legs_to_inbound).
-LOOK_PAST_OWN_CALLS = 16
 AGENT_PATH = "/voice/floor/agent"
 AGENT_STATUS_PATH = "/voice/floor/agent-status"
 
@@ -161,35 +158,13 @@ def rewait_ready_legs(client: Client, config: Config, floor: Floor) -> int:
     their renewal (ACS_AGENT_RENEW_SECONDS), so ready legs are redirected to wait again on the shared queue at
     once. Reads the ready set whole (bounded by the staff list, as the floor view does); returns the legs moved."""
     ready = floor.redis.zrange(floor.keys.floor_ready(), 0, -1)
-    return _rewait(client, config, floor.many(ready), len(ready), "off preview")
-
-
-def bring_legs_to_inbound(client: Client, config: Config, floor: Floor, callers: int) -> int:
-    """Preview mode, with `callers` holding on the inbound queue: ready legs wait on their employees' own queues,
-    where no inbound caller is ever put, so each caller would wait for a leg's renewal (≤ ACS_AGENT_RENEW_SECONDS)
-    beside an idle employee. Up to `callers` ready legs, longest ready first, are redirected to wait again, which
-    takes inbound callers first; a leg keeping to its own call after Call now is left where it is. The paced tick
-    runs this (workers.jobs.dial_due). Reads at most `callers` + LOOK_PAST_OWN_CALLS of the ready set."""
-    if callers <= 0:
-        return 0
-    ready = floor.redis.zrange(floor.keys.floor_ready(), 0, callers + LOOK_PAST_OWN_CALLS - 1)
-    now = clock.now()
-    free = [e for e in floor.many(ready) if e.own_until is None or e.own_until <= now]
-    return _rewait(client, config, free, callers, "to the inbound queue")
-
-
-def _rewait(client: Client, config: Config, employees, limit: int, where: str) -> int:
-    """Send up to `limit` of these employees' ready legs to wait again; returns how many Twilio took. A failed
-    redirect only logs: that leg renews by itself within ACS_AGENT_RENEW_SECONDS."""
     moved = 0
-    for employee in employees:
-        if moved >= limit:
-            break
+    for employee in floor.many(ready):
         if employee.state is not State.READY or not employee.line:
             continue
         try:
             wait_again(client, config, employee.line)
             moved += 1
-        except (TwilioException, OSError) as error:
-            log.warning("floor: moving %s's phone %s failed: %s", employee.username, where, type(error).__name__)
+        except (TwilioException, OSError) as error:  # that leg renews by itself within ACS_AGENT_RENEW_SECONDS
+            log.warning("floor: moving %s's phone off preview failed: %s", employee.username, type(error).__name__)
     return moved

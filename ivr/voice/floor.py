@@ -57,6 +57,10 @@ def _floor_urls(base: str) -> twiml.FloorUrls:
 #: sitting ACS_AGENT_RENEW_SECONDS on an empty queue while counted ready (a live answer meant for it would hear the
 #: message). Long enough for a caller still hearing "please hold" to reach the queue.
 INBOUND_DIAL_SECONDS = 10
+#: Preview mode: a ready leg waits on its employee's own queue, where no inbound caller is ever put, so it renews
+#: this often to take the inbound callers first (a caller holds at most this long beside an idle employee, not
+#: ACS_AGENT_RENEW_SECONDS). Twilio's own Dial timeout: no REST redirect that could land on a leg just bridged.
+PREVIEW_RENEW_SECONDS = 10
 #: A caller is listed as waiting when /voice/acs/queue answers and joins Twilio's queue after the hold message said
 #: there: a few seconds, never this long.
 HOLD_MESSAGE_SECONDS = 30
@@ -77,7 +81,8 @@ def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: st
         return twiml.rendered(
             twiml.employee_waits, floor_urls(), svc.config.queue_name, min(_renew_seconds(), INBOUND_DIAL_SECONDS), own
         )
-    return twiml.rendered(twiml.employee_waits, floor_urls(), None, _renew_seconds(), own)
+    renew = min(_renew_seconds(), PREVIEW_RENEW_SECONDS) if own else _renew_seconds()  # see PREVIEW_RENEW_SECONDS
+    return twiml.rendered(twiml.employee_waits, floor_urls(), None, renew, own)
 
 
 @lru_cache(maxsize=1)

@@ -9,13 +9,13 @@ from emulator import Caller, Employee, Human
 from ivr.dialer.floor import State
 from ivr.dialer.floor_phone import (
     FloorPhoneError,
-    bring_legs_to_inbound,
     go_ready,
     preview_queue,
     rewait_ready_legs,
     wait_for_own_call,
 )
 from ivr.dialer.preview_calls import dial_for
+from ivr.voice.floor import PREVIEW_RENEW_SECONDS
 from ivr.voice.twiml import FLOOR_QUEUE
 
 ANN_PHONE = "+14155550199"
@@ -106,7 +106,7 @@ def test_ben_waits_on_his_own_queue_in_preview_mode_and_an_inbound_caller_still_
     assert _waiting_on(emu, "ben") == preview_queue("ben")
     leg = emu.dial_in(PRACTITIONER, ACS_LINE, Caller("practitioner"))
     # Greeting, no digits → the inbound queue (never the shared one, where no leg waits in preview mode) → Ben's leg
-    # takes the caller when it next starts waiting (its renewal, within ACS_AGENT_RENEW_SECONDS).
+    # takes the caller when it next starts waiting (its renewal, within PREVIEW_RENEW_SECONDS).
     emu.run(until=emu.engine.now() + 60)
     queued = [e.text for e in emu.transcript.for_leg(leg.sid) if e.text.startswith("enqueued in")]
     assert queued == ["enqueued in 'acs' at position 1"]
@@ -114,23 +114,18 @@ def test_ben_waits_on_his_own_queue_in_preview_mode_and_an_inbound_caller_still_
     assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == leg.sid
 
 
-def test_a_tick_brings_an_idle_leg_to_an_inbound_caller_at_once_not_at_its_renewal(floor_world, emu):
-    """Legs wait on their own queues in preview mode, where no inbound caller is put: the paced tick (every
-    ACS_DIALER_TICK_SECONDS; workers.jobs.dial_due) redirects one, which takes the caller first."""
+def test_an_idle_leg_takes_an_inbound_caller_within_the_preview_renewal_not_the_usual_one(floor_world, emu):
+    """Legs wait on their own queues in preview mode, where no inbound caller is put: they renew every
+    PREVIEW_RENEW_SECONDS (Twilio's own Dial timeout, no REST redirect), taking inbound callers first."""
     svc, _ = floor_world
     svc.floor.set_mode("preview")
-    svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # so only the tick's redirect can bring Ben
+    svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # the usual renewal would keep the caller waiting 10 min
     _ready(emu, svc, "ben", BEN_PHONE, talk_seconds=300)
-    _ready(emu, svc, "ann", ANN_PHONE, talk_seconds=300)
     leg = _inbound_caller_waiting(emu, svc)
-    emu.run(until=emu.engine.now() + 30)
-    assert svc.floor.get("ben").state is State.READY  # before: waiting beside an idle Ben until his renewal
-    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 1) == 1
-    emu.run(until=emu.engine.now() + 1)
-    ben, ann = svc.floor.get("ben"), svc.floor.get("ann")
-    assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == leg.sid  # ready first
-    assert ann.state is State.READY and _waiting_on(emu, "ann") == preview_queue("ann")
-    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 0) == 0
+    emu.run(until=emu.engine.now() + PREVIEW_RENEW_SECONDS + 5)  # the hold message, then Ben's next renewal
+    ben = svc.floor.get("ben")
+    assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == leg.sid
+    assert svc.redis.zcard(svc.keys.queue_waiting(svc.config.queue_name)) == 0
 
 
 def test_the_clicker_busy_at_answer_hears_nobody_else_but_the_message_within_two_seconds(floor_world, emu):
@@ -180,8 +175,7 @@ def test_a_click_with_inbound_callers_waiting_keeps_the_clickers_leg_for_the_per
     svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # no renewal meanwhile: Ann's leg stays on her own queue
     _ready(emu, svc, "ann", ANN_PHONE)
     leg = _inbound_caller_waiting(emu, svc)
-    _click(emu, svc, dialer, "ann")
-    assert bring_legs_to_inbound(emu.sdk_client(), svc.config, svc.floor, 1) == 0  # the tick leaves her leg be
+    _click(emu, svc, dialer, "ann")  # before her next renewal (PREVIEW_RENEW_SECONDS) would take the caller
     emu.run(until=emu.engine.now() + 15)
     ann = svc.floor.get("ann")
     assert ann.state is State.ON_CALL and ann.kind == "outbound" and ann.call["call_sid"] == _callee(emu)

@@ -9,11 +9,9 @@ from dialer_support import emulator_clock
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from emulator.parties import AnsweringMachine, Caller, Employee
+from emulator.parties import AnsweringMachine
 from ivr import clock
 from ivr.cli import cli
-from ivr.dialer.floor import State
-from ivr.dialer.floor_phone import go_ready
 from workers.jobs import reset_runtime
 from workers.queues import DIALER_QUEUE, RETRY_QUEUE, WORKER_QUEUES, DialerQueues
 
@@ -123,25 +121,3 @@ def test_a_preview_call_job_notes_the_clicker_and_counts_the_call_in_flight(app,
     attempt = svc.attempts.get(redis.get(keys.call_attempt(record.sid)))
     assert attempt.employee == "ann" and attempt.case_id == "ACS-000101"
     assert redis.zscore(keys.floor_in_flight(svc.floor.campaign), attempt.attempt_id) is not None
-
-
-def test_a_preview_tick_brings_an_idle_employees_leg_to_an_inbound_caller(app, emu, served, rq_redis, redis, keys):
-    """In preview mode ready legs wait on their own queues; the tick sends one to a caller holding on the line."""
-    svc = app.extensions["acs"]
-    svc.floor.set_mode("preview")
-    svc.config.extra["ACS_AGENT_RENEW_SECONDS"] = "600"  # only the tick can bring the leg
-    emu.add_number("+18008293903", voice_url=svc.config.public_base_url + "/voice/acs")
-    emu.create_queue(svc.config.queue_name)  # as on any account that has taken a call before
-    emu.assign("+14155550198", Employee(name="ben", talk_seconds=300))
-    go_ready(emu.sdk_client(), svc.config, svc.floor, "ben", "+14155550198")
-    caller = emu.dial_in("+13125550102", "+18008293903", Caller("practitioner"))
-    waiting = keys.queue_waiting(svc.config.queue_name)
-    while not redis.zcard(waiting) and emu.engine.now() < 120:
-        emu.run(until=emu.engine.now() + 1)
-    assert redis.zcard(waiting) == 1 and svc.floor.get("ben").state is State.READY
-    DialerQueues(rq_redis, keys).tick_now()
-    work(rq_redis)
-    emu.run(until=emu.engine.now() + 5)  # the caller still hears "please hold" when Ben's leg starts waiting
-    ben = svc.floor.get("ben")
-    assert ben.state is State.ON_CALL and ben.kind == "inbound" and ben.call["call_sid"] == caller.sid
-    assert not emu.store.calls.keys() - {caller.sid, ben.line}  # the preview tick placed no call
