@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 import redis
+from redis.connection import parse_url
 
-from ivr.config import Config
+from ivr.config import Config, ConfigError
 from ivr.redis_pipeline import ScriptPipelineRedis
 
 PR_SET_PDEATHSIG = 1
@@ -26,13 +27,23 @@ PR_SET_PDEATHSIG = 1
 def redis_url_for(config: Config) -> str:
     """Return REDIS_URL, starting the embedded server first when none is configured."""
     if config.redis_url:
-        return config.redis_url
+        return readable_url(config.redis_url)
     return EmbeddedRedis(Path(config.data_dir)).ensure_running()
+
+
+def readable_url(url: str) -> str:
+    """`url`, or a ConfigError (one line from every command) when redis-py cannot read it; named without its text,
+    which may hold a password."""
+    try:
+        parse_url(url)
+    except ValueError:
+        raise ConfigError("REDIS_URL is not a Redis URL (redis://, rediss:// or unix://)") from None
+    return url
 
 
 def connect(url: str) -> redis.Redis:
     """A client whose pipelines run Lua scripts without an extra SCRIPT EXISTS round trip (ivr.redis_pipeline)."""
-    return ScriptPipelineRedis.from_url(url, decode_responses=True)
+    return ScriptPipelineRedis.from_url(readable_url(url), decode_responses=True)
 
 
 def read_hashes(client: redis.Redis, keys: list[str]) -> list[dict[str, str]]:

@@ -95,3 +95,16 @@ def test_import_counts_one_case_in_the_singular(config_overrides, redis, tmp_pat
     result = CliRunner(env=config_overrides).invoke(cli, ["import", "cases", str(one)])
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(": 1 case imported (1 new, 0 updated)\n")
+
+
+@pytest.mark.parametrize(
+    "args", [a for a in KEYED_COMMANDS if a != ["rekey"]], ids=lambda args: " ".join(args[:2])
+)  # rekey first asks for both its keys (exit 2)
+def test_a_redis_url_redis_cannot_read_is_one_line_without_its_text(config_overrides, tmp_path, args):
+    """It was a ValueError traceback from redis-py (`acs floor mode`, `employee`, `case`, `serve`, `worker`,
+    `dial`); the URL is not echoed, as it may hold a password."""
+    env = {**config_overrides, "REDIS_URL": "bogus://user:s3cret@host"}
+    result = CliRunner(env=env).invoke(cli, _args(args, tmp_path))
+    assert result.exit_code == 1, result.output
+    line = _one_line(result)
+    assert line.endswith("REDIS_URL is not a Redis URL (redis://, rediss:// or unix://)") and "s3cret" not in line
