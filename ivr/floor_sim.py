@@ -160,15 +160,26 @@ def redis_for_the_day(tmp: str, redis_url: str | None) -> Iterator[str]:
 
 
 #: Each flag's range: the command's click types, and run_floor's check for callers that skip the command (bench).
+class FiniteRange(click.FloatRange):
+    """click.FloatRange without NaN, which passes every comparison a range makes, nor infinity where the range is
+    open-ended (`--hours nan` and `--talk-mean inf` were tracebacks, `--wrap inf` a day of meaningless figures)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 RANGES = {
     "agents": click.IntRange(1, MAX_AGENTS),
-    "hours": click.FloatRange(0, MAX_HOURS, min_open=True),
-    "human": click.FloatRange(0, 1),
-    "machine": click.FloatRange(0, 1),
-    "busy": click.FloatRange(0, 1),
-    "talk_mean": click.FloatRange(0, min_open=True),  # the rate of an exponential: 1 / talk_mean
-    "wrap": click.FloatRange(0),
-    "amd_false_positive": click.FloatRange(0, 1),
+    "hours": FiniteRange(0, MAX_HOURS, min_open=True),
+    "human": FiniteRange(0, 1),
+    "machine": FiniteRange(0, 1),
+    "busy": FiniteRange(0, 1),
+    "talk_mean": FiniteRange(0, min_open=True),  # the rate of an exponential: 1 / talk_mean
+    "wrap": FiniteRange(0),
+    "amd_false_positive": FiniteRange(0, 1),
 }
 
 

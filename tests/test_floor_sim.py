@@ -49,6 +49,11 @@ def test_a_short_predictive_day_prints_the_contract_and_keeps_every_live_answer_
         (["--wrap", "-1"], "--wrap"),  # was a traceback naming ACS_WRAP_UP_SECONDS
         (["--amd-false-positive", "2"], "--amd-false-positive"),
         (["--amd-false-positive", "-1"], "--amd-false-positive"),
+        (["--hours", "nan"], "--hours"),  # NaN passes every range comparison: was a traceback
+        (["--talk-mean", "nan"], "--talk-mean"),  # was a day of meaningless figures
+        (["--talk-mean", "inf"], "--talk-mean"),  # was a ZeroDivisionError traceback
+        (["--wrap", "inf"], "--wrap"),  # was a day where nobody came back from wrap-up
+        (["--human", "nan"], "--human"),
     ],
 )
 def test_a_bad_flag_is_one_line_naming_it_and_exit_status_2(args, flag):
