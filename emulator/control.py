@@ -41,8 +41,10 @@ def _handle(emu: Emulator, request: Request) -> Response:
         if request.args.get("format") == "json":
             return Response(emu.transcript.to_json(), mimetype="application/json")
         return Response(emu.transcript.to_text() + "\n", mimetype="text/plain")
-    if request.method == "GET" and name in ("webhooks", "errors"):
-        return _json(list(getattr(emu, name)))
+    if request.method == "GET" and name == "webhooks":
+        return _json(emu.webhook_log())
+    if request.method == "GET" and name == "errors":
+        return _json(list(emu.errors))
     if request.method == "POST" and name == "faults":
         emu.faults.fail_next(body["operation"], int(body.get("count", 1)), int(body.get("status", 503)))
         return _json({"ok": True})

@@ -270,6 +270,12 @@ class Emulator:
             raise KeyError(f"no leg named {name_or_sid!r}; legs: {sorted(self.labels)}")
         return self.legs[sid]
 
+    def webhook_log(self) -> list[dict]:
+        """The webhook records kept, copied under the lock: a deque raises if the engine's thread appends while
+        another thread (an HTTP request for /_emulator/webhooks) iterates it."""
+        with self._lock:
+            return list(self.webhooks)
+
     def record_webhook(self, leg: Leg, purpose: str, result: WebhookResult) -> None:
         with self._lock:
             self.webhook_count += 1

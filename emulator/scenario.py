@@ -57,7 +57,7 @@ class ScenarioResult:
             "failures": self.failures,
             "events": self.events,
             "errors": self.emulator.errors,
-            "webhooks": list(self.emulator.webhooks),
+            "webhooks": self.emulator.webhook_log(),
             "transcript": json.loads(self.emulator.transcript.to_json()),
         }
 
@@ -262,7 +262,7 @@ def check(emu: Emulator, expectation: dict) -> tuple[str, bool]:
     expectation = dict(expectation)
     description = ", ".join(f"{k}={v}" for k, v in expectation.items())
     if "webhooks" in expectation:
-        bad = [w for w in emu.webhooks if not (200 <= w["status"] < 300) or w["error"]]
+        bad = [w for w in emu.webhook_log() if not (200 <= w["status"] < 300) or w["error"]]
         return description + (f" (got {[(w['url'], w['status']) for w in bad]})" if bad else ""), not bad
     if "no_errors" in expectation and "leg" not in expectation:
         return description + (f" (got {emu.errors})" if emu.errors else ""), not emu.errors

@@ -312,7 +312,7 @@ class Story:
         return None
 
     def _nothing_leaked(self) -> bool:
-        said = " ".join(e.text for e in self.emu.transcript.entries if e.kind in ("say", "recorded"))
+        said = " ".join(e.text for e in self.emu.transcript.since(0)[0] if e.kind in ("say", "recorded"))
         for case_id in CAST:
             case = self.svc.store.get_case(case_id)
             spaced = " ".join(case.tin.digits)
