@@ -77,12 +77,11 @@ def _wait_for_next(employee: EmployeeState, state: State, inbound: int, mode: st
     own = preview_queue(employee.username) if mode == PREVIEW else None
     if own and employee.own_until is not None and employee.own_until > clock.now():
         inbound = 0  # they clicked Call now: the person they chose comes first (ivr.dialer.floor_phone)
-    if inbound:  # see INBOUND_DIAL_SECONDS
-        return twiml.rendered(
-            twiml.employee_waits, floor_urls(), svc.config.queue_name, min(_renew_seconds(), INBOUND_DIAL_SECONDS), own
-        )
-    renew = min(_renew_seconds(), PREVIEW_RENEW_SECONDS) if own else _renew_seconds()  # see PREVIEW_RENEW_SECONDS
-    return twiml.rendered(twiml.employee_waits, floor_urls(), None, renew, own)
+    queue = svc.config.queue_name if inbound else None
+    # The inbound queue (INBOUND_DIAL_SECONDS) or the employee's own (PREVIEW_RENEW_SECONDS) renews sooner.
+    cap = INBOUND_DIAL_SECONDS if inbound else PREVIEW_RENEW_SECONDS if own else None
+    renew = _renew_seconds() if cap is None else min(_renew_seconds(), cap)
+    return twiml.rendered(twiml.employee_waits, floor_urls(), queue, renew, own)
 
 
 @lru_cache(maxsize=1)
@@ -190,9 +189,8 @@ def floor_connect():
         if sid is not None and is_call_sid(agent_sid):
             floor().connected(sid, now)
         return twiml_response(twiml.empty())
-    if not floor().bridged(
-        sid, username, now, agent_sid
-    ):  # no live answer record: an inbound caller (nothing was written)
+    # No live answer record: an inbound caller (nothing was written).
+    if not floor().bridged(sid, username, now, agent_sid):
         return twiml_response(inbound_bridged(sid, agent_sid))
     return twiml_response(twiml.empty())
 

@@ -105,15 +105,11 @@ def outbound_press():
         return _stop_calls(attempt_id)
     if attempt_id is None or sid is None or not digits:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
-    attempt = services().attempts.pressed(attempt_id, digits)
+    attempt = _pressed(attempt_id, digits)
     if attempt is None:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
-    taken_for_machine = attempt.answered_by in MACHINE_ANSWERS
-    if taken_for_machine:
-        # A key pressed during the "voicemail": a person AMD took for a machine (counted apart, then connected).
-        floor.floor().count(clock.now(), amd_false_positive=1)
-    elif digits != twiml.CONNECT_OPTION:
-        return twiml_response(twiml.hang_up("Thank you. Goodbye."))
+    if attempt.answered_by not in MACHINE_ANSWERS and digits != twiml.CONNECT_OPTION:
+        return twiml_response(twiml.hang_up("Thank you. Goodbye."))  # a person taken for a machine is connected
     svc = services()
     # The callee is `To` on an outbound leg; the case travels with the call so the employee sees it.
     svc.callers.matched(
@@ -127,14 +123,21 @@ def outbound_press():
     return twiml_response(twiml.outbound_connect(svc.config.public_url("/voice/acs/queue"), attempt.for_practitioner))
 
 
+def _pressed(attempt_id: str, digits: str):
+    """Note the key pressed on the attempt (None: no such attempt). One pressed during the "voicemail" is a person
+    AMD took for a machine: counted apart as an AMD false positive, whatever the key."""
+    attempt = services().attempts.pressed(attempt_id, digits)
+    if attempt is not None and attempt.answered_by in MACHINE_ANSWERS:
+        floor.floor().count(clock.now(), amd_false_positive=1)
+    return attempt
+
+
 def _stop_calls(attempt_id: str):
     """The callee pressed 9: this number goes on the do-not-call list from the next attempt on."""
     svc = services()
-    attempt = svc.attempts.pressed(attempt_id, twiml.STOP_OPTION)
+    attempt = _pressed(attempt_id, twiml.STOP_OPTION)
     if attempt is None:
         return twiml_response(twiml.hang_up("Thank you. Goodbye."))
-    if attempt.answered_by in MACHINE_ANSWERS:  # a key pressed during the "voicemail": a person (counted apart)
-        floor.floor().count(clock.now(), amd_false_positive=1)
     record = DncRecord(who="callee", how="keypad", at=clock.now(), reason="pressed 9 during the outbound message")
     if DoNotCall(svc.redis, svc.keys).add(attempt.to, record):
         svc.history.append(
